@@ -1,0 +1,74 @@
+using Microsoft.Extensions.Logging;
+
+namespace GradientDiagnostics.TorchSharp;
+
+/// <summary>
+/// Watches a TorchSharp model's gradients. Create it with
+/// <see cref="GradientMonitorExtensions.AttachGradientMonitor"/>; after each <c>loss.backward()</c>, call
+/// <see cref="Step"/> and skip the optimizer step when <see cref="GradientStepResult.SkipStep"/> is set.
+/// Dispose it to detach.
+/// </summary>
+/// <remarks>Not thread-safe: call <see cref="Step"/> from the training loop's thread.</remarks>
+public sealed class GradientMonitor : IDisposable
+{
+    private readonly GradientAnalyzer _analyzer;
+    private readonly GradientStatisticsReader _reader;
+    private readonly LayerObservation[] _observations;
+    private bool _disposed;
+
+    internal GradientMonitor(torch.nn.Module module, GradientMonitorOptions options, ILogger? logger)
+    {
+        ModuleLayer[] layers = LayerDiscovery.Discover(module);
+        if (layers.Length == 0)
+        {
+            throw new ArgumentException(
+                $"The module '{module.GetName()}' has no trainable parameters (it has none, or every one has requires_grad = false), so there are no gradients to monitor.",
+                nameof(module));
+        }
+
+        _analyzer = new GradientAnalyzer([.. layers.Select(l => l.Name)], options, logger, eventSender: this);
+        _reader = new GradientStatisticsReader(layers);
+        _observations = new LayerObservation[layers.Length];
+    }
+
+    /// <summary>Raised on the training loop's thread, inside <see cref="Step"/>, once per alert. A subscriber that
+    /// throws is logged once and never breaks training.</summary>
+    public event EventHandler<GradientAlert>? AlertRaised
+    {
+        add => _analyzer.AlertRaised += value;
+        remove => _analyzer.AlertRaised -= value;
+    }
+
+    /// <summary>The monitored layers' module paths, in forward (registration) order.</summary>
+    public IReadOnlyList<string> LayerNames => _analyzer.LayerNames;
+
+    /// <summary>Measures every trainable parameter's gradient, runs the detectors and says whether to apply the step.
+    /// Call it after <c>loss.backward()</c> and before <c>optimizer.step()</c>.</summary>
+    /// <param name="loss">The step's loss (a one-element tensor), to check it for NaN / ±Infinity; optional.</param>
+    /// <returns>The step's statistics, alerts and skip decision.</returns>
+    /// <exception cref="ObjectDisposedException">The monitor was disposed.</exception>
+    /// <exception cref="ArgumentException"><paramref name="loss"/> has more than one element.</exception>
+    public GradientStepResult Step(torch.Tensor? loss = null)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        double? lossValue = loss is null ? null : ReadScalar(loss);
+        _reader.Read(_observations);
+        return _analyzer.Analyze(_observations, lossValue);
+    }
+
+    /// <summary>Detaches the monitor. Safe to call more than once.</summary>
+    public void Dispose() => _disposed = true;
+
+    internal GradientStatisticsReader Reader => _reader;
+
+    private static double ReadScalar(torch.Tensor loss)
+    {
+        if (loss.numel() != 1)
+        {
+            throw new ArgumentException($"The loss must have exactly one element; it has shape [{string.Join(", ", loss.shape)}].", nameof(loss));
+        }
+
+        using torch.Tensor value = loss.detach().to_type(torch.ScalarType.Float64);
+        return value.item<double>();
+    }
+}

@@ -1,0 +1,14 @@
+using TorchSharp.Modules;
+
+namespace GradientDiagnostics.TorchSharp;
+
+/// <summary>A monitored layer: a module that owns trainable parameters, named by its module path.</summary>
+internal sealed class ModuleLayer(string name, torch.nn.Module module, Parameter[] parameters)
+{
+    public string Name { get; } = name;
+
+    public torch.nn.Module Module { get; } = module;
+
+    /// <summary>The layer's own trainable parameters; a parameter shared with an earlier layer belongs to that layer only.</summary>
+    public Parameter[] Parameters { get; } = parameters;
+}

@@ -1,0 +1,66 @@
+using System.Globalization;
+
+namespace GradientDiagnostics;
+
+/// <summary>One finding of the monitor at one step: what is wrong, where, by how much, and what to do about it.</summary>
+public sealed class GradientAlert
+{
+    /// <summary>Creates an alert.</summary>
+    /// <param name="kind">What the alert is about.</param>
+    /// <param name="severity">How serious it is.</param>
+    /// <param name="step">The monitor step (0-based count of <c>Step()</c> calls) at which it was detected.</param>
+    /// <param name="layer">The layer's module path, or <see cref="GlobalLayerName"/> / <see cref="LossLayerName"/>.</param>
+    /// <param name="metric">The name of the measured quantity, one of <see cref="GradientMetricNames"/>.</param>
+    /// <param name="value">The measured value of <paramref name="metric"/>.</param>
+    /// <param name="threshold">The threshold the value crossed.</param>
+    /// <param name="message">A human-readable explanation with the likely cause and a fix.</param>
+    public GradientAlert(GradientAlertKind kind, GradientAlertSeverity severity, long step, string layer, string metric, double value, double threshold, string message)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        ArgumentNullException.ThrowIfNull(metric);
+        ArgumentNullException.ThrowIfNull(message);
+        Kind = kind;
+        Severity = severity;
+        Step = step;
+        Layer = layer;
+        Metric = metric;
+        Value = value;
+        Threshold = threshold;
+        Message = message;
+    }
+
+    /// <summary>The <see cref="Layer"/> of an alert about the whole network (for example the global norm).</summary>
+    public const string GlobalLayerName = "(global)";
+
+    /// <summary>The <see cref="Layer"/> of an alert about the loss value.</summary>
+    public const string LossLayerName = "(loss)";
+
+    /// <summary>What the alert is about.</summary>
+    public GradientAlertKind Kind { get; }
+
+    /// <summary>How serious the alert is; it sets the log level.</summary>
+    public GradientAlertSeverity Severity { get; }
+
+    /// <summary>The monitor step at which the alert was detected: the 0-based count of <c>Step()</c> calls.</summary>
+    public long Step { get; }
+
+    /// <summary>The layer the alert is about: its module path (for example <c>layers.3</c>), or
+    /// <see cref="GlobalLayerName"/> or <see cref="LossLayerName"/>.</summary>
+    public string Layer { get; }
+
+    /// <summary>The measured quantity, one of the constants in <see cref="GradientMetricNames"/>.</summary>
+    public string Metric { get; }
+
+    /// <summary>The measured value of <see cref="Metric"/> at <see cref="Step"/>.</summary>
+    public double Value { get; }
+
+    /// <summary>The threshold that <see cref="Value"/> crossed.</summary>
+    public double Threshold { get; }
+
+    /// <summary>What is wrong, where, the likely cause and a concrete fix, in one or two sentences.</summary>
+    public string Message { get; }
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"[{Severity}] {Kind} at step {Step}, layer {Layer}: {Metric} = {Value:G4} (threshold {Threshold:G4}). {Message}");
+}

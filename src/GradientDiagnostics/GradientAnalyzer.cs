@@ -1,0 +1,161 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace GradientDiagnostics;
+
+/// <summary>
+/// The framework-free heart of the monitor: turns one step's per-layer observations into a
+/// <see cref="GradientStepResult"/> (statistics → detectors → alerts), logs the alerts and raises
+/// <see cref="AlertRaised"/>. Adapters such as GradientDiagnostics.TorchSharp measure the layers and call
+/// <see cref="Analyze"/> once per step; it can be driven directly from plain arrays as well.
+/// </summary>
+/// <remarks>Not thread-safe: one training loop drives one analyzer.</remarks>
+public sealed class GradientAnalyzer
+{
+    private readonly string[] _layerNames;
+    private readonly GradientMonitorOptions _options;
+    private readonly ILogger _logger;
+    private readonly object _sender;
+    private readonly IGradientDetector[] _detectors;
+    private readonly HashSet<Delegate> _failedHandlers = [];
+    private bool _loggerFailed;
+
+    /// <summary>Creates an analyzer for a network whose layers, in forward order, have the given names.</summary>
+    /// <param name="layerNames">The layers' names in forward order (index 0 is closest to the input).</param>
+    /// <param name="options">The options; validated here.</param>
+    /// <param name="logger">Where alerts are logged; <see cref="NullLogger.Instance"/> when null.</param>
+    /// <param name="eventSender">The sender passed to <see cref="AlertRaised"/> subscribers; this analyzer when null.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
+    public GradientAnalyzer(IReadOnlyList<string> layerNames, GradientMonitorOptions options, ILogger? logger = null, object? eventSender = null)
+    {
+        ArgumentNullException.ThrowIfNull(layerNames);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _layerNames = [.. layerNames];
+        _options = options;
+        _logger = logger ?? NullLogger.Instance;
+        _sender = eventSender ?? this;
+
+        var detectors = new List<IGradientDetector>();
+        if (options.NonFinite.Enabled)
+        {
+            detectors.Add(new NonFiniteGradientDetector(options.NonFinite));
+        }
+
+        if (options.Vanishing.Enabled)
+        {
+            detectors.Add(new VanishingGradientDetector(options.Vanishing));
+        }
+
+        if (options.Exploding.Enabled)
+        {
+            detectors.Add(new ExplodingGradientDetector(options.Exploding));
+        }
+
+        _detectors = [.. detectors];
+    }
+
+    /// <summary>Raised on the caller's thread, inside <see cref="Analyze"/>, once per alert. A subscriber that throws
+    /// is logged once (EventId <see cref="GradientLogEvents.AlertHandlerFailed"/>) and never breaks training.</summary>
+    public event EventHandler<GradientAlert>? AlertRaised;
+
+    /// <summary>The layers' names in forward order.</summary>
+    public IReadOnlyList<string> LayerNames => _layerNames;
+
+    /// <summary>The number of steps analyzed so far; the next step's number.</summary>
+    public long StepCount { get; private set; }
+
+    /// <summary>Analyzes one step.</summary>
+    /// <param name="layers">One observation per layer, in the order of <see cref="LayerNames"/>.</param>
+    /// <param name="loss">The loss value, when known; a non-finite loss raises an alert and skips the step.</param>
+    /// <returns>The step's statistics, alerts and skip decision.</returns>
+    /// <exception cref="ArgumentException">The number of observations differs from the number of layers.</exception>
+    public GradientStepResult Analyze(ReadOnlySpan<LayerObservation> layers, double? loss = null)
+    {
+        if (layers.Length != _layerNames.Length)
+        {
+            throw new ArgumentException($"Expected {_layerNames.Length} layer observations, one per layer, but got {layers.Length}.", nameof(layers));
+        }
+
+        long step = StepCount++;
+        var statistics = new LayerGradientStatistics[layers.Length];
+        TensorStatistics all = default;
+        for (int i = 0; i < layers.Length; i++)
+        {
+            statistics[i] = new LayerGradientStatistics(i, _layerNames[i], layers[i].Gradient);
+            all = TensorStatistics.Combine(all, layers[i].Gradient);
+        }
+
+        var evidence = new StepEvidence(step, loss, all.L2Norm, statistics);
+        List<GradientAlert> alerts = [];
+        foreach (IGradientDetector detector in _detectors)
+        {
+            detector.Detect(evidence, alerts);
+        }
+
+        bool nonFinite = !all.IsFinite || (loss is double l && !double.IsFinite(l));
+        var result = new GradientStepResult(step, evidence.GlobalNorm, loss, _options.SkipNonFiniteSteps && nonFinite, statistics, alerts);
+        foreach (GradientAlert alert in alerts)
+        {
+            Publish(alert);
+        }
+
+        return result;
+    }
+
+    private void Publish(GradientAlert alert)
+    {
+        try
+        {
+            Log.Alert(_logger, alert);
+        }
+#pragma warning disable CA1031 // A failing logger must never break the training loop.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            if (!_loggerFailed)
+            {
+                _loggerFailed = true;
+                Trace.TraceWarning($"GradientDiagnostics: the logger threw while logging an alert; alerts are still raised as events. {ex}");
+            }
+        }
+
+        EventHandler<GradientAlert>? handlers = AlertRaised;
+        if (handlers is null)
+        {
+            return;
+        }
+
+        foreach (EventHandler<GradientAlert> handler in handlers.GetInvocationList().Cast<EventHandler<GradientAlert>>())
+        {
+            try
+            {
+                handler(_sender, alert);
+            }
+#pragma warning disable CA1031 // A failing subscriber must never break the training loop.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                if (_failedHandlers.Add(handler))
+                {
+                    ReportHandlerFailure(handler, ex);
+                }
+            }
+        }
+    }
+
+    private void ReportHandlerFailure(Delegate handler, Exception exception)
+    {
+        try
+        {
+            Log.AlertHandlerFailed(_logger, $"{handler.Method.DeclaringType?.FullName}.{handler.Method.Name}", exception);
+        }
+#pragma warning disable CA1031 // The logger itself may be the thing that fails.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            Trace.TraceWarning($"GradientDiagnostics: an AlertRaised subscriber threw: {exception}");
+        }
+    }
+}

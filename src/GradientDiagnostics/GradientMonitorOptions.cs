@@ -1,0 +1,33 @@
+namespace GradientDiagnostics;
+
+/// <summary>
+/// Configures a gradient monitor: its detectors and its protection. Set the properties in the configure callback of
+/// <c>AttachGradientMonitor</c>; they are validated once, at attach, and a value out of range throws an
+/// <see cref="ArgumentOutOfRangeException"/> naming the option (for example <c>Vanishing.MeanMagnitudeThreshold</c>).
+/// </summary>
+public sealed class GradientMonitorOptions
+{
+    /// <summary>The vanishing-gradient detector.</summary>
+    public VanishingGradientOptions Vanishing { get; } = new();
+
+    /// <summary>The exploding-gradient detector.</summary>
+    public ExplodingGradientOptions Exploding { get; } = new();
+
+    /// <summary>The NaN / ±Infinity detector.</summary>
+    public NonFiniteGradientOptions NonFinite { get; } = new();
+
+    /// <summary>Whether a step whose gradients or loss hold NaN or ±Infinity is marked
+    /// <see cref="GradientStepResult.SkipStep"/>, so the optimizer step is not run and the weights stay finite.
+    /// The gradients are left untouched for inspection. Turning this off is explicit.</summary>
+    /// <value>The default value is <see langword="true"/>, as PyTorch's <c>GradScaler</c> skips non-finite steps.</value>
+    public bool SkipNonFiniteSteps { get; set; } = true;
+
+    /// <summary>Validates every option; throws <see cref="ArgumentOutOfRangeException"/> naming the first one out of range.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of its documented range.</exception>
+    public void Validate()
+    {
+        Vanishing.Validate(nameof(Vanishing));
+        Exploding.Validate(nameof(Exploding));
+        NonFinite.Validate(nameof(NonFinite));
+    }
+}

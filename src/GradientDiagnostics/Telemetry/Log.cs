@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Logging;
+
+namespace GradientDiagnostics;
+
+/// <summary>The monitor's source-generated log messages: no formatting cost when the level is disabled.</summary>
+internal static partial class Log
+{
+    private const string AlertTemplate = "{Kind} gradient at step {Step} in layer {Layer}: {Metric} = {Value} (threshold {Threshold}). {Diagnosis}";
+
+    [LoggerMessage(EventId = GradientLogEvents.VanishingGradient, EventName = "VanishingGradient", Message = AlertTemplate)]
+    private static partial void VanishingGradient(ILogger logger, LogLevel level, GradientAlertKind kind, long step, string layer, string metric, double value, double threshold, string diagnosis);
+
+    [LoggerMessage(EventId = GradientLogEvents.ExplodingGradient, EventName = "ExplodingGradient", Message = AlertTemplate)]
+    private static partial void ExplodingGradient(ILogger logger, LogLevel level, GradientAlertKind kind, long step, string layer, string metric, double value, double threshold, string diagnosis);
+
+    [LoggerMessage(EventId = GradientLogEvents.NonFiniteGradient, EventName = "NonFiniteGradient", Message = AlertTemplate)]
+    private static partial void NonFiniteGradient(ILogger logger, LogLevel level, GradientAlertKind kind, long step, string layer, string metric, double value, double threshold, string diagnosis);
+
+    [LoggerMessage(EventId = GradientLogEvents.AlertHandlerFailed, EventName = "AlertHandlerFailed", Level = LogLevel.Warning,
+        Message = "An AlertRaised subscriber ({Handler}) threw; the exception was caught so training goes on. Later failures of this subscriber are not logged.")]
+    public static partial void AlertHandlerFailed(ILogger logger, string handler, Exception exception);
+
+    /// <summary>Logs an alert under its kind's EventId, at the level its severity maps to.</summary>
+    public static void Alert(ILogger logger, GradientAlert alert)
+    {
+        LogLevel level = alert.Severity switch
+        {
+            GradientAlertSeverity.Critical => LogLevel.Error,
+            GradientAlertSeverity.Warning => LogLevel.Warning,
+            _ => LogLevel.Information,
+        };
+
+        switch (alert.Kind)
+        {
+            case GradientAlertKind.Vanishing:
+                VanishingGradient(logger, level, alert.Kind, alert.Step, alert.Layer, alert.Metric, alert.Value, alert.Threshold, alert.Message);
+                break;
+            case GradientAlertKind.Exploding:
+                ExplodingGradient(logger, level, alert.Kind, alert.Step, alert.Layer, alert.Metric, alert.Value, alert.Threshold, alert.Message);
+                break;
+            default:
+                NonFiniteGradient(logger, level, alert.Kind, alert.Step, alert.Layer, alert.Metric, alert.Value, alert.Threshold, alert.Message);
+                break;
+        }
+    }
+}

@@ -1,0 +1,63 @@
+using GradientDiagnostics.TorchSharp.Tests.Models;
+using static TorchSharp.torch;
+
+namespace GradientDiagnostics.TorchSharp.Tests;
+
+/// <summary>The device-generic path (used for CUDA and non-float32 gradients) runs here on CPU so it cannot rot.</summary>
+public sealed class DeviceGenericStatisticsTests
+{
+    [Fact]
+    public void Device_generic_path_matches_the_cpu_span_path()
+    {
+        manual_seed(6);
+        using var model = Mlp.Create(depth: 5, 32, Activation.Tanh, Init.Xavier);
+        using var fast = model.AttachGradientMonitor();
+        using var generic = model.AttachGradientMonitor();
+        generic.Reader.ForceDeviceGeneric = true;
+        using var x = randn(16, 32);
+        using var loss = model.call(x).square().mean();
+        loss.backward();
+        using (var grad = model.parameters().First().grad!)
+        using (var flat = grad.view(-1))
+        {
+            flat[0].fill_(float.NaN).Dispose();
+            flat[1].fill_(float.NegativeInfinity).Dispose();
+            flat[2].fill_(0).Dispose();
+        }
+
+        GradientStepResult a = fast.Step(loss);
+        GradientStepResult b = generic.Step(loss);
+
+        for (int i = 0; i < a.Layers.Count; i++)
+        {
+            TensorStatistics x1 = a.Layers[i].Gradient, x2 = b.Layers[i].Gradient;
+            Assert.Equal(x1.ElementCount, x2.ElementCount);
+            Assert.Equal(x1.NaNCount, x2.NaNCount);
+            Assert.Equal(x1.InfinityCount, x2.InfinityCount);
+            Assert.Equal(x1.ZeroCount, x2.ZeroCount);
+            Assert.Equal(x1.SumOfSquares, x2.SumOfSquares, 1e-9 * Math.Max(1, x1.SumOfSquares));
+            Assert.Equal(x1.SumOfMagnitudes, x2.SumOfMagnitudes, 1e-9 * Math.Max(1, x1.SumOfMagnitudes));
+            Assert.Equal(x1.MaxFiniteMagnitude, x2.MaxFiniteMagnitude, 1e-12);
+        }
+
+        Assert.Equal(1, a.Layers[0].Gradient.NaNCount);
+        Assert.Equal(1, a.Layers[0].Gradient.InfinityCount);
+    }
+
+    [Fact]
+    public void Float64_model_is_measured_on_the_device_generic_path()
+    {
+        manual_seed(7);
+        using var model = Mlp.Create(depth: 4, 16, Activation.ReLU, Init.He);
+        model.to(ScalarType.Float64);
+        using var monitor = model.AttachGradientMonitor();
+        using var x = randn(8, 16, dtype: ScalarType.Float64);
+        using var loss = model.call(x).square().mean();
+        loss.backward();
+
+        GradientStepResult result = monitor.Step(loss);
+
+        double expected = Math.Sqrt(model.parameters().Sum(p => { using var g = p.grad!; using var s = g.square().sum(); return s.item<double>(); }));
+        Assert.Equal(expected, result.GlobalNorm, 1e-9 * expected);
+    }
+}
