@@ -83,7 +83,7 @@ public sealed class GradientAnalyzer
         TensorStatistics all = default;
         for (int i = 0; i < layers.Length; i++)
         {
-            statistics[i] = new LayerGradientStatistics(i, _layerNames[i], layers[i].Gradient);
+            statistics[i] = new LayerGradientStatistics { Index = i, Name = _layerNames[i], Gradient = layers[i].Gradient };
             all = TensorStatistics.Combine(all, layers[i].Gradient);
         }
 
@@ -95,7 +95,15 @@ public sealed class GradientAnalyzer
         }
 
         bool nonFinite = !all.IsFinite || (loss is double l && !double.IsFinite(l));
-        var result = new GradientStepResult(step, evidence.GlobalNorm, loss, _options.SkipNonFiniteSteps && nonFinite, statistics, alerts);
+        var result = new GradientStepResult
+        {
+            Step = step,
+            GlobalNorm = evidence.GlobalNorm,
+            Loss = loss,
+            SkipStep = _options.SkipNonFiniteSteps && nonFinite,
+            Layers = statistics,
+            Alerts = alerts,
+        };
         foreach (GradientAlert alert in alerts)
         {
             Publish(alert);

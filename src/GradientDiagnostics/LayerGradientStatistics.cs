@@ -3,26 +3,18 @@ namespace GradientDiagnostics;
 /// <summary>One layer's gradient statistics at one step, over all its trainable parameters taken together.</summary>
 public sealed class LayerGradientStatistics
 {
-    /// <summary>Creates a layer's statistics.</summary>
-    /// <param name="index">The layer's position in forward order (0 = closest to the input).</param>
-    /// <param name="name">The layer's module path.</param>
-    /// <param name="gradient">The element statistics of the layer's gradients.</param>
-    public LayerGradientStatistics(int index, string name, TensorStatistics gradient)
+    internal LayerGradientStatistics()
     {
-        ArgumentNullException.ThrowIfNull(name);
-        Index = index;
-        Name = name;
-        Gradient = gradient;
     }
 
     /// <summary>The layer's position in forward order: 0 is the layer closest to the input.</summary>
-    public int Index { get; }
+    public int Index { get; internal init; }
 
     /// <summary>The layer's module path, for example <c>encoder.layers.3</c>.</summary>
-    public string Name { get; }
+    public string Name { get; internal init; } = string.Empty;
 
     /// <summary>The element statistics of the layer's parameter gradients (∂L/∂θ), before any clipping.</summary>
-    public TensorStatistics Gradient { get; }
+    public TensorStatistics Gradient { get; internal init; }
 
     /// <summary>The L2 norm of the layer's parameter gradients before any clipping; NaN or +Infinity when they hold such values.</summary>
     public double GradientNorm => Gradient.L2Norm;

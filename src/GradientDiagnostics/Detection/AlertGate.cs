@@ -4,7 +4,7 @@ namespace GradientDiagnostics;
 /// Persistence (fire after the condition held on k of the last n evaluations) and cooldown (stay quiet for c steps
 /// after firing) for one detector criterion.
 /// </summary>
-internal sealed class AlertGate(GradientDetectorOptions options)
+internal sealed class AlertGate(PersistentDetectorOptions options)
 {
     private ulong _history;
     private long _lastFired = long.MinValue;

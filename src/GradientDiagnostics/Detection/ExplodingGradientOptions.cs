@@ -4,7 +4,7 @@ namespace GradientDiagnostics;
 /// <remarks>
 /// Defaults: persistence 1 of 1 (one explosion is enough to damage the weights) and a cooldown of 100 steps.
 /// </remarks>
-public sealed class ExplodingGradientOptions : GradientDetectorOptions
+public sealed class ExplodingGradientOptions : PersistentDetectorOptions
 {
     /// <summary>Creates the options with their defaults.</summary>
     public ExplodingGradientOptions()

@@ -2,14 +2,15 @@ namespace GradientDiagnostics;
 
 /// <summary>Options of the non-finite (NaN / ±Infinity) detector.</summary>
 /// <remarks>
-/// Defaults: persistence 1 of 1 and no cooldown. Every non-finite step is a lost (skipped) or corrupting update,
-/// so every one is reported.
+/// Every non-finite step is one lost or corrupting update, so there is no persistence. The default cooldown, 100 steps,
+/// that applies only to the same source failing on consecutive steps (a diverged run). A new episode, or a new
+/// source (another layer, or the loss), is always reported at once.
 /// </remarks>
 public sealed class NonFiniteGradientOptions : GradientDetectorOptions
 {
     /// <summary>Creates the options with their defaults.</summary>
     public NonFiniteGradientOptions()
-        : base(persistence: 1, persistenceWindow: 1, cooldownSteps: 0)
+        : base(cooldownSteps: 100)
     {
     }
 }

@@ -8,7 +8,7 @@ namespace GradientDiagnostics;
 /// Defaults: persistence 3 of the last 5 steps (vanishing is chronic; one tiny step, say a batch whose loss is
 /// nearly zero, is not worth an alert) and a cooldown of 100 steps.
 /// </remarks>
-public sealed class VanishingGradientOptions : GradientDetectorOptions
+public sealed class VanishingGradientOptions : PersistentDetectorOptions
 {
     /// <summary>Creates the options with their defaults.</summary>
     public VanishingGradientOptions()

@@ -1,0 +1,144 @@
+using System.IO.Compression;
+using System.Text.RegularExpressions;
+using System.Xml.Linq;
+using GradientDiagnostics.Testing;
+
+namespace GradientDiagnostics.Packaging.Tests;
+
+/// <summary>
+/// Packs the two packages into a throwaway folder and proves what a user gets: symbols, exactly the declared
+/// dependencies, and a quick start (the README's, verbatim) that builds and runs against the packages, not the projects.
+/// </summary>
+public sealed partial class PackageTests : IClassFixture<PackageTests.PackedPackages>
+{
+    private readonly PackedPackages _packages;
+
+    public PackageTests(PackedPackages packages) => _packages = packages;
+
+    [Theory]
+    [InlineData("GradientDiagnostics")]
+    [InlineData("GradientDiagnostics.TorchSharp")]
+    public void Package_and_symbol_package_are_produced_with_readme_and_docs(string id)
+    {
+        string package = Path.Combine(_packages.Folder, $"{id}.{_packages.Version}.nupkg");
+        Assert.True(File.Exists(package), _packages.PackOutput);
+        Assert.True(File.Exists(Path.ChangeExtension(package, ".snupkg")));
+        using ZipArchive zip = ZipFile.OpenRead(package);
+        Assert.Contains(zip.Entries, e => e.FullName == "README.md");
+        Assert.Contains(zip.Entries, e => e.FullName == $"lib/net10.0/{id}.xml");
+        XElement metadata = Nuspec(zip).Root!.Elements().First(e => e.Name.LocalName == "metadata");
+        Assert.Equal("MIT", metadata.Elements().First(e => e.Name.LocalName == "license").Value);
+        Assert.NotEmpty(metadata.Elements().First(e => e.Name.LocalName == "tags").Value);
+        Assert.NotNull(metadata.Elements().FirstOrDefault(e => e.Name.LocalName == "repository"));
+    }
+
+    [Theory]
+    [InlineData("GradientDiagnostics", "Microsoft.Extensions.Logging.Abstractions,System.Numerics.Tensors")]
+    [InlineData("GradientDiagnostics.TorchSharp", "GradientDiagnostics,TorchSharp")]
+    public void Declared_dependencies_are_exactly_the_designed_ones(string id, string expected)
+    {
+        using ZipArchive zip = ZipFile.OpenRead(Path.Combine(_packages.Folder, $"{id}.{_packages.Version}.nupkg"));
+        string[] dependencies = [.. Nuspec(zip).Descendants().Where(e => e.Name.LocalName == "dependency").Select(e => e.Attribute("id")!.Value).Distinct().Order(StringComparer.Ordinal)];
+
+        Assert.Equal(expected.Split(','), dependencies);
+    }
+
+    [Fact]
+    public void Readme_quick_start_builds_and_runs_against_the_packages()
+    {
+        string app = Path.Combine(_packages.Root, "quickstart");
+        Directory.CreateDirectory(app);
+        File.WriteAllText(Path.Combine(app, "Program.cs"), ReadmeQuickStart());
+        File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
+            <configuration>
+              <packageSources>
+                <clear />
+                <add key="local" value="{_packages.Folder}" />
+                <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
+              </packageSources>
+            </configuration>
+            """);
+        File.WriteAllText(Path.Combine(app, "QuickStart.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <LibTorchSharpCompat>true</LibTorchSharpCompat>
+                <NoWarn>NU1603</NoWarn>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="GradientDiagnostics.TorchSharp" Version="{_packages.Version}" />
+                <PackageReference Include="TorchSharp-cpu" Version="0.107.0" />
+                <PackageReference Include="Microsoft.Extensions.Logging.Console" Version="10.0.0" />
+              </ItemGroup>
+              <Import Project="{Path.Combine(RepositoryRoot.Path, "build", "LibTorchSharpCompat.targets")}" />
+            </Project>
+            """);
+
+        (int exitCode, string output) = DotNet.Run(app, "run", "-c", "Release");
+
+        Assert.True(exitCode == 0, output);
+        Assert.Matches(@"step 99: global norm \d", output);
+    }
+
+    private static XDocument Nuspec(ZipArchive zip)
+    {
+        using Stream stream = zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open();
+        return XDocument.Load(stream);
+    }
+
+    private static string ReadmeQuickStart()
+    {
+        string readme = File.ReadAllText(Path.Combine(RepositoryRoot.Path, "README.md"));
+        Match block = QuickStartBlock().Match(readme);
+        Assert.True(block.Success, "README.md has no ```csharp block after the '## Quick start' heading.");
+        return block.Groups["code"].Value;
+    }
+
+    [GeneratedRegex(@"## Quick start.*?```csharp\n(?<code>.*?)```", RegexOptions.Singleline)]
+    private static partial Regex QuickStartBlock();
+
+    /// <summary>Packs both packages once, with a unique version so no NuGet cache can serve a stale copy.</summary>
+    public sealed class PackedPackages : IDisposable
+    {
+        public PackedPackages()
+        {
+            Root = Path.Combine(Path.GetTempPath(), $"gd-packaging-{Guid.NewGuid():N}");
+            Folder = Path.Combine(Root, "packages");
+            Version = $"0.0.0-smoke.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
+            var output = new System.Text.StringBuilder();
+            foreach (string project in new[] { "src/GradientDiagnostics", "src/GradientDiagnostics.TorchSharp" })
+            {
+                (int exitCode, string text) = DotNet.Run(RepositoryRoot.Path, "pack", project, "-c", "Release", "-o", Folder, $"-p:Version={Version}");
+                output.AppendLine(text);
+                if (exitCode != 0)
+                {
+                    throw new InvalidOperationException($"dotnet pack {project} failed:\n{text}");
+                }
+            }
+
+            PackOutput = output.ToString();
+        }
+
+        public string Root { get; }
+
+        public string Folder { get; }
+
+        public string Version { get; }
+
+        public string PackOutput { get; }
+
+        public void Dispose()
+        {
+            try
+            {
+                Directory.Delete(Root, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+}

@@ -1,0 +1,23 @@
+namespace GradientDiagnostics.Tests.Detection;
+
+public sealed class AlertGateTests
+{
+    [Fact]
+    public void Fires_only_after_k_of_the_last_n_steps()
+    {
+        var gate = new AlertGate(new VanishingGradientOptions { Persistence = 3, PersistenceWindow = 5, CooldownSteps = 0 });
+        bool[] conditions = [true, false, true, false, false, false, true, true, true];
+        bool[] fired = [.. conditions.Select((c, step) => gate.Observe(step, c))];
+
+        Assert.Equal([false, false, false, false, false, false, false, false, true], fired);
+    }
+
+    [Fact]
+    public void Stays_quiet_during_cooldown_then_fires_again()
+    {
+        var gate = new AlertGate(new ExplodingGradientOptions { CooldownSteps = 3 });
+        bool[] fired = [.. Enumerable.Range(0, 9).Select(step => gate.Observe(step, true))];
+
+        Assert.Equal([true, false, false, false, true, false, false, false, true], fired);
+    }
+}

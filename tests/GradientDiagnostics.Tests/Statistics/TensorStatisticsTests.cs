@@ -1,0 +1,92 @@
+using System.Numerics.Tensors;
+
+namespace GradientDiagnostics.Tests.Statistics;
+
+public sealed class TensorStatisticsTests
+{
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(8)]
+    [InlineData(9)]
+    [InlineData(1000)]
+    public void Statistics_equal_a_double_precision_reference_for_every_tail_length(int length)
+    {
+        var random = new Random(length);
+        float[] values = [.. Enumerable.Range(0, length).Select(i => i % 5 == 0 ? 0f : (float)(random.NextDouble() - 0.5) * 10)];
+
+        TensorStatistics s = TensorStatistics.Compute(values);
+
+        Assert.Equal(length, s.ElementCount);
+        Assert.Equal(Math.Sqrt(values.Sum(v => (double)v * v)), s.L2Norm, 1e-9);
+        Assert.Equal(values.Length == 0 ? 0 : values.Max(v => Math.Abs((double)v)), s.MaxMagnitude);
+        Assert.Equal(values.Length == 0 ? 0 : values.Average(v => Math.Abs((double)v)), s.MeanMagnitude, 1e-9);
+        Assert.Equal(values.Count(v => v == 0), s.ZeroCount);
+        Assert.True(s.IsFinite);
+    }
+
+    [Fact]
+    public void Huge_finite_values_do_not_overflow_the_norm()
+    {
+        float[] values = Enumerable.Repeat(1e30f, 1024).ToArray();
+
+        TensorStatistics s = TensorStatistics.Compute(values);
+
+        Assert.Equal(1e30 * Math.Sqrt(1024), s.L2Norm, 1e30 * 1e-5);
+        Assert.Equal(1e30 * Math.Sqrt(1024), s.L2Norm, 1e30 * 1e-5);
+        Assert.True(s.IsFinite);
+    }
+
+    [Fact]
+    public void Nan_and_infinities_are_counted_separately_and_never_hidden()
+    {
+        float[] values = [1, float.NaN, 2, float.PositiveInfinity, float.NegativeInfinity, 0, 3, 4, 5, float.NaN];
+
+        TensorStatistics s = TensorStatistics.Compute(values);
+
+        Assert.Equal(2, s.NaNCount);
+        Assert.Equal(2, s.InfinityCount);
+        Assert.Equal(1, s.ZeroCount);
+        Assert.Equal(1 + 4 + 9 + 16 + 25, s.SumOfSquares);
+        Assert.Equal(5, s.MaxFiniteMagnitude);
+        Assert.True(double.IsNaN(s.L2Norm));
+        Assert.True(double.IsNaN(s.MaxMagnitude));
+        Assert.False(s.IsFinite);
+    }
+
+    [Fact]
+    public void Infinity_without_nan_gives_an_infinite_norm()
+    {
+        float[] values = [1, 2, 3, 4, 5, 6, 7, 8, float.NegativeInfinity];
+
+        TensorStatistics s = TensorStatistics.Compute(values);
+
+        Assert.Equal(double.PositiveInfinity, s.L2Norm);
+        Assert.Equal(0, s.NaNCount);
+    }
+
+    [Fact]
+    public void Combine_equals_computing_the_concatenation()
+    {
+        float[] a = [1, -2, 0, 4, 5, 6, 7, 8, 9], b = [float.NaN, 3, 0];
+
+        TensorStatistics combined = TensorStatistics.Combine(TensorStatistics.Compute(a), TensorStatistics.Compute(b));
+
+        Assert.Equal(TensorStatistics.Compute([.. a, .. b]), combined);
+    }
+
+    [Fact]
+    public void Strided_tensor_span_is_measured_like_its_dense_copy()
+    {
+        float[] data = [.. Enumerable.Range(0, 24).Select(i => (float)i - 12)];
+        var tensor = Tensor.Create(data, [4, 6]);
+        ReadOnlyTensorSpan<float> columns = tensor.AsReadOnlyTensorSpan()[.., 1..4];
+        float[] dense = new float[columns.FlattenedLength];
+        columns.FlattenTo(dense);
+
+        Assert.False(columns.IsDense);
+        Assert.Equal(TensorStatistics.Compute(dense), TensorStatistics.Compute(columns));
+        Assert.Equal(TensorStatistics.Compute(data), TensorStatistics.Compute(tensor.AsReadOnlyTensorSpan()));
+    }
+}
