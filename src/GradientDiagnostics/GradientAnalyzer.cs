@@ -13,6 +13,7 @@ namespace GradientDiagnostics;
 /// <remarks>Not thread-safe: one training loop drives one analyzer.</remarks>
 public sealed class GradientAnalyzer
 {
+    private readonly LayerDescriptor[] _layers;
     private readonly string[] _layerNames;
     private readonly GradientMonitorOptions _options;
     private readonly ILogger _logger;
@@ -28,11 +29,23 @@ public sealed class GradientAnalyzer
     /// <param name="eventSender">The sender passed to <see cref="AlertRaised"/> subscribers; this analyzer when null.</param>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
     public GradientAnalyzer(IReadOnlyList<string> layerNames, GradientMonitorOptions options, ILogger? logger = null, object? eventSender = null)
+        : this([.. (layerNames ?? throw new ArgumentNullException(nameof(layerNames))).Select(n => new LayerDescriptor(n))], options, logger, eventSender)
     {
-        ArgumentNullException.ThrowIfNull(layerNames);
+    }
+
+    /// <summary>Creates an analyzer for a network whose layers, in forward order, are described.</summary>
+    /// <param name="layers">The layers in forward order (index 0 is closest to the input).</param>
+    /// <param name="options">The options; validated here.</param>
+    /// <param name="logger">Where alerts are logged; <see cref="NullLogger.Instance"/> when null.</param>
+    /// <param name="eventSender">The sender passed to <see cref="AlertRaised"/> subscribers; this analyzer when null.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
+    public GradientAnalyzer(IReadOnlyList<LayerDescriptor> layers, GradientMonitorOptions options, ILogger? logger = null, object? eventSender = null)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        _layerNames = [.. layerNames];
+        _layers = [.. layers];
+        _layerNames = [.. _layers.Select(l => l.Name)];
         _options = options;
         _logger = logger ?? NullLogger.Instance;
         _sender = eventSender ?? this;
@@ -62,6 +75,9 @@ public sealed class GradientAnalyzer
 
     /// <summary>The layers' names in forward order.</summary>
     public IReadOnlyList<string> LayerNames => _layerNames;
+
+    /// <summary>The layers in forward order.</summary>
+    public IReadOnlyList<LayerDescriptor> Layers => _layers;
 
     /// <summary>The number of steps analyzed so far; the next step's number.</summary>
     public long StepCount { get; private set; }
