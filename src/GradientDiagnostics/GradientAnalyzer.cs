@@ -99,7 +99,7 @@ public sealed class GradientAnalyzer
         TensorStatistics all = default;
         for (int i = 0; i < layers.Length; i++)
         {
-            statistics[i] = new LayerGradientStatistics { Index = i, Name = _layerNames[i], Gradient = layers[i].Gradient };
+            statistics[i] = new LayerGradientStatistics { Index = i, Name = _layerNames[i], Gradient = layers[i].Gradient, OutputGradientNorm = layers[i].OutputGradientNorm };
             all = TensorStatistics.Combine(all, layers[i].Gradient);
         }
 
@@ -118,6 +118,7 @@ public sealed class GradientAnalyzer
             Loss = loss,
             SkipStep = _options.SkipNonFiniteSteps && nonFinite,
             Layers = statistics,
+            DepthGain = FitDepthGain(layers),
             Alerts = alerts,
         };
         foreach (GradientAlert alert in alerts)
@@ -126,6 +127,21 @@ public sealed class GradientAnalyzer
         }
 
         return result;
+    }
+
+    private static double? FitDepthGain(ReadOnlySpan<LayerObservation> layers)
+    {
+        Span<double> norms = layers.Length <= 256 ? stackalloc double[layers.Length] : new double[layers.Length];
+        int probed = 0;
+        foreach (LayerObservation layer in layers)
+        {
+            if (layer.OutputGradientNorm is double norm)
+            {
+                norms[probed++] = norm;
+            }
+        }
+
+        return probed >= 2 ? DepthProfile.FitGain(norms[..probed]) : null;
     }
 
     private void Publish(GradientAlert alert)

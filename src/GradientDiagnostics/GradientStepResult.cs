@@ -24,6 +24,11 @@ public sealed class GradientStepResult
     /// <summary>Per-layer statistics, in forward order (index 0 is closest to the input).</summary>
     public IReadOnlyList<LayerGradientStatistics> Layers { get; internal init; } = [];
 
+    /// <summary>The fitted per-layer gain of the output-gradient norms ‖∂L/∂y_l‖ across the probed layers in forward
+    /// order (see <see cref="DepthProfile"/>): below 1 the back-propagated signal vanishes with depth, above 1 it
+    /// explodes. Null when fewer than two layers were probed at this step.</summary>
+    public double? DepthGain { get; internal init; }
+
     /// <summary>The alerts raised at this step, already logged and sent to <c>AlertRaised</c>.</summary>
     public IReadOnlyList<GradientAlert> Alerts { get; internal init; } = [];
 }

@@ -19,6 +19,10 @@ public sealed class LayerGradientStatistics
     /// <summary>The L2 norm of the layer's parameter gradients before any clipping; NaN or +Infinity when they hold such values.</summary>
     public double GradientNorm => Gradient.L2Norm;
 
+    /// <summary>‖∂L/∂y‖₂, the norm of the loss gradient with respect to the layer's output (the back-propagated
+    /// signal at this depth); null when the layer was not probed at this step.</summary>
+    public double? OutputGradientNorm { get; internal init; }
+
     /// <summary>The mean |g| over the layer's gradient elements.</summary>
     public double MeanMagnitude => Gradient.MeanMagnitude;
 
