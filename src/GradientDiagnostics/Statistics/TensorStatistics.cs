@@ -125,7 +125,7 @@ public readonly record struct TensorStatistics
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static bool TryComputeFiniteVectorized(ReadOnlySpan<float> values, out TensorStatistics statistics)
+    internal static bool TryComputeFiniteVectorized(ReadOnlySpan<float> values, out TensorStatistics statistics)
     {
         ref float start = ref MemoryMarshal.GetReference(values);
         int length = values.Length;
@@ -151,7 +151,8 @@ public readonly record struct TensorStatistics
             zeros -= Vector256.Equals(x, Vector256<float>.Zero).AsInt32();
         }
 
-        if (finite != Vector256<float>.AllBitsSet)
+        // Compare the mask as integers: all-bits-set is a NaN pattern, and NaN != NaN as floats.
+        if (!Vector256.EqualsAll(finite.AsInt32(), Vector256<int>.AllBitsSet))
         {
             statistics = default;
             return false;

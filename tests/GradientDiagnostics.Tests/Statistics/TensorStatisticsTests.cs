@@ -27,6 +27,15 @@ public sealed class TensorStatisticsTests
     }
 
     [Fact]
+    public void Finite_tensors_take_the_vectorized_path_and_non_finite_ones_fall_back()
+    {
+        Assert.True(TensorStatistics.TryComputeFiniteVectorized([.. Enumerable.Range(0, 64).Select(i => (float)i)], out TensorStatistics s));
+        Assert.Equal(64, s.ElementCount);
+        Assert.False(TensorStatistics.TryComputeFiniteVectorized([.. Enumerable.Range(0, 64).Select(i => i == 9 ? float.NaN : i)], out _));
+        Assert.False(TensorStatistics.TryComputeFiniteVectorized([.. Enumerable.Range(0, 67).Select(i => i == 66 ? float.PositiveInfinity : i)], out _));
+    }
+
+    [Fact]
     public void Huge_finite_values_do_not_overflow_the_norm()
     {
         float[] values = Enumerable.Repeat(1e30f, 1024).ToArray();

@@ -1,0 +1,11 @@
+using BenchmarkDotNet.Running;
+
+// One command runs everything (about 20 minutes on 2 cores):
+//   dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --filter '*'
+// Results land in BenchmarkDotNet.Artifacts/results/. See docs/performance.md.
+//
+// Benchmarks run in-process: BenchmarkDotNet's out-of-process toolchain regenerates a project that loses
+// TorchSharp's native backend (and this repository's libstdc++ compatibility step), so libtorch would not load.
+// Ratios are taken within one process and one run, which is what the performance targets compare.
+string[] arguments = args.Contains("--inProcess") ? args : [.. args, "--inProcess"];
+BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(arguments);
