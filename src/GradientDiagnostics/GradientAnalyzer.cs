@@ -84,7 +84,8 @@ public sealed class GradientAnalyzer
     /// <summary>The number of steps analyzed so far; the next step's number.</summary>
     public long StepCount { get; private set; }
 
-    /// <summary>Analyzes one step.</summary>
+    /// <summary>Analyzes one step. <see cref="GradientMonitorOptions.Clipping"/> is applied by adapters, which own the
+    /// gradients (for example the TorchSharp <c>GradientMonitor.Step</c>); this method only measures and detects.</summary>
     /// <param name="layers">One observation per layer, in the order of <see cref="LayerNames"/>.</param>
     /// <param name="loss">The loss value, when known; a non-finite loss raises an alert and skips the step.</param>
     /// <returns>The step's statistics, alerts and skip decision.</returns>
