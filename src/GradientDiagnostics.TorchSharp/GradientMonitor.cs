@@ -14,6 +14,7 @@ public sealed class GradientMonitor : IDisposable
     private readonly GradientAnalyzer _analyzer;
     private readonly GradientStatisticsReader _reader;
     private readonly LayerObservation[] _observations;
+    private readonly DeviceClippingTarget? _clipping;
     private bool _disposed;
 
     internal GradientMonitor(torch.nn.Module module, GradientMonitorOptions options, ILogger? logger)
@@ -29,6 +30,7 @@ public sealed class GradientMonitor : IDisposable
         _analyzer = new GradientAnalyzer([.. layers.Select(l => l.Name)], options, logger, eventSender: this);
         _reader = new GradientStatisticsReader(layers);
         _observations = new LayerObservation[layers.Length];
+        _clipping = options.Clipping is null ? null : new DeviceClippingTarget(layers, _reader);
     }
 
     /// <summary>Raised on the training loop's thread, inside <see cref="Step"/>, once per alert. A subscriber that
@@ -42,7 +44,8 @@ public sealed class GradientMonitor : IDisposable
     /// <summary>The monitored layers' module paths, in forward (registration) order.</summary>
     public IReadOnlyList<string> LayerNames => _analyzer.LayerNames;
 
-    /// <summary>Measures every trainable parameter's gradient, runs the detectors and says whether to apply the step.
+    /// <summary>Measures every trainable parameter's gradient, runs the detectors, applies
+    /// <see cref="GradientMonitorOptions.Clipping"/> in place when set, and says whether to apply the step.
     /// Call it after <c>loss.backward()</c> and before <c>optimizer.step()</c>.</summary>
     /// <param name="loss">The step's loss (a one-element tensor), to check it for NaN / ±Infinity; optional.</param>
     /// <returns>The step's statistics, alerts and skip decision.</returns>
@@ -53,7 +56,8 @@ public sealed class GradientMonitor : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         double? lossValue = loss is null ? null : ReadScalar(loss);
         _reader.Read(_observations);
-        return _analyzer.Analyze(_observations, lossValue);
+        // Statistics, detectors, then the clipping policy applied in place on the gradients' device.
+        return _analyzer.AnalyzeAndClip(_observations, lossValue, _clipping);
     }
 
     /// <summary>Detaches the monitor. Safe to call more than once.</summary>

@@ -11,4 +11,8 @@ public enum GradientAlertKind
 
     /// <summary>A gradient, the loss or a weight holds NaN or ±Infinity.</summary>
     NonFinite = 2,
+
+    /// <summary>The clipping policy changed the gradients on almost every recent step: its threshold is below the model's
+    /// typical gradient norm (see <see cref="PersistentClippingOptions"/>).</summary>
+    PersistentClipping = 7,
 }

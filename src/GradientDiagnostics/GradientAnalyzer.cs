@@ -19,6 +19,7 @@ public sealed class GradientAnalyzer
     private readonly ILogger _logger;
     private readonly object _sender;
     private readonly IGradientDetector[] _detectors;
+    private readonly ClippingStage? _clipping;
     private readonly HashSet<Delegate> _failedHandlers = [];
     private bool _loggerFailed;
 
@@ -67,6 +68,7 @@ public sealed class GradientAnalyzer
         }
 
         _detectors = [.. detectors];
+        _clipping = options.Clipping is null ? null : new ClippingStage(options.Clipping, _layerNames, options.PersistentClipping);
     }
 
     /// <summary>Raised on the caller's thread, inside <see cref="Analyze"/>, once per alert. A subscriber that throws
@@ -82,12 +84,16 @@ public sealed class GradientAnalyzer
     /// <summary>The number of steps analyzed so far; the next step's number.</summary>
     public long StepCount { get; private set; }
 
-    /// <summary>Analyzes one step.</summary>
+    /// <summary>Analyzes one step. <see cref="GradientMonitorOptions.Clipping"/> is applied by adapters, which own the
+    /// gradients (for example the TorchSharp <c>GradientMonitor.Step</c>); this method only measures and detects.</summary>
     /// <param name="layers">One observation per layer, in the order of <see cref="LayerNames"/>.</param>
     /// <param name="loss">The loss value, when known; a non-finite loss raises an alert and skips the step.</param>
     /// <returns>The step's statistics, alerts and skip decision.</returns>
     /// <exception cref="ArgumentException">The number of observations differs from the number of layers.</exception>
-    public GradientStepResult Analyze(ReadOnlySpan<LayerObservation> layers, double? loss = null)
+    public GradientStepResult Analyze(ReadOnlySpan<LayerObservation> layers, double? loss = null) => AnalyzeAndClip(layers, loss, clippingTarget: null);
+
+    /// <summary>Analyzes one step, then applies the clipping policy (when one is set) to <paramref name="clippingTarget"/>.</summary>
+    internal GradientStepResult AnalyzeAndClip(ReadOnlySpan<LayerObservation> layers, double? loss, IGradientClippingTarget? clippingTarget)
     {
         if (layers.Length != _layerNames.Length)
         {
@@ -111,15 +117,20 @@ public sealed class GradientAnalyzer
         }
 
         bool nonFinite = !all.IsFinite || (loss is double l && !double.IsFinite(l));
+        ClippingOutcome? clipped = _clipping is not null && clippingTarget is not null ? _clipping.Run(step, statistics, nonFinite, clippingTarget, alerts) : null;
         var result = new GradientStepResult
         {
             Step = step,
             GlobalNorm = evidence.GlobalNorm,
             Loss = loss,
-            SkipStep = _options.SkipNonFiniteSteps && nonFinite,
+            SkipStep = nonFinite && (_options.SkipNonFiniteSteps || clipped?.SkipStep == true),
             Layers = statistics,
             DepthGain = FitDepthGain(layers),
             Alerts = alerts,
+            NormBeforeClipping = clipped?.NormBefore,
+            NormAfterClipping = clipped?.NormAfter,
+            ClippingCoefficient = clipped?.Coefficient ?? 1,
+            ClippingActed = clipped?.Acted ?? false,
         };
         foreach (GradientAlert alert in alerts)
         {

@@ -17,4 +17,7 @@ public static class GradientMetricNames
 
     /// <summary>The loss value, reported when it is NaN or ±Infinity.</summary>
     public const string Loss = "loss";
+
+    /// <summary>The fraction of recent steps, in [0, 1], on which the clipping policy changed the gradients.</summary>
+    public const string ClippingActiveFraction = "clipping_active_fraction";
 }

@@ -22,6 +22,14 @@ public sealed class GradientMonitorOptions
     /// <value>The default value is <see langword="true"/>, as PyTorch's <c>GradScaler</c> skips non-finite steps.</value>
     public bool SkipNonFiniteSteps { get; set; } = true;
 
+    /// <summary>The clipping policy <c>Step()</c> applies to the gradients after measuring them and before returning,
+    /// for example <c>GradientClipping.ByGlobalNorm(1.0)</c>; see <see cref="GradientClipping"/>.</summary>
+    /// <value>The default value is <see langword="null"/>: gradients are not changed (PyTorch does not clip by default).</value>
+    public GradientClipping? Clipping { get; set; }
+
+    /// <summary>The alert raised when <see cref="Clipping"/> acts on almost every step.</summary>
+    public PersistentClippingOptions PersistentClipping { get; } = new();
+
     /// <summary>Validates every option; throws <see cref="ArgumentOutOfRangeException"/> naming the first one out of range.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of its documented range.</exception>
     public void Validate()
@@ -29,5 +37,6 @@ public sealed class GradientMonitorOptions
         Vanishing.Validate(nameof(Vanishing));
         Exploding.Validate(nameof(Exploding));
         NonFinite.Validate(nameof(NonFinite));
+        PersistentClipping.Validate(nameof(PersistentClipping));
     }
 }

@@ -31,4 +31,21 @@ public sealed class GradientStepResult
 
     /// <summary>The alerts raised at this step, already logged and sent to <c>AlertRaised</c>.</summary>
     public IReadOnlyList<GradientAlert> Alerts { get; internal init; } = [];
+
+    /// <summary>The total gradient norm the clipping policy measured before acting, in the norm type of its first
+    /// global-norm policy (<see cref="GradientClipping.ByGlobalNorm"/>'s normType, the value
+    /// <c>clip_grad_norm_</c> returns; L2 otherwise); NaN or +Infinity on a non-finite step; null when no
+    /// <see cref="GradientMonitorOptions.Clipping"/> is set.</summary>
+    public double? NormBeforeClipping { get; internal init; }
+
+    /// <summary>The same total norm after the clipping policy ran (equal to <see cref="NormBeforeClipping"/> when it did
+    /// not act); null when no <see cref="GradientMonitorOptions.Clipping"/> is set.</summary>
+    public double? NormAfterClipping { get; internal init; }
+
+    /// <summary>The product of the coefficients the global-norm policies (ByGlobalNorm, AutoClip, ZScore) multiplied all
+    /// gradients by at this step, in (0, 1]; 1 when none scaled them.</summary>
+    public double ClippingCoefficient { get; internal init; } = 1;
+
+    /// <summary>True when the clipping policy changed at least one gradient at this step.</summary>
+    public bool ClippingActed { get; internal init; }
 }

@@ -15,6 +15,9 @@ public static class GradientLogEvents
     /// <summary>A <see cref="GradientAlertKind.NonFinite"/> alert (EventName <c>NonFiniteGradient</c>).</summary>
     public const int NonFiniteGradient = 1002;
 
+    /// <summary>A <see cref="GradientAlertKind.PersistentClipping"/> alert (EventName <c>PersistentClipping</c>).</summary>
+    public const int PersistentClipping = 1007;
+
     /// <summary>An <c>AlertRaised</c> subscriber threw; logged once per subscriber (EventName <c>AlertHandlerFailed</c>).</summary>
     public const int AlertHandlerFailed = 1900;
 }

@@ -16,6 +16,9 @@ internal static partial class Log
     [LoggerMessage(EventId = GradientLogEvents.NonFiniteGradient, EventName = "NonFiniteGradient", Message = AlertTemplate)]
     private static partial void NonFiniteGradient(ILogger logger, LogLevel level, GradientAlertKind kind, long step, string layer, string metric, double value, double threshold, string diagnosis);
 
+    [LoggerMessage(EventId = GradientLogEvents.PersistentClipping, EventName = "PersistentClipping", Message = AlertTemplate)]
+    private static partial void PersistentClipping(ILogger logger, LogLevel level, GradientAlertKind kind, long step, string layer, string metric, double value, double threshold, string diagnosis);
+
     [LoggerMessage(EventId = GradientLogEvents.AlertHandlerFailed, EventName = "AlertHandlerFailed", Level = LogLevel.Warning,
         Message = "An AlertRaised subscriber ({Handler}) threw; the exception was caught so training goes on. Later failures of this subscriber are not logged.")]
     public static partial void AlertHandlerFailed(ILogger logger, string handler, Exception exception);
@@ -37,6 +40,9 @@ internal static partial class Log
                 break;
             case GradientAlertKind.Exploding:
                 ExplodingGradient(logger, level, alert.Kind, alert.Step, alert.Layer, alert.Metric, alert.Value, alert.Threshold, alert.Message);
+                break;
+            case GradientAlertKind.PersistentClipping:
+                PersistentClipping(logger, level, alert.Kind, alert.Step, alert.Layer, alert.Metric, alert.Value, alert.Threshold, alert.Message);
                 break;
             default:
                 NonFiniteGradient(logger, level, alert.Kind, alert.Step, alert.Layer, alert.Metric, alert.Value, alert.Threshold, alert.Message);

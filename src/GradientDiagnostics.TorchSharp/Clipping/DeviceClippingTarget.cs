@@ -1,0 +1,119 @@
+using System.Runtime.InteropServices;
+using TorchSharp.Modules;
+
+namespace GradientDiagnostics.TorchSharp;
+
+/// <summary>
+/// Applies the core's clipping decisions to a model's gradients in place, on the device where they live, with
+/// TorchSharp ops (<c>mul_</c>, <c>clamp_</c>, unit-wise norms): no element-wise host loop and no device-to-host transfer,
+/// except in <see cref="Measure"/> and <see cref="PowerSums"/>, which bring back one small vector per call.
+/// </summary>
+internal sealed class DeviceClippingTarget(ModuleLayer[] layers, GradientStatisticsReader reader) : IGradientClippingTarget
+{
+    public void Scale(ReadOnlySpan<double> layerCoefficients)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        for (int i = 0; i < layers.Length; i++)
+        {
+            double coefficient = layerCoefficients[i];
+            if (coefficient == 1)
+            {
+                continue;
+            }
+
+            foreach (Parameter parameter in layers[i].Parameters)
+            {
+                parameter.grad?.mul_(coefficient);
+            }
+        }
+    }
+
+    public void Clamp(double value)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        foreach (Parameter parameter in layers.SelectMany(l => l.Parameters))
+        {
+            parameter.grad?.clamp_(-value, value);
+        }
+    }
+
+    public void ClipUnitWise(double clipping, double epsilon, ReadOnlySpan<bool> excludedLayers)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        for (int i = 0; i < layers.Length; i++)
+        {
+            if (excludedLayers[i])
+            {
+                continue;
+            }
+
+            foreach (Parameter parameter in layers[i].Parameters)
+            {
+                torch.Tensor? grad = parameter.grad;
+                if (grad is not null)
+                {
+                    ClipUnits(parameter.detach(), grad, clipping, epsilon);
+                }
+            }
+        }
+    }
+
+    public TensorStatistics[] Measure()
+    {
+        var observations = new LayerObservation[layers.Length];
+        reader.Read(observations);
+        return [.. observations.Select(o => o.Gradient)];
+    }
+
+    public double[] PowerSums(double p)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var sums = new List<torch.Tensor>();
+        var owners = new List<int>();
+        for (int i = 0; i < layers.Length; i++)
+        {
+            foreach (Parameter parameter in layers[i].Parameters)
+            {
+                torch.Tensor? grad = parameter.grad;
+                if (grad is not null)
+                {
+                    sums.Add(grad.to_type(torch.ScalarType.Float64).abs().pow(p).sum());
+                    owners.Add(i);
+                }
+            }
+        }
+
+        var result = new double[layers.Length];
+        if (sums.Count == 0)
+        {
+            return result;
+        }
+
+        // One device-to-host transfer for all tensors.
+        using torch.Tensor all = torch.stack([.. sums]).cpu();
+        ReadOnlySpan<double> values = MemoryMarshal.Cast<byte, double>(all.bytes);
+        for (int k = 0; k < values.Length; k++)
+        {
+            result[owners[k]] += values[k];
+        }
+
+        return result;
+    }
+
+    /// <summary>AGC on one parameter (Brock et al. 2021): the unit-wise norms are taken over every dimension but the first
+    /// (output rows of a Linear weight, output filters of a Conv weight), or over the whole tensor when it has at most one
+    /// dimension; units whose gradient norm exceeds λ·max(‖W_i‖, ε) are scaled down to it.</summary>
+    private static void ClipUnits(torch.Tensor weight, torch.Tensor grad, double clipping, double epsilon)
+    {
+        long[]? dims = grad.dim() <= 1 ? null : [.. Enumerable.Range(1, (int)grad.dim() - 1).Select(d => (long)d)];
+        torch.Tensor weightNorm = torch.linalg.vector_norm(weight, 2, dims, keepdim: true);
+        torch.Tensor gradNorm = torch.linalg.vector_norm(grad, 2, dims, keepdim: true);
+        torch.Tensor maxNorm = weightNorm.clamp_min(epsilon).mul_(clipping);
+        torch.Tensor factor = torch.where(gradNorm > maxNorm, maxNorm / gradNorm.clamp_min(AdaptiveGradientClipping.GradientNormFloor), 1.0);
+        grad.mul_(factor);
+    }
+}

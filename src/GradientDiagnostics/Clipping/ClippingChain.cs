@@ -1,0 +1,22 @@
+namespace GradientDiagnostics;
+
+/// <summary>Policies run in order, each on the gradients the previous one left (<see cref="GradientClipping.Then"/>).</summary>
+internal sealed class ClippingChain(GradientClipping[] policies) : GradientClipping
+{
+    public IReadOnlyList<GradientClipping> Policies => policies;
+
+    /// <summary>The norm type of the first policy that clips a global norm: the one whose pre-clip total is reported.</summary>
+    internal override double? GlobalNormType => policies.Select(p => p.GlobalNormType).FirstOrDefault(t => t is not null);
+
+    internal override bool SkipsNonFiniteSteps => policies.Any(p => p.SkipsNonFiniteSteps);
+
+    internal override GradientClipping Bind(IReadOnlyList<string> layerNames) => new ClippingChain([.. policies.Select(p => p.Bind(layerNames))]);
+
+    internal override void Apply(ClippingContext context)
+    {
+        foreach (GradientClipping policy in policies)
+        {
+            policy.Apply(context);
+        }
+    }
+}
