@@ -75,6 +75,7 @@ internal sealed class LayerStepRecord
 
     public long ZeroCount { get; set; }
 
+    [JsonPropertyName("nanCount")]
     public long NaNCount { get; set; }
 
     public long InfinityCount { get; set; }
