@@ -8,6 +8,7 @@ namespace GradientDiagnostics;
 internal sealed class GradientRunHistory : IGradientStepObserver
 {
     private readonly int _maxPoints;
+    private readonly int _layersInterval;
     private readonly int _firstAlertsCapacity;
     private readonly int _latestAlertsCapacity;
     private readonly List<NormBucket> _buckets;
@@ -17,8 +18,14 @@ internal sealed class GradientRunHistory : IGradientStepObserver
     private long _bucketWidth = 1;
     private NormBucket? _pending;
 
-    public GradientRunHistory(IReadOnlyList<LayerDescriptor> layers, GradientReportOptions options, double? clipThreshold)
+    /// <param name="layers">The layers in forward order.</param>
+    /// <param name="options">The bounds.</param>
+    /// <param name="clipThreshold">The global-norm clip threshold, when clipping is on.</param>
+    /// <param name="layersInterval">Per-layer statistics are taken from every this many steps and from steps with
+    /// alerts: the JSON Lines export interval, so a live report and one built from the file show the same step.</param>
+    public GradientRunHistory(IReadOnlyList<LayerDescriptor> layers, GradientReportOptions options, double? clipThreshold, int layersInterval = 1)
     {
+        _layersInterval = layersInterval;
         Layers = layers;
         ClipThreshold = clipThreshold;
         _maxPoints = options.HistoryPoints;
@@ -53,7 +60,7 @@ internal sealed class GradientRunHistory : IGradientStepObserver
             SkippedSteps++;
         }
 
-        if (result.Layers.Count > 0)
+        if (result.Layers.Count > 0 && (result.Step % _layersInterval == 0 || result.Alerts.Count > 0))
         {
             LatestLayers = result;
             if (result.Layers.Count(l => l.OutputGradientNorm is not null) >= 2)

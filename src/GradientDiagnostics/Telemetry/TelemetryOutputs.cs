@@ -19,7 +19,7 @@ internal sealed class TelemetryOutputs : IDisposable
     {
         _logger = logger;
         GradientTelemetryOptions telemetry = options.Telemetry;
-        History = new GradientRunHistory(layers, options.Report, ClippingTelemetry.Threshold(options));
+        History = new GradientRunHistory(layers, options.Report, ClippingTelemetry.Threshold(options), telemetry.ExportInterval);
         _outputs.Add(History);
         if (telemetry.Metrics)
         {
