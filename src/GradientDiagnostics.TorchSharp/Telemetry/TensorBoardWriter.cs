@@ -10,7 +10,7 @@ namespace GradientDiagnostics.TorchSharp;
 /// <remarks>Tags: <c>gradients/global_norm</c>, <c>gradients/norm/{layer}</c>, <c>gradients/histogram/{layer}</c>,
 /// <c>gradients/clip_coefficient</c>, <c>alerts/{kind}</c>. TensorBoard steps are <c>int</c>; later steps are written
 /// at <see cref="int.MaxValue"/>. Histograms copy each layer's gradients to the host, so they cost one transfer per
-/// layer at export steps only.</remarks>
+/// layer at export steps only. Layers whose gradients are non-finite or reach 1e20 get no histogram.</remarks>
 internal sealed class TensorBoardWriter : IGradientStepObserver
 {
     public const string GlobalNormTag = "gradients/global_norm";
@@ -18,6 +18,8 @@ internal sealed class TensorBoardWriter : IGradientStepObserver
     public const string LayerNormTagPrefix = "gradients/norm/";
     public const string HistogramTagPrefix = "gradients/histogram/";
     public const string AlertTagPrefix = "alerts/";
+
+    private const double TensorFlowBinsLimit = 1e20;
 
     private readonly SummaryWriter _writer;
     private readonly ModuleLayer[] _layers;
@@ -78,7 +80,11 @@ internal sealed class TensorBoardWriter : IGradientStepObserver
         for (int i = 0; i < _layers.Length && i < result.Layers.Count; i++)
         {
             _writer.add_scalar(_normTags[i], (float)result.Layers[i].GradientNorm, step);
-            if (result.Layers[i].Gradient.IsFinite && result.Layers[i].Gradient.ElementCount > 0)
+            // TensorBoard's log-spaced bins (TorchSharp's default, as PyTorch's) span ±1e-12..1e20: beyond them TorchSharp
+            // throws "the histogram is empty", and its data-driven bin selectors reject float64. A layer that large has
+            // exploded anyway; its norm scalar and the alerts say so.
+            TensorStatistics gradient = result.Layers[i].Gradient;
+            if (gradient.IsFinite && gradient.ElementCount > 0 && gradient.MaxMagnitude < TensorFlowBinsLimit)
             {
                 WriteHistogram(i, step);
             }
