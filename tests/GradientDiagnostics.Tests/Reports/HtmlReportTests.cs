@@ -77,6 +77,18 @@ public sealed partial class HtmlReportTests : IDisposable
         Assert.InRange(CountPixels(image, 0xff, 0x7f, 0x0e), 200, int.MaxValue);
     }
 
+    [Fact]
+    public void Saving_to_an_unwritable_path_says_so()
+    {
+        string file = Path.Combine(_directory, "a-file");
+        File.WriteAllText(file, "x");
+        using GradientAnalyzer analyzer = SyntheticRun.Analyzer(2);
+
+        var ex = Assert.Throws<ArgumentException>(() => analyzer.CreateReport().Save(Path.Combine(file, "report.html")));
+
+        Assert.Contains("cannot write", ex.Message, StringComparison.Ordinal);
+    }
+
     private static string WithoutTimestamp(string html) => GeneratedAt().Replace(html, string.Empty);
 
     private static string Svg(string dom, string id)
