@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 
 namespace GradientDiagnostics.TorchSharp;
@@ -28,6 +29,7 @@ public sealed class GradientMonitor : IDisposable
         }
 
         _analyzer = new GradientAnalyzer([.. layers.Select(l => l.Name)], options, logger, eventSender: this);
+        AddTensorBoard(options.Telemetry, layers);
         _reader = new GradientStatisticsReader(layers);
         _observations = new LayerObservation[layers.Length];
         _clipping = options.Clipping is null ? null : new DeviceClippingTarget(layers, _reader);
@@ -54,14 +56,48 @@ public sealed class GradientMonitor : IDisposable
     public GradientStepResult Step(torch.Tensor? loss = null)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        long start = Stopwatch.GetTimestamp();
         double? lossValue = loss is null ? null : ReadScalar(loss);
         _reader.Read(_observations);
         // Statistics, detectors, then the clipping policy applied in place on the gradients' device.
-        return _analyzer.AnalyzeAndClip(_observations, lossValue, _clipping);
+        return _analyzer.AnalyzeAndClip(_observations, lossValue, _clipping, start);
     }
 
-    /// <summary>Detaches the monitor. Safe to call more than once.</summary>
-    public void Dispose() => _disposed = true;
+    /// <summary>Builds a self-contained HTML report of the run so far (gradient flow, depth profile, global norm over
+    /// steps, alerts), from the bounded history the monitor keeps; save it with <see cref="GradientReport.Save"/>.</summary>
+    /// <param name="title">The report's title; "training run" when null.</param>
+    /// <returns>A snapshot: later steps do not change it.</returns>
+    public GradientReport CreateReport(string? title = null) => _analyzer.CreateReport(title);
+
+    /// <summary>Detaches the monitor and flushes and closes its telemetry outputs. Safe to call more than once.</summary>
+    public void Dispose()
+    {
+        if (!_disposed)
+        {
+            _disposed = true;
+            _analyzer.Dispose();
+        }
+    }
+
+    private void AddTensorBoard(GradientTelemetryOptions telemetry, ModuleLayer[] layers)
+    {
+        if (telemetry.TensorBoardLogDirectory is not string directory)
+        {
+            return;
+        }
+
+        try
+        {
+            _analyzer.AddTelemetryOutput(new TensorBoardWriter(directory, layers, telemetry.ExportInterval,
+                $"{nameof(GradientMonitorOptions.Telemetry)}.{nameof(GradientTelemetryOptions.TensorBoardLogDirectory)}"));
+        }
+        catch
+        {
+            // Attach fails as a whole: close the outputs already opened (the JSON Lines file).
+            _analyzer.Dispose();
+            throw;
+        }
+    }
 
     internal GradientStatisticsReader Reader => _reader;
 

@@ -11,7 +11,7 @@ namespace GradientDiagnostics;
 /// <see cref="Analyze"/> once per step; it can be driven directly from plain arrays as well.
 /// </summary>
 /// <remarks>Not thread-safe: one training loop drives one analyzer.</remarks>
-public sealed class GradientAnalyzer
+public sealed class GradientAnalyzer : IDisposable
 {
     private readonly LayerDescriptor[] _layers;
     private readonly string[] _layerNames;
@@ -21,6 +21,7 @@ public sealed class GradientAnalyzer
     private readonly IGradientDetector[] _detectors;
     private readonly ClippingStage? _clipping;
     private readonly HashSet<Delegate> _failedHandlers = [];
+    private readonly TelemetryOutputs _telemetry;
     private bool _loggerFailed;
 
     /// <summary>Creates an analyzer for a network whose layers, in forward order, have the given names.</summary>
@@ -40,6 +41,7 @@ public sealed class GradientAnalyzer
     /// <param name="logger">Where alerts are logged; <see cref="NullLogger.Instance"/> when null.</param>
     /// <param name="eventSender">The sender passed to <see cref="AlertRaised"/> subscribers; this analyzer when null.</param>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
+    /// <exception cref="ArgumentException">A telemetry output path cannot be written; ParamName is the option's path.</exception>
     public GradientAnalyzer(IReadOnlyList<LayerDescriptor> layers, GradientMonitorOptions options, ILogger? logger = null, object? eventSender = null)
     {
         ArgumentNullException.ThrowIfNull(layers);
@@ -69,6 +71,7 @@ public sealed class GradientAnalyzer
 
         _detectors = [.. detectors];
         _clipping = options.Clipping is null ? null : new ClippingStage(options.Clipping, _layerNames, options.PersistentClipping);
+        _telemetry = new TelemetryOutputs(_layers, options, _logger);
     }
 
     /// <summary>Raised on the caller's thread, inside <see cref="Analyze"/>, once per alert. A subscriber that throws
@@ -90,11 +93,27 @@ public sealed class GradientAnalyzer
     /// <param name="loss">The loss value, when known; a non-finite loss raises an alert and skips the step.</param>
     /// <returns>The step's statistics, alerts and skip decision.</returns>
     /// <exception cref="ArgumentException">The number of observations differs from the number of layers.</exception>
-    public GradientStepResult Analyze(ReadOnlySpan<LayerObservation> layers, double? loss = null) => AnalyzeAndClip(layers, loss, clippingTarget: null);
+    public GradientStepResult Analyze(ReadOnlySpan<LayerObservation> layers, double? loss = null) =>
+        AnalyzeAndClip(layers, loss, clippingTarget: null);
 
-    /// <summary>Analyzes one step, then applies the clipping policy (when one is set) to <paramref name="clippingTarget"/>.</summary>
-    internal GradientStepResult AnalyzeAndClip(ReadOnlySpan<LayerObservation> layers, double? loss, IGradientClippingTarget? clippingTarget)
+    /// <summary>Builds an HTML report of the run so far from the bounded history the analyzer keeps
+    /// (see <see cref="GradientMonitorOptions.Report"/>).</summary>
+    /// <param name="title">The report's title; "training run" when null.</param>
+    /// <returns>A snapshot: later steps do not change it.</returns>
+    public GradientReport CreateReport(string? title = null) => new(_telemetry.History.Snapshot(), title ?? "training run");
+
+    /// <summary>Flushes and closes the telemetry outputs (the JSON Lines file). Safe to call more than once.</summary>
+    public void Dispose() => _telemetry.Dispose();
+
+    /// <summary>Adds a telemetry output built by an adapter; it receives every later step.</summary>
+    internal void AddTelemetryOutput(IGradientStepObserver output) => _telemetry.Add(output);
+
+    /// <summary>Analyzes one step, then applies the clipping policy (when one is set) to <paramref name="clippingTarget"/>.
+    /// The step's measurement started at <paramref name="startTimestamp"/> (<see cref="Stopwatch.GetTimestamp"/>; now when
+    /// null), so the overhead metric includes the adapter's reading.</summary>
+    internal GradientStepResult AnalyzeAndClip(ReadOnlySpan<LayerObservation> layers, double? loss, IGradientClippingTarget? clippingTarget, long? startTimestamp = null)
     {
+        long start = startTimestamp ?? Stopwatch.GetTimestamp();
         if (layers.Length != _layerNames.Length)
         {
             throw new ArgumentException($"Expected {_layerNames.Length} layer observations, one per layer, but got {layers.Length}.", nameof(layers));
@@ -132,11 +151,13 @@ public sealed class GradientAnalyzer
             ClippingCoefficient = clipped?.Coefficient ?? 1,
             ClippingActed = clipped?.Acted ?? false,
         };
+        double overheadSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
         foreach (GradientAlert alert in alerts)
         {
             Publish(alert);
         }
 
+        _telemetry.OnStep(result, overheadSeconds);
         return result;
     }
 

@@ -16,6 +16,12 @@ public sealed class GradientMonitorOptions
     /// <summary>The NaN / ±Infinity detector.</summary>
     public NonFiniteGradientOptions NonFinite { get; } = new();
 
+    /// <summary>Metrics, the summary log line, JSON Lines and TensorBoard output.</summary>
+    public GradientTelemetryOptions Telemetry { get; } = new();
+
+    /// <summary>The bounds of the data kept for the HTML report.</summary>
+    public GradientReportOptions Report { get; } = new();
+
     /// <summary>Whether a step whose gradients or loss hold NaN or ±Infinity is marked
     /// <see cref="GradientStepResult.SkipStep"/>, so the optimizer step is not run and the weights stay finite.
     /// The gradients are left untouched for inspection. Turning this off is explicit.</summary>
@@ -38,5 +44,7 @@ public sealed class GradientMonitorOptions
         Exploding.Validate(nameof(Exploding));
         NonFinite.Validate(nameof(NonFinite));
         PersistentClipping.Validate(nameof(PersistentClipping));
+        Telemetry.Validate(nameof(Telemetry));
+        Report.Validate(nameof(Report));
     }
 }

@@ -18,6 +18,14 @@ public static class GradientLogEvents
     /// <summary>A <see cref="GradientAlertKind.PersistentClipping"/> alert (EventName <c>PersistentClipping</c>).</summary>
     public const int PersistentClipping = 1007;
 
+    /// <summary>The periodic summary line of <see cref="GradientTelemetryOptions.SummaryInterval"/>: global norm, worst
+    /// layer, clip status (EventName <c>StepSummary</c>, level Information).</summary>
+    public const int StepSummary = 1100;
+
     /// <summary>An <c>AlertRaised</c> subscriber threw; logged once per subscriber (EventName <c>AlertHandlerFailed</c>).</summary>
     public const int AlertHandlerFailed = 1900;
+
+    /// <summary>A telemetry output (metrics, summary line, JSON Lines, report history, TensorBoard) failed; logged once
+    /// per output, which is then switched off for the rest of the run (EventName <c>TelemetryOutputFailed</c>).</summary>
+    public const int TelemetryOutputFailed = 1901;
 }

@@ -23,6 +23,14 @@ internal static partial class Log
         Message = "An AlertRaised subscriber ({Handler}) threw; the exception was caught so training goes on. Later failures of this subscriber are not logged.")]
     public static partial void AlertHandlerFailed(ILogger logger, string handler, Exception exception);
 
+    [LoggerMessage(EventId = GradientLogEvents.StepSummary, EventName = "StepSummary", Level = LogLevel.Information,
+        Message = "Gradients at step {Step}: global norm {GlobalNorm}; worst layer {WorstLayer} (norm {WorstLayerNorm}); clipping {ClipStatus}; {AlertCount} alerts.")]
+    public static partial void StepSummary(ILogger logger, long step, double globalNorm, string worstLayer, double worstLayerNorm, string clipStatus, int alertCount);
+
+    [LoggerMessage(EventId = GradientLogEvents.TelemetryOutputFailed, EventName = "TelemetryOutputFailed", Level = LogLevel.Warning,
+        Message = "The telemetry output {Output} failed and is switched off for the rest of the run; training goes on.")]
+    public static partial void TelemetryOutputFailed(ILogger logger, string output, Exception exception);
+
     /// <summary>Logs an alert under its kind's EventId, at the level its severity maps to.</summary>
     public static void Alert(ILogger logger, GradientAlert alert)
     {

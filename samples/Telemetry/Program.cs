@@ -1,0 +1,90 @@
+// Telemetry demo: trains a deep sigmoid MLP (its gradients vanish towards the input), with one corrupt batch, and
+// exports what the gradient monitor sees through every channel the library offers:
+//   - metrics on the "GradientDiagnostics" meter, exported by the OpenTelemetry console exporter;
+//   - alerts and a summary line every 50 steps in the console log;
+//   - a JSON Lines file of the run, a TensorBoard event file, and the self-contained HTML report.
+//
+//   dotnet run --project samples/Telemetry [-- <steps> <output directory>]
+//
+// A Prometheus endpoint instead of (or beside) the console exporter: add the package
+// OpenTelemetry.Exporter.Prometheus.HttpListener to this project and, in the MeterProvider builder below,
+//   .AddPrometheusHttpListener(o => o.UriPrefixes = ["http://localhost:9464/"])
+// then scrape http://localhost:9464/metrics (names become gradient_diagnostics_global_norm_bucket, …). In an ASP.NET
+// Core host use OpenTelemetry.Exporter.Prometheus.AspNetCore with AddPrometheusExporter() and
+// app.MapPrometheusScrapingEndpoint(), and pass the host's IMeterFactory to o.Telemetry.MeterFactory.
+using GradientDiagnostics;
+using GradientDiagnostics.TorchSharp;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using static TorchSharp.torch;
+
+int steps = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 300;
+string output = Path.GetFullPath(args.Length > 1 ? args[1] : "telemetry-output");
+Directory.CreateDirectory(output);
+
+using MeterProvider meters = Sdk.CreateMeterProviderBuilder()
+    .AddMeter(GradientTelemetryInstruments.MeterName)
+    .AddConsoleExporter((_, reader) => reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = 60_000)
+    .Build();
+using var loggerFactory = LoggerFactory.Create(builder => builder.AddSimpleConsole(o => o.SingleLine = true));
+
+manual_seed(1);
+using var model = DeepSigmoidMlp(depth: 16, width: 64);
+using var optimizer = optim.SGD(model.parameters(), 0.1);
+string jsonLines = Path.Combine(output, "run.jsonl");
+using (var monitor = model.AttachGradientMonitor(
+    o =>
+    {
+        o.Telemetry.SummaryInterval = 50;
+        o.Telemetry.ExportInterval = 10;
+        o.Telemetry.JsonLinesPath = jsonLines;
+        o.Telemetry.TensorBoardLogDirectory = Path.Combine(output, "tensorboard");
+    },
+    loggerFactory.CreateLogger("Gradients")))
+{
+    var generator = new TorchSharp.torch.Generator(7);
+    for (int step = 0; step < steps; step++)
+    {
+        using var scope = NewDisposeScope();
+        optimizer.zero_grad();
+        var x = randn([32, 64], generator: generator);
+        if (step == steps * 2 / 3)
+        {
+            x[0, 0] = tensor(float.NaN); // one corrupt sample: the monitor must say "skip" and keep the weights finite
+        }
+
+        var loss = nn.functional.mse_loss(model.call(x), x[.., ..4].sum(1, keepdim: true).sin());
+        loss.backward();
+        GradientStepResult result = monitor.Step(loss);
+        if (!result.SkipStep)
+        {
+            optimizer.step();
+        }
+    }
+
+    string live = Path.Combine(output, "report.html");
+    monitor.CreateReport("16-layer sigmoid MLP").Save(live);
+    Console.WriteLine($"HTML report (live monitor): {live}");
+}
+
+// The same report, offline, from the JSON Lines file (streamed into bounded memory).
+string offline = Path.Combine(output, "report-from-jsonl.html");
+GradientReport.FromJsonLines(jsonLines).Save(offline);
+GradientRun run = GradientRun.Load(jsonLines);
+Console.WriteLine($"JSON Lines: {jsonLines} ({run.Steps.Count} steps, {run.Steps.Sum(s => s.Alerts.Count)} alerts); report from it: {offline}");
+Console.WriteLine($"TensorBoard: tensorboard --logdir {Path.Combine(output, "tensorboard")}");
+meters.ForceFlush();
+
+static nn.Module<Tensor, Tensor> DeepSigmoidMlp(int depth, int width)
+{
+    var layers = new List<(string, nn.Module<Tensor, Tensor>)>();
+    for (int i = 0; i < depth - 1; i++)
+    {
+        layers.Add(($"fc{i}", nn.Linear(width, width)));
+        layers.Add(($"act{i}", nn.Sigmoid()));
+    }
+
+    layers.Add(("head", nn.Linear(width, 1)));
+    return nn.Sequential(layers);
+}

@@ -1,0 +1,118 @@
+using TorchSharp.Modules;
+
+namespace GradientDiagnostics.TorchSharp;
+
+/// <summary>
+/// Writes the monitor's figures to TensorBoard event files with TorchSharp's <c>SummaryWriter</c>, every
+/// <see cref="GradientTelemetryOptions.ExportInterval"/> steps: the global norm, each layer's gradient norm and
+/// gradient histogram, the clip coefficient, and the alerts raised per kind since the previous write.
+/// </summary>
+/// <remarks>Tags: <c>gradients/global_norm</c>, <c>gradients/norm/{layer}</c>, <c>gradients/histogram/{layer}</c>,
+/// <c>gradients/clip_coefficient</c>, <c>alerts/{kind}</c>. TensorBoard steps are <c>int</c>; later steps are written
+/// at <see cref="int.MaxValue"/>. Histograms copy each layer's gradients to the host, so they cost one transfer per
+/// layer at export steps only. Layers whose gradients are non-finite or reach 1e20 get no histogram.</remarks>
+internal sealed class TensorBoardWriter : IGradientStepObserver
+{
+    public const string GlobalNormTag = "gradients/global_norm";
+    public const string ClipCoefficientTag = "gradients/clip_coefficient";
+    public const string LayerNormTagPrefix = "gradients/norm/";
+    public const string HistogramTagPrefix = "gradients/histogram/";
+    public const string AlertTagPrefix = "alerts/";
+
+    private const double TensorFlowBinsLimit = 1e20;
+
+    private readonly SummaryWriter _writer;
+    private readonly ModuleLayer[] _layers;
+    private readonly int _interval;
+    private readonly string[] _normTags;
+    private readonly string[] _histogramTags;
+    private readonly GradientAlertKind[] _kinds = Enum.GetValues<GradientAlertKind>();
+    private readonly Dictionary<GradientAlertKind, int> _alertsSinceLastWrite = [];
+
+    /// <exception cref="ArgumentException">The directory cannot be created or written; ParamName is <paramref name="optionName"/>.</exception>
+    public TensorBoardWriter(string logDirectory, ModuleLayer[] layers, int interval, string optionName)
+    {
+        try
+        {
+            // The SummaryWriter creates the directory and the event file (with its version record) right here, so an
+            // unwritable directory fails at attach.
+            _writer = torch.utils.tensorboard.SummaryWriter(logDirectory);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            throw OutputPath.Unwritable(logDirectory, optionName, ex);
+        }
+
+        _layers = layers;
+        _interval = interval;
+        _normTags = [.. layers.Select(l => LayerNormTagPrefix + l.Name)];
+        _histogramTags = [.. layers.Select(l => HistogramTagPrefix + l.Name)];
+    }
+
+    /// <summary>The directory the event files are written to.</summary>
+    public string LogDirectory => _writer.LogDir;
+
+    public void OnStep(GradientStepResult result, double overheadSeconds)
+    {
+        foreach (GradientAlert alert in result.Alerts)
+        {
+            _alertsSinceLastWrite[alert.Kind] = _alertsSinceLastWrite.GetValueOrDefault(alert.Kind) + 1;
+        }
+
+        if (result.Step % _interval != 0)
+        {
+            return;
+        }
+
+        int step = (int)Math.Min(result.Step, int.MaxValue);
+        _writer.add_scalar(GlobalNormTag, (float)result.GlobalNorm, step);
+        if (ClippingTelemetry.Coefficient(result) is double coefficient)
+        {
+            _writer.add_scalar(ClipCoefficientTag, (float)coefficient, step);
+        }
+
+        foreach (GradientAlertKind kind in _kinds.Union(_alertsSinceLastWrite.Keys))
+        {
+            _writer.add_scalar(AlertTagPrefix + kind, _alertsSinceLastWrite.GetValueOrDefault(kind), step);
+        }
+
+        _alertsSinceLastWrite.Clear();
+        for (int i = 0; i < _layers.Length && i < result.Layers.Count; i++)
+        {
+            _writer.add_scalar(_normTags[i], (float)result.Layers[i].GradientNorm, step);
+            // TensorBoard's log-spaced bins (TorchSharp's default, as PyTorch's) span ±1e-12..1e20: beyond them TorchSharp
+            // throws "the histogram is empty", and its data-driven bin selectors reject float64. A layer that large has
+            // exploded anyway; its norm scalar and the alerts say so.
+            TensorStatistics gradient = result.Layers[i].Gradient;
+            if (gradient.IsFinite && gradient.ElementCount > 0 && gradient.MaxMagnitude < TensorFlowBinsLimit)
+            {
+                WriteHistogram(i, step);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        // SummaryWriter opens, appends to and closes its file on every write: there is nothing left open.
+    }
+
+    private void WriteHistogram(int layer, int step)
+    {
+        using var scope = torch.NewDisposeScope();
+        var flattened = new List<torch.Tensor>(_layers[layer].Parameters.Length);
+        foreach (Parameter parameter in _layers[layer].Parameters)
+        {
+            // Every read of .grad makes a new managed wrapper; the dispose scope releases them.
+            torch.Tensor? grad = parameter.grad;
+            if (grad is not null)
+            {
+                flattened.Add(grad.detach().flatten().to(torch.CPU).to_type(torch.ScalarType.Float32));
+            }
+        }
+
+        if (flattened.Count > 0)
+        {
+            _writer.add_histogram(_histogramTags[layer], torch.cat(flattened), step);
+        }
+    }
+}

@@ -1,0 +1,90 @@
+namespace GradientDiagnostics;
+
+/// <summary>Converts between the public result types and the JSON Lines records, both ways, so writer and reader
+/// cannot disagree.</summary>
+internal static class RunRecordMapping
+{
+    public static RunHeaderRecord ToHeader(IReadOnlyList<LayerDescriptor> layers, int exportInterval, double? clipThreshold) => new()
+    {
+        StartedUtc = DateTimeOffset.UtcNow,
+        ExportInterval = exportInterval,
+        ClipThreshold = clipThreshold,
+        Layers = [.. layers.Select(l => new LayerRecord { Name = l.Name, FanIn = l.FanIn, FanOut = l.FanOut, FollowingActivation = l.FollowingActivation })],
+    };
+
+    public static LayerDescriptor[] ToLayers(RunHeaderRecord header) =>
+        [.. header.Layers.Select(l => new LayerDescriptor(l.Name) { FanIn = l.FanIn, FanOut = l.FanOut, FollowingActivation = l.FollowingActivation })];
+
+    public static StepRecord ToRecord(GradientStepResult result, bool withLayers) => new()
+    {
+        Step = result.Step,
+        GlobalNorm = result.GlobalNorm,
+        Loss = result.Loss,
+        SkipStep = result.SkipStep,
+        DepthGain = result.DepthGain,
+        ClipCoefficient = ClippingTelemetry.Coefficient(result),
+        Layers = withLayers && result.Layers.Count > 0 ? [.. result.Layers.Select(ToRecord)] : null,
+        Alerts = result.Alerts.Count > 0 ? [.. result.Alerts.Select(ToRecord)] : null,
+    };
+
+    public static GradientStepResult ToResult(StepRecord record, IReadOnlyList<LayerDescriptor> layers)
+    {
+        List<LayerStepRecord>? recorded = record.Layers;
+        if (recorded is not null && recorded.Count != layers.Count)
+        {
+            throw new InvalidDataException($"Step {record.Step} has {recorded.Count} layers but the run header lists {layers.Count}.");
+        }
+
+        return new GradientStepResult
+        {
+            Step = record.Step,
+            GlobalNorm = record.GlobalNorm,
+            Loss = record.Loss,
+            SkipStep = record.SkipStep,
+            DepthGain = record.DepthGain,
+            // CLIPPING PLUG-IN POINT: restore record.ClipCoefficient once GradientStepResult carries it (issue 4).
+            Layers = recorded is null ? [] : [.. recorded.Select((l, i) => ToStatistics(l, i, layers[i].Name))],
+            Alerts = record.Alerts is null ? [] : [.. record.Alerts.Select(a => new GradientAlert(a.Kind, a.Severity, record.Step, a.Layer, a.Metric, a.Value, a.Threshold, a.Message))],
+        };
+    }
+
+    private static LayerStepRecord ToRecord(LayerGradientStatistics layer) => new()
+    {
+        ElementCount = layer.Gradient.ElementCount,
+        SumOfSquares = layer.Gradient.SumOfSquares,
+        SumOfMagnitudes = layer.Gradient.SumOfMagnitudes,
+        MaxFiniteMagnitude = layer.Gradient.MaxFiniteMagnitude,
+        ZeroCount = layer.Gradient.ZeroCount,
+        NaNCount = layer.Gradient.NaNCount,
+        InfinityCount = layer.Gradient.InfinityCount,
+        OutputGradientNorm = layer.OutputGradientNorm,
+    };
+
+    private static AlertRecord ToRecord(GradientAlert alert) => new()
+    {
+        Kind = alert.Kind,
+        Severity = alert.Severity,
+        Layer = alert.Layer,
+        Metric = alert.Metric,
+        Value = alert.Value,
+        Threshold = alert.Threshold,
+        Message = alert.Message,
+    };
+
+    private static LayerGradientStatistics ToStatistics(LayerStepRecord layer, int index, string name) => new()
+    {
+        Index = index,
+        Name = name,
+        OutputGradientNorm = layer.OutputGradientNorm,
+        Gradient = new TensorStatistics
+        {
+            ElementCount = layer.ElementCount,
+            SumOfSquares = layer.SumOfSquares,
+            SumOfMagnitudes = layer.SumOfMagnitudes,
+            MaxFiniteMagnitude = layer.MaxFiniteMagnitude,
+            ZeroCount = layer.ZeroCount,
+            NaNCount = layer.NaNCount,
+            InfinityCount = layer.InfinityCount,
+        },
+    };
+}

@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+
+namespace GradientDiagnostics;
+
+/// <summary>
+/// The analyzer's telemetry outputs, built from the options at attach: metrics, the summary line, JSON Lines, the
+/// report history, and whatever the adapter adds (TensorBoard). Each step goes to every output; an output that throws
+/// is logged once (EventId <see cref="GradientLogEvents.TelemetryOutputFailed"/>) and switched off, never thrown
+/// into the training loop.
+/// </summary>
+internal sealed class TelemetryOutputs : IDisposable
+{
+    private readonly List<IGradientStepObserver> _outputs = [];
+    private readonly ILogger _logger;
+
+    /// <exception cref="ArgumentException">An output path cannot be written; ParamName is the option's path.</exception>
+    public TelemetryOutputs(IReadOnlyList<LayerDescriptor> layers, GradientMonitorOptions options, ILogger logger)
+    {
+        _logger = logger;
+        GradientTelemetryOptions telemetry = options.Telemetry;
+        History = new GradientRunHistory(layers, options.Report, ClippingTelemetry.Threshold(options), telemetry.ExportInterval);
+        _outputs.Add(History);
+        if (telemetry.Metrics)
+        {
+            _outputs.Add(new GradientMetrics(layers, telemetry));
+        }
+
+        if (telemetry.SummaryInterval > 0)
+        {
+            _outputs.Add(new StepSummaryLogger(logger, telemetry.SummaryInterval));
+        }
+
+        if (telemetry.JsonLinesPath is string path)
+        {
+            _outputs.Add(new JsonLinesRunWriter(path, layers, telemetry.ExportInterval, ClippingTelemetry.Threshold(options),
+                $"{nameof(GradientMonitorOptions.Telemetry)}.{nameof(GradientTelemetryOptions.JsonLinesPath)}"));
+        }
+    }
+
+    /// <summary>The bounded history the HTML report is made from.</summary>
+    public GradientRunHistory History { get; }
+
+    /// <summary>Adds an output the adapter built (for example the TensorBoard writer).</summary>
+    public void Add(IGradientStepObserver output) => _outputs.Add(output);
+
+    public void OnStep(GradientStepResult result, double overheadSeconds)
+    {
+        for (int i = 0; i < _outputs.Count; i++)
+        {
+            try
+            {
+                _outputs[i].OnStep(result, overheadSeconds);
+            }
+#pragma warning disable CA1031 // Telemetry must never break the training loop.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                IGradientStepObserver failed = _outputs[i];
+                _outputs.RemoveAt(i--);
+                ReportFailure(failed, ex);
+                DisposeQuietly(failed);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (IGradientStepObserver output in _outputs)
+        {
+            DisposeQuietly(output);
+        }
+
+        _outputs.Clear();
+    }
+
+    private void ReportFailure(IGradientStepObserver output, Exception exception)
+    {
+        try
+        {
+            Log.TelemetryOutputFailed(_logger, output.GetType().Name, exception);
+        }
+#pragma warning disable CA1031 // The logger itself may be the thing that fails.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            Trace.TraceWarning($"GradientDiagnostics: the telemetry output {output.GetType().Name} failed and was switched off: {exception}");
+        }
+    }
+
+    private void DisposeQuietly(IGradientStepObserver output)
+    {
+        try
+        {
+            output.Dispose();
+        }
+#pragma warning disable CA1031 // Closing a broken output (a full disk) must not break the training loop either.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            ReportFailure(output, ex);
+        }
+    }
+}

@@ -1,0 +1,50 @@
+using GradientDiagnostics.TorchSharp.Tests.Models;
+using static TorchSharp.torch;
+
+namespace GradientDiagnostics.TorchSharp.Tests.Telemetry;
+
+public sealed class MonitorReportTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("gd-monitor-report-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    [Fact]
+    public void Report_of_a_12_layer_sigmoid_mlp_shows_the_vanishing_layers_and_its_alerts()
+    {
+        manual_seed(3);
+        using var model = Mlp.Create(depth: 12, 64, Activation.Sigmoid, Init.TorchSharpDefault);
+        using var monitor = model.AttachGradientMonitor();
+
+        List<GradientStepResult> results = Training.Run(model, monitor, steps: 6, 64);
+        GradientReport report = monitor.CreateReport("sigmoid MLP");
+        string html = report.ToHtml();
+
+        Assert.Equal((6L, results.Sum(r => (long)r.Alerts.Count)), (report.StepCount, report.AlertCount));
+        Assert.Contains(results.SelectMany(r => r.Alerts), a => a.Kind == GradientAlertKind.Vanishing);
+        Assert.Contains("<td>Vanishing</td>", html, StringComparison.Ordinal);
+        foreach (string layer in monitor.LayerNames)
+        {
+            Assert.Contains($"{layer}: mean |g| = ", html, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Json_lines_from_a_monitor_load_back_with_every_step_and_close_on_dispose()
+    {
+        manual_seed(4);
+        string path = Path.Combine(_directory, "run.jsonl");
+        List<GradientStepResult> results;
+        using (var model = Mlp.Create(depth: 5, 32, Activation.Tanh, Init.Xavier))
+        using (var monitor = model.AttachGradientMonitor(o => (o.Telemetry.JsonLinesPath, o.Telemetry.ExportInterval) = (path, 2)))
+        {
+            results = Training.Run(model, monitor, steps: 5, 32);
+        }
+
+        GradientRun run = GradientRun.Load(path);
+
+        Assert.Equal(results.Select(r => (r.Step, r.GlobalNorm, r.Loss)), run.Steps.Select(r => (r.Step, r.GlobalNorm, r.Loss)));
+        Assert.Equal(results[4].Layers.Select(l => l.Gradient), run.Steps[4].Layers.Select(l => l.Gradient));
+        Assert.Empty(run.Steps[3].Layers);
+    }
+}
