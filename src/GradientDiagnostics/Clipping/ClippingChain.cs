@@ -8,6 +8,8 @@ internal sealed class ClippingChain(GradientClipping[] policies) : GradientClipp
     /// <summary>The norm type of the first policy that clips a global norm: the one whose pre-clip total is reported.</summary>
     internal override double? GlobalNormType => policies.Select(p => p.GlobalNormType).FirstOrDefault(t => t is not null);
 
+    internal override double? GlobalNormThreshold => policies.Select(p => p.GlobalNormThreshold).FirstOrDefault(t => t is not null);
+
     internal override bool SkipsNonFiniteSteps => policies.Any(p => p.SkipsNonFiniteSteps);
 
     internal override GradientClipping Bind(IReadOnlyList<string> layerNames) => new ClippingChain([.. policies.Select(p => p.Bind(layerNames))]);

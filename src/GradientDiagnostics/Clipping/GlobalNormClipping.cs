@@ -11,6 +11,8 @@ internal sealed class GlobalNormClipping(double maxNorm, double normType) : Grad
 
     internal override double? GlobalNormType => normType;
 
+    internal override double? GlobalNormThreshold => maxNorm;
+
     internal override GradientClipping Bind(IReadOnlyList<string> layerNames) => this;
 
     internal override void Apply(ClippingContext context)

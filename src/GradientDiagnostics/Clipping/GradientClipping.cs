@@ -152,6 +152,9 @@ public abstract class GradientClipping
     /// <summary>The norm type this policy measures the global norm in, when it clips a global norm; null otherwise.</summary>
     internal virtual double? GlobalNormType => null;
 
+    /// <summary>The max norm of the first global-norm policy in the chain, drawn as the threshold on reports; null when none.</summary>
+    internal virtual double? GlobalNormThreshold => null;
+
     /// <summary>Whether this policy marks non-finite steps as skipped.</summary>
     internal virtual bool SkipsNonFiniteSteps => false;
 

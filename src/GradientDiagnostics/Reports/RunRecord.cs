@@ -57,6 +57,12 @@ internal sealed class StepRecord : RunRecord
 
     public double? ClipCoefficient { get; set; }
 
+    public double? NormBeforeClipping { get; set; }
+
+    public double? NormAfterClipping { get; set; }
+
+    public bool ClippingActed { get; set; }
+
     public List<LayerStepRecord>? Layers { get; set; }
 
     public List<AlertRecord>? Alerts { get; set; }

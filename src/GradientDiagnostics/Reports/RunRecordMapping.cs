@@ -23,6 +23,9 @@ internal static class RunRecordMapping
         SkipStep = result.SkipStep,
         DepthGain = result.DepthGain,
         ClipCoefficient = ClippingTelemetry.Coefficient(result),
+        NormBeforeClipping = result.NormBeforeClipping,
+        NormAfterClipping = result.NormAfterClipping,
+        ClippingActed = result.ClippingActed,
         Layers = withLayers && result.Layers.Count > 0 ? [.. result.Layers.Select(ToRecord)] : null,
         Alerts = result.Alerts.Count > 0 ? [.. result.Alerts.Select(ToRecord)] : null,
     };
@@ -42,7 +45,10 @@ internal static class RunRecordMapping
             Loss = record.Loss,
             SkipStep = record.SkipStep,
             DepthGain = record.DepthGain,
-            // CLIPPING PLUG-IN POINT: restore record.ClipCoefficient once GradientStepResult carries it (issue 4).
+            ClippingCoefficient = record.ClipCoefficient ?? 1,
+            NormBeforeClipping = record.NormBeforeClipping,
+            NormAfterClipping = record.NormAfterClipping,
+            ClippingActed = record.ClippingActed,
             Layers = recorded is null ? [] : [.. recorded.Select((l, i) => ToStatistics(l, i, layers[i].Name))],
             Alerts = record.Alerts is null ? [] : [.. record.Alerts.Select(a => new GradientAlert(a.Kind, a.Severity, record.Step, a.Layer, a.Metric, a.Value, a.Threshold, a.Message))],
         };
