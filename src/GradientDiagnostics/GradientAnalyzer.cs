@@ -19,6 +19,8 @@ public sealed class GradientAnalyzer
     private readonly ILogger _logger;
     private readonly object _sender;
     private readonly IGradientDetector[] _detectors;
+    private readonly LayerObservation[] _observations;
+    private readonly GradientHistory _history;
     private readonly HashSet<Delegate> _failedHandlers = [];
     private bool _loggerFailed;
 
@@ -66,7 +68,29 @@ public sealed class GradientAnalyzer
             detectors.Add(new ExplodingGradientDetector(options.Exploding));
         }
 
+        if (options.Saturation.Enabled)
+        {
+            detectors.Add(new SaturationDetector(options.Saturation));
+        }
+
+        if (options.DeadUnits.Enabled)
+        {
+            detectors.Add(new DeadUnitsDetector(options.DeadUnits, _layers.Length));
+        }
+
+        if (options.PoorInitialization.Enabled)
+        {
+            detectors.Add(new PoorInitializationDetector(options.PoorInitialization));
+        }
+
+        if (options.UpdateRatio.Enabled)
+        {
+            detectors.Add(new UpdateRatioDetector(options.UpdateRatio));
+        }
+
         _detectors = [.. detectors];
+        _observations = new LayerObservation[_layers.Length];
+        _history = new GradientHistory(_layers.Length, options.Exploding.SpikeEmaDecay, options.Exploding.SpikeWarmupSteps, options.Exploding.EarlySteps);
     }
 
     /// <summary>Raised on the caller's thread, inside <see cref="Analyze"/>, once per alert. A subscriber that throws
@@ -103,12 +127,16 @@ public sealed class GradientAnalyzer
             all = TensorStatistics.Combine(all, layers[i].Gradient);
         }
 
-        var evidence = new StepEvidence(step, loss, all.L2Norm, statistics);
+        layers.CopyTo(_observations);
+        (double? depthGain, int probed) = FitDepthGain(layers);
+        var evidence = new StepEvidence(step, loss, all.L2Norm, statistics, _observations, _layers, depthGain, probed, _history);
         List<GradientAlert> alerts = [];
         foreach (IGradientDetector detector in _detectors)
         {
             detector.Detect(evidence, alerts);
         }
+
+        _history.Record(all.L2Norm, _options.Exploding.SpikeZScoreThreshold, statistics);
 
         bool nonFinite = !all.IsFinite || (loss is double l && !double.IsFinite(l));
         var result = new GradientStepResult
@@ -118,7 +146,7 @@ public sealed class GradientAnalyzer
             Loss = loss,
             SkipStep = _options.SkipNonFiniteSteps && nonFinite,
             Layers = statistics,
-            DepthGain = FitDepthGain(layers),
+            DepthGain = depthGain,
             Alerts = alerts,
         };
         foreach (GradientAlert alert in alerts)
@@ -129,7 +157,7 @@ public sealed class GradientAnalyzer
         return result;
     }
 
-    private static double? FitDepthGain(ReadOnlySpan<LayerObservation> layers)
+    private static (double? Gain, int Probed) FitDepthGain(ReadOnlySpan<LayerObservation> layers)
     {
         Span<double> norms = layers.Length <= 256 ? stackalloc double[layers.Length] : new double[layers.Length];
         int probed = 0;
@@ -141,7 +169,7 @@ public sealed class GradientAnalyzer
             }
         }
 
-        return probed >= 2 ? DepthProfile.FitGain(norms[..probed]) : null;
+        return (probed >= 2 ? DepthProfile.FitGain(norms[..probed]) : null, probed);
     }
 
     private void Publish(GradientAlert alert)
