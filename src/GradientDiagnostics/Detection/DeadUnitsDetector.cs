@@ -57,6 +57,6 @@ internal sealed class DeadUnitsDetector(DeadUnitsOptions options, int layerCount
             GradientAlertKind.DeadUnits, GradientAlertSeverity.Warning, evidence.Step, layer.Name,
             GradientMetricNames.DeadUnitFraction, worstFraction, options.DeadFractionThreshold,
             string.Create(CultureInfo.InvariantCulture,
-                $"{Diagnosis.Capitalize(Diagnosis.DescribeLayer(layer, scale))}: {worstFraction:P0} of its {units} units were never active over the last {options.Window} measured steps; {dying} of {judged} measured layers are above {options.DeadFractionThreshold:P0}.")));
+                $"{Diagnosis.Capitalize(Diagnosis.DescribeLayer(layer, scale))}: {worstFraction * 100:F0}% of its {units} units were never active over the last {options.Window} measured steps; {dying} of {judged} measured layers are above {options.DeadFractionThreshold * 100:F0}%.")));
     }
 }

@@ -47,6 +47,6 @@ internal sealed class SaturationDetector(SaturationOptions options) : IGradientD
             GradientAlertKind.Saturation, GradientAlertSeverity.Warning, evidence.Step, layer.Name,
             GradientMetricNames.SaturatedFraction, worstFraction, options.SaturatedFractionThreshold,
             string.Create(CultureInfo.InvariantCulture,
-                $"{Diagnosis.Capitalize(Diagnosis.DescribeLayer(layer, scale))}: {worstFraction:P0} of units saturated, where the activation's derivative is ~0 and no gradient flows back; {saturating} of {measured} measured layers are above {options.SaturatedFractionThreshold:P0}.")));
+                $"{Diagnosis.Capitalize(Diagnosis.DescribeLayer(layer, scale))}: {worstFraction * 100:F0}% of units saturated, where the activation's derivative is ~0 and no gradient flows back; {saturating} of {measured} measured layers are above {options.SaturatedFractionThreshold * 100:F0}%.")));
     }
 }
