@@ -1,0 +1,66 @@
+namespace GradientDiagnostics.Tests.Detection;
+
+public sealed class PoorInitializationDetectorTests
+{
+    private const int Width = 64;
+
+    private static LayerObservation WithVariance(double std) =>
+        Synthetic.Gradient(10, 0.01f) with
+        {
+            Activations = LayerObservations.SummarizeActivations(Synthetic.Weights(8 * Width, std, seed: 7), Width, ActivationKind.ReLU),
+        };
+
+    private static LayerObservation WithWeights(double std) => LayerObservations.Create(Synthetic.Filled(10, 0.01f), Synthetic.Weights(Width * Width, std));
+
+    [Fact]
+    public void Activation_variance_ratio_above_10_fires_in_the_first_steps_only()
+    {
+        GradientAnalyzer analyzer = Synthetic.Analyzer(Synthetic.Linear(3, Width, ActivationKind.ReLU), o => o.PoorInitialization.CooldownSteps = 0);
+        LayerObservation[] growing = [WithVariance(1), WithVariance(2), WithVariance(8)]; // variances 1, 4, 64
+
+        GradientStepResult[] results = [.. Enumerable.Range(0, 12).Select(_ => analyzer.Analyze(growing))];
+
+        GradientAlert alert = Assert.Single(results[0].Alerts);
+        Assert.Equal((GradientAlertKind.PoorInitialization, GradientMetricNames.ActivationVarianceRatio, "fc2"), (alert.Kind, alert.Metric, alert.Layer));
+        Assert.InRange(alert.Value, 40, 100);
+        Assert.Contains("grows", alert.Message, StringComparison.Ordinal);
+        Assert.All(results[..10], r => Assert.Single(r.Alerts));
+        Assert.All(results[10..], r => Assert.Empty(r.Alerts)); // InitialSteps = 10
+    }
+
+    [Fact]
+    public void Variances_within_10x_raise_nothing()
+    {
+        GradientAnalyzer analyzer = Synthetic.Analyzer(Synthetic.Linear(3, Width, ActivationKind.ReLU));
+        Assert.Empty(analyzer.Analyze([WithVariance(1), WithVariance(1.5), WithVariance(2.5)]).Alerts);
+    }
+
+    [Fact]
+    public void Weight_std_far_above_he_fires_and_names_the_expectation()
+    {
+        GradientAnalyzer analyzer = Synthetic.Analyzer(Synthetic.Linear(2, Width, ActivationKind.ReLU));
+        double he = Math.Sqrt(2.0 / Width);
+
+        GradientAlert alert = Assert.Single(analyzer.Analyze([WithWeights(he), WithWeights(4 * he)]).Alerts);
+
+        Assert.Equal(("fc1", GradientMetricNames.WeightStdRatioToExpected, 3.0), (alert.Layer, alert.Metric, alert.Threshold));
+        Assert.Equal(4, alert.Value, 0.2);
+        Assert.Contains("vs He 0.18", alert.Message, StringComparison.Ordinal);
+        Assert.Contains("fan-in 64", alert.Message, StringComparison.Ordinal);
+        Assert.Contains(alert.SuggestedFixes, f => f.Contains("re-initialise with He", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Torch_default_init_is_not_poor_and_unknown_activation_is_not_judged()
+    {
+        // TorchSharp's default Linear init: Kaiming-uniform with a = √5, std = 1/√(3·fan_in).
+        double torchDefault = 1 / Math.Sqrt(3.0 * Width);
+        GradientAnalyzer relu = Synthetic.Analyzer(Synthetic.Linear(2, Width, ActivationKind.ReLU));
+        GradientAnalyzer tanh = Synthetic.Analyzer(Synthetic.Linear(2, Width, ActivationKind.Tanh));
+        GradientAnalyzer unknown = Synthetic.Analyzer(Synthetic.Linear(2, Width, ActivationKind.Unknown));
+
+        Assert.Empty(relu.Analyze([WithWeights(torchDefault), WithWeights(torchDefault)]).Alerts);
+        Assert.Empty(tanh.Analyze([WithWeights(torchDefault), WithWeights(torchDefault)]).Alerts);
+        Assert.Empty(unknown.Analyze([WithWeights(10), WithWeights(10)]).Alerts);
+    }
+}
