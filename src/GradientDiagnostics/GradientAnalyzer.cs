@@ -103,6 +103,9 @@ public sealed class GradientAnalyzer
     /// <summary>The layers in forward order.</summary>
     public IReadOnlyList<LayerDescriptor> Layers => _layers;
 
+    /// <summary>The bounded history the detectors compare each step with.</summary>
+    internal GradientHistory History => _history;
+
     /// <summary>The number of steps analyzed so far; the next step's number.</summary>
     public long StepCount { get; private set; }
 
