@@ -108,8 +108,14 @@ internal sealed class ExplodingGradientDetector(ExplodingGradientOptions options
             return;
         }
 
+        string early = history.EarlyMaxIsFinal
+            ? string.Create(CultureInfo.InvariantCulture, $", {overEarly:G3}× the largest norm of the first {options.EarlySteps} steps ({history.EarlyMaxGlobalNorm:G3})")
+            : string.Empty;
+        string zText = moving.IsWarm
+            ? string.Create(CultureInfo.InvariantCulture, $": z-score {z:G3} against its moving mean {moving.Mean:G3} ± {moving.StandardDeviation:G3} (α = {options.SpikeEmaDecay})")
+            : string.Empty;
         string evidenceText = string.Create(CultureInfo.InvariantCulture,
-            $"The global gradient norm spiked to {global:G3}: z-score {z:G3} against its moving mean {moving.Mean:G3} ± {moving.StandardDeviation:G3} (α = {options.SpikeEmaDecay}), {overEarly:G3}× the largest norm of the first {options.EarlySteps} steps ({history.EarlyMaxGlobalNorm:G3}); the median of the last {history.GlobalNorms.Count} steps is {history.GlobalNorms.Median():G3}. The largest layer norm is {largest.GradientNorm:G3} in {Diagnosis.DescribeLayer(evidence, largest.Index)}.");
+            $"The global gradient norm spiked to {global:G3}{zText}{early}; the median of the last {history.GlobalNorms.Count} steps is {history.GlobalNorms.Median():G3}. The largest layer norm is {largest.GradientNorm:G3} in {Diagnosis.DescribeLayer(evidence, largest.Index)}.");
         alerts.Add(new Diagnosis()
             .Add("an outlier batch or a too large learning rate for the current loss landscape", "lower the learning rate or add warm-up; inspect the batch")
             .Add("no adaptive gradient clipping", "clip by global norm or adaptively (ZClip-style z-score clipping) so single spikes cannot move the weights far")
