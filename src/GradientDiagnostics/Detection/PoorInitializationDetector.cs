@@ -4,10 +4,18 @@ namespace GradientDiagnostics;
 
 /// <summary>In the first steps, fires when activation variances differ widely across layers, or a layer's weight
 /// scale is far from the Xavier / He expectation.</summary>
+/// <remarks>
+/// Each criterion judges the init once: on the first step, within <see cref="PoorInitializationOptions.InitialSteps"/>,
+/// at which its inputs are measured. Later steps judge training rather than the init: measured here
+/// (<c>GradientAnalyzerTests</c>), one SGD step on a 20-layer ReLU + He MLP with an MSE loss already spreads the
+/// hidden activation variances by 20×, which is the optimizer shrinking the output, not a poor init.
+/// </remarks>
 internal sealed class PoorInitializationDetector(PoorInitializationOptions options) : IGradientDetector
 {
     private readonly AlertGate _variance = new(options);
     private readonly AlertGate _weights = new(options);
+    private bool _varianceJudged;
+    private bool _weightsJudged;
 
     public void Detect(StepEvidence evidence, List<GradientAlert> alerts)
     {
@@ -16,16 +24,28 @@ internal sealed class PoorInitializationDetector(PoorInitializationOptions optio
             return;
         }
 
-        DetectVarianceSpread(evidence, alerts);
-        DetectWeightScale(evidence, alerts);
+        if (!_varianceJudged)
+        {
+            _varianceJudged = DetectVarianceSpread(evidence, alerts);
+        }
+
+        if (!_weightsJudged)
+        {
+            _weightsJudged = DetectWeightScale(evidence, alerts);
+        }
     }
 
-    private void DetectVarianceSpread(StepEvidence evidence, List<GradientAlert> alerts)
+    /// <returns>Whether the criterion could be judged at this step.</returns>
+    private bool DetectVarianceSpread(StepEvidence evidence, List<GradientAlert> alerts)
     {
+        // Only hidden layers are compared, as SageMaker Debugger's rule reads only ReLU inputs: the last layer and
+        // layers with a linear output produce the prediction, whose scale the loss and the targets set, not the init
+        // (measured here: two SGD steps on an MSE loss shrink a 20-layer ReLU + He MLP's head variance 25×).
         int smallest = -1, largest = -1, measured = 0;
-        for (int i = 0; i < evidence.Observations.Length; i++)
+        for (int i = 0; i < evidence.Observations.Length - 1; i++)
         {
-            if (evidence.Observations[i].Activations is not { } a || !double.IsFinite(a.Variance) || a.Variance <= 0)
+            if (evidence.Descriptors[i].FollowingActivation is ActivationKind.Identity ||
+                evidence.Observations[i].Activations is not { } a || !double.IsFinite(a.Variance) || a.Variance <= 0)
             {
                 continue;
             }
@@ -37,14 +57,14 @@ internal sealed class PoorInitializationDetector(PoorInitializationOptions optio
 
         if (measured < 2)
         {
-            return;
+            return false;
         }
 
         double low = evidence.Observations[smallest].Activations!.Variance, high = evidence.Observations[largest].Activations!.Variance;
         double ratio = high / low;
         if (!_variance.Observe(evidence.Step, ratio > options.ActivationVarianceRatioThreshold))
         {
-            return;
+            return true;
         }
 
         // The layer to name is the one off the network's typical scale: the later of the two extremes is where the
@@ -63,9 +83,12 @@ internal sealed class PoorInitializationDetector(PoorInitializationOptions optio
             GradientMetricNames.ActivationVarianceRatio, ratio, options.ActivationVarianceRatioThreshold,
             string.Create(CultureInfo.InvariantCulture,
                 $"At step {evidence.Step} the activation variance ranges from {low:G3} in '{evidence.Descriptors[smallest].Name}' to {high:G3} in '{evidence.Descriptors[largest].Name}', a ratio of {ratio:G3} across {measured} layers (above {options.ActivationVarianceRatioThreshold:G3}): the forward signal {(largest > smallest ? "grows" : "shrinks")} with depth; {Diagnosis.DescribeLayer(layer, scale)}.")));
+
+        return true;
     }
 
-    private void DetectWeightScale(StepEvidence evidence, List<GradientAlert> alerts)
+    /// <returns>Whether the criterion could be judged at this step.</returns>
+    private bool DetectWeightScale(StepEvidence evidence, List<GradientAlert> alerts)
     {
         int worst = -1, measured = 0, off = 0;
         double worstLogDistance = 0;
@@ -89,9 +112,14 @@ internal sealed class PoorInitializationDetector(PoorInitializationOptions optio
             }
         }
 
-        if (measured == 0 || !_weights.Observe(evidence.Step, off > 0))
+        if (measured == 0)
         {
-            return;
+            return false;
+        }
+
+        if (!_weights.Observe(evidence.Step, off > 0))
+        {
+            return true;
         }
 
         LayerDescriptor layer = evidence.Descriptors[worst];
@@ -109,5 +137,7 @@ internal sealed class PoorInitializationDetector(PoorInitializationOptions optio
             GradientMetricNames.WeightStdRatioToExpected, worstScale.Ratio, worstScale.Ratio > 1 ? options.WeightStdFactor : 1 / options.WeightStdFactor,
             string.Create(CultureInfo.InvariantCulture,
                 $"{Diagnosis.Capitalize(Diagnosis.DescribeLayer(layer, worstScale))}: weight std is {worstScale.Ratio:G2}× the {worstScale.Scheme} expectation for fan-in {layer.FanIn} and fan-out {layer.FanOut ?? layer.FanIn}; {off} of {measured} measured layers are off by more than {options.WeightStdFactor:G3}×.")));
+
+        return true;
     }
 }

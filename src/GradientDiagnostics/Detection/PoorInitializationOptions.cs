@@ -1,12 +1,13 @@
 namespace GradientDiagnostics;
 
-/// <summary>Options of the poor-initialization detector, which looks only at the first <see cref="InitialSteps"/> steps.</summary>
+/// <summary>Options of the poor-initialization detector, which judges the init once per criterion: on the first step,
+/// within the first <see cref="InitialSteps"/> steps, at which the criterion's inputs are measured.</summary>
 /// <remarks>
 /// Two criteria: the activation variances of the measured layers differ by more than
 /// <see cref="ActivationVarianceRatioThreshold"/> (a signal that grows or dies with depth in the forward pass), and a
 /// layer's weight standard deviation is off the Xavier / He expectation for its fan-in, fan-out and following
 /// activation by more than <see cref="WeightStdFactor"/>. Defaults: persistence 1 of 1 and a cooldown of 100 steps,
-/// so each criterion fires at most once in the initial steps.
+/// so each criterion fires at most once.
 /// </remarks>
 public sealed class PoorInitializationOptions : PersistentDetectorOptions
 {
@@ -16,12 +17,14 @@ public sealed class PoorInitializationOptions : PersistentDetectorOptions
     {
     }
 
-    /// <summary>The number of first steps the detector looks at. Must be in [1, 100000].</summary>
+    /// <summary>The number of first steps within which the detector judges the init; a criterion whose inputs are first
+    /// measured later is not judged. Must be in [1, 100000].</summary>
     /// <value>The default value is 10: SageMaker Debugger PoorWeightInitialization's <c>steps</c>.</value>
     public int InitialSteps { get; set; } = 10;
 
-    /// <summary>The largest over the smallest activation variance across the measured layers above which the init is
-    /// poor. Must be &gt; 1.</summary>
+    /// <summary>The largest over the smallest activation variance across the measured hidden layers (every layer but the
+    /// last, and not those followed by <see cref="ActivationKind.Identity"/>, whose output scale the loss sets) above
+    /// which the init is poor. Must be &gt; 1.</summary>
     /// <value>The default value is 10: SageMaker Debugger PoorWeightInitialization's <c>threshold</c>.</value>
     public double ActivationVarianceRatioThreshold { get; set; } = 10;
 

@@ -13,26 +13,36 @@ public sealed class PoorInitializationDetectorTests
     private static LayerObservation WithWeights(double std) => LayerObservations.Create(Synthetic.Filled(10, 0.01f), Synthetic.Weights(Width * Width, std));
 
     [Fact]
-    public void Activation_variance_ratio_above_10_fires_in_the_first_steps_only()
+    public void Activation_variance_ratio_above_10_across_hidden_layers_fires_once_on_the_first_measured_step()
     {
-        GradientAnalyzer analyzer = Synthetic.Analyzer(Synthetic.Linear(3, Width, ActivationKind.ReLU), o => o.PoorInitialization.CooldownSteps = 0);
-        LayerObservation[] growing = [WithVariance(1), WithVariance(2), WithVariance(8)]; // variances 1, 4, 64
+        GradientAnalyzer analyzer = Synthetic.Analyzer(Synthetic.Linear(4, Width, ActivationKind.ReLU), o => o.PoorInitialization.CooldownSteps = 0);
+        LayerObservation head = WithVariance(0.01); // the last layer's scale is set by the loss and never compared
+        LayerObservation[] growing = [WithVariance(1), WithVariance(2), WithVariance(8), head]; // hidden variances 1, 4, 64
+        LayerObservation[] unmeasured = [.. growing.Select(o => o with { Activations = null })];
 
-        GradientStepResult[] results = [.. Enumerable.Range(0, 12).Select(_ => analyzer.Analyze(growing))];
+        GradientStepResult[] results = [.. new[] { unmeasured, unmeasured, growing, growing, growing }.Select(o => analyzer.Analyze(o))];
 
-        GradientAlert alert = Assert.Single(results[0].Alerts);
-        Assert.Equal((GradientAlertKind.PoorInitialization, GradientMetricNames.ActivationVarianceRatio, "fc2"), (alert.Kind, alert.Metric, alert.Layer));
+        GradientAlert alert = Assert.Single(results.SelectMany(r => r.Alerts));
+        Assert.Equal((GradientAlertKind.PoorInitialization, GradientMetricNames.ActivationVarianceRatio, "fc2", 2L), (alert.Kind, alert.Metric, alert.Layer, alert.Step));
         Assert.InRange(alert.Value, 40, 100);
         Assert.Contains("grows", alert.Message, StringComparison.Ordinal);
-        Assert.All(results[..10], r => Assert.Single(r.Alerts));
-        Assert.All(results[10..], r => Assert.Empty(r.Alerts)); // InitialSteps = 10
+    }
+
+    [Fact]
+    public void Activations_first_measured_after_the_initial_steps_are_not_judged()
+    {
+        GradientAnalyzer analyzer = Synthetic.Analyzer(Synthetic.Linear(4, Width, ActivationKind.ReLU));
+        LayerObservation[] growing = [WithVariance(1), WithVariance(2), WithVariance(8), WithVariance(1)];
+        LayerObservation[] unmeasured = [.. growing.Select(o => o with { Activations = null })];
+
+        Assert.Empty(Enumerable.Range(0, 15).SelectMany(i => analyzer.Analyze(i < 10 ? unmeasured : growing).Alerts));
     }
 
     [Fact]
     public void Variances_within_10x_raise_nothing()
     {
-        GradientAnalyzer analyzer = Synthetic.Analyzer(Synthetic.Linear(3, Width, ActivationKind.ReLU));
-        Assert.Empty(analyzer.Analyze([WithVariance(1), WithVariance(1.5), WithVariance(2.5)]).Alerts);
+        GradientAnalyzer analyzer = Synthetic.Analyzer(Synthetic.Linear(4, Width, ActivationKind.ReLU));
+        Assert.Empty(analyzer.Analyze([WithVariance(1), WithVariance(1.5), WithVariance(2.5), WithVariance(0.01)]).Alerts);
     }
 
     [Fact]
