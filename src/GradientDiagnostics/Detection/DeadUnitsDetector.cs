@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace GradientDiagnostics;
 
-/// <summary>Fires when more than half (by default) of a ReLU-family layer's units were never active over the window.</summary>
+/// <summary>Fires when more than half (by default) of a ReLU or GELU layer's units were never active over the window.</summary>
 internal sealed class DeadUnitsDetector(DeadUnitsOptions options, int layerCount) : IGradientDetector
 {
     private readonly AlertGate _gate = new(options);
@@ -14,7 +14,9 @@ internal sealed class DeadUnitsDetector(DeadUnitsOptions options, int layerCount
         double worstFraction = 0;
         for (int i = 0; i < evidence.Observations.Length && i < _windows.Length; i++)
         {
-            if (evidence.Descriptors[i].FollowingActivation is not (ActivationKind.ReLU or ActivationKind.LeakyReLU or ActivationKind.GELU) ||
+            // Leaky ReLU (and its kin in ActivationKind.LeakyReLU) keeps a gradient for negative inputs, so its units
+            // cannot die; ReLU passes none and GELU almost none (GELU'(x) ≈ 0 below x ≈ −3).
+            if (evidence.Descriptors[i].FollowingActivation is not (ActivationKind.ReLU or ActivationKind.GELU) ||
                 evidence.Observations[i].Activations is not { UnitActiveFraction.IsEmpty: false } activations)
             {
                 continue;

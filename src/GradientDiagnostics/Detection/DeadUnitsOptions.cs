@@ -1,8 +1,9 @@
 namespace GradientDiagnostics;
 
-/// <summary>Options of the dead-unit detector: ReLU-family units that were never active over a window of measured steps.</summary>
+/// <summary>Options of the dead-unit detector: ReLU / GELU units that were never active over a window of measured steps.</summary>
 /// <remarks>
-/// It reads <see cref="ActivationStatistics.UnitActiveFraction"/> of layers followed by ReLU, leaky ReLU or GELU.
+/// It reads <see cref="ActivationStatistics.UnitActiveFraction"/> of layers followed by ReLU or GELU; leaky ReLU and
+/// its kin keep a gradient for negative inputs, so their units cannot die.
 /// The window is the persistence: a unit is dead only after <see cref="Window"/> measured steps without activity, so
 /// the gate itself fires on the first step the condition holds (1 of 1), with a cooldown of 100 steps.
 /// </remarks>

@@ -44,10 +44,15 @@ public sealed class DeadUnitsDetectorTests
     }
 
     [Fact]
-    public void Dead_units_ignore_tanh_layers_and_unmeasured_steps()
+    public void Dead_units_ignore_tanh_and_leaky_relu_layers_and_unmeasured_steps()
     {
         var layers = new[] { new LayerDescriptor("t") { FollowingActivation = ActivationKind.Tanh } };
         GradientAnalyzer tanh = Synthetic.Analyzer(layers, o => o.DeadUnits.Window = 2);
+        GradientAnalyzer leaky = Synthetic.Analyzer(Synthetic.Linear(1, Units, ActivationKind.LeakyReLU), o => o.DeadUnits.Window = 2);
+        GradientAnalyzer gelu = Synthetic.Analyzer(Synthetic.Linear(1, Units, ActivationKind.GELU), o => o.DeadUnits.Window = 2);
+
+        Assert.Empty(Enumerable.Range(0, 5).SelectMany(_ => leaky.Analyze([Layer(Units)]).Alerts));
+        Assert.Single(Enumerable.Range(0, 5).SelectMany(_ => gelu.Analyze([Layer(Units)]).Alerts));
         GradientAnalyzer unmeasured = Synthetic.Analyzer(Synthetic.Linear(1, Units, ActivationKind.ReLU), o => o.DeadUnits.Window = 2);
 
         Assert.Empty(Enumerable.Range(0, 5).SelectMany(_ => tanh.Analyze([Layer(Units)]).Alerts));
