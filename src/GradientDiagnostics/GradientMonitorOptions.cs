@@ -19,7 +19,7 @@ public sealed class GradientMonitorOptions
     /// <summary>The saturation detector (tanh / sigmoid layers stuck in their flat tails); needs activation statistics.</summary>
     public SaturationOptions Saturation { get; } = new();
 
-    /// <summary>The dead-unit detector (ReLU-family units never active over a window); needs activation statistics.</summary>
+    /// <summary>The dead-unit detector (ReLU / GELU units never active over a window); needs activation statistics.</summary>
     public DeadUnitsOptions DeadUnits { get; } = new();
 
     /// <summary>The poor-initialization detector (first steps only); needs activation statistics or weights with fan-in.</summary>
