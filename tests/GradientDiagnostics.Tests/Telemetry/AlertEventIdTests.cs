@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging.Testing;
 
 namespace GradientDiagnostics.Tests.Telemetry;
 
-public sealed class LogTests
+public sealed class AlertEventIdTests
 {
     [Theory]
     [InlineData(GradientAlertKind.Vanishing, GradientLogEvents.VanishingGradient, "VanishingGradient")]
