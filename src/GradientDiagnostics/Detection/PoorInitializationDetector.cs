@@ -101,7 +101,7 @@ internal sealed class PoorInitializationDetector(PoorInitializationOptions optio
             }
 
             measured++;
-            double logDistance = Math.Abs(Math.Log(scale.Ratio));
+            double logDistance = options.ReportSmallWeights ? Math.Abs(Math.Log(scale.Ratio)) : Math.Log(scale.Ratio);
             if (logDistance > Math.Log(options.WeightStdFactor))
             {
                 off++;

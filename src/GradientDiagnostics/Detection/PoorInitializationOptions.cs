@@ -28,13 +28,21 @@ public sealed class PoorInitializationOptions : PersistentDetectorOptions
     /// <value>The default value is 10: SageMaker Debugger PoorWeightInitialization's <c>threshold</c>.</value>
     public double ActivationVarianceRatioThreshold { get; set; } = 10;
 
-    /// <summary>A layer's weight standard deviation more than this factor above or below the Xavier
+    /// <summary>A layer's weight standard deviation more than this factor above (or, with <see cref="ReportSmallWeights"/>,
+    /// below) the Xavier
     /// (√(2/(fan_in+fan_out)), Glorot &amp; Bengio 2010) or He (√(2/fan_in), He et al. 2015) expectation is poor.
     /// Must be &gt; 1.</summary>
     /// <value>The default value is 3. PyTorch's and TorchSharp's default Linear init (Kaiming-uniform with a = √5,
     /// σ = 1/√(3·fan_in)) is 0.41× He and 0.58× Xavier for square layers and is an accepted default, so the band
     /// must include it; a 3× error changes the per-layer gain by 3, that is 3^10 ≈ 6e4 over ten layers.</value>
     public double WeightStdFactor { get; set; } = 3;
+
+    /// <summary>Whether weights far below the expectation are reported too, not only weights far above it.</summary>
+    /// <value>The default value is <see langword="false"/>. A small init is often intended: residual branches are
+    /// initialised near zero on purpose (Goyal et al. 2017, zero-initialised last BatchNorm γ of each block; Zhang et al.
+    /// 2019, Fixup), and when it is not intended its effect is a vanishing signal, which the vanishing detector reports
+    /// with the same weight-std evidence in its diagnosis. A too-large init has no such use.</value>
+    public bool ReportSmallWeights { get; set; }
 
     internal override void Validate(string path)
     {

@@ -61,6 +61,20 @@ public sealed class PoorInitializationDetectorTests
     }
 
     [Fact]
+    public void Small_weights_are_reported_only_when_asked_for()
+    {
+        double he = Math.Sqrt(2.0 / Width);
+        LayerObservation[] step = [WithWeights(he), WithWeights(he / 20)]; // a residual branch initialised near zero on purpose
+        GradientAnalyzer byDefault = Synthetic.Analyzer(Synthetic.Linear(2, Width, ActivationKind.ReLU));
+        GradientAnalyzer asked = Synthetic.Analyzer(Synthetic.Linear(2, Width, ActivationKind.ReLU), o => o.PoorInitialization.ReportSmallWeights = true);
+
+        Assert.Empty(byDefault.Analyze(step).Alerts);
+        GradientAlert alert = Assert.Single(asked.Analyze(step).Alerts);
+        Assert.Equal(("fc1", 1 / 3.0), (alert.Layer, alert.Threshold));
+        Assert.Equal(0.05, alert.Value, 0.005);
+    }
+
+    [Fact]
     public void Torch_default_init_is_not_poor_and_unknown_activation_is_not_judged()
     {
         // TorchSharp's default Linear init: Kaiming-uniform with a = √5, std = 1/√(3·fan_in).
