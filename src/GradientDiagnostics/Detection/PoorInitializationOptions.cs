@@ -22,9 +22,9 @@ public sealed class PoorInitializationOptions : PersistentDetectorOptions
     /// <value>The default value is 10: SageMaker Debugger PoorWeightInitialization's <c>steps</c>.</value>
     public int InitialSteps { get; set; } = 10;
 
-    /// <summary>The largest over the smallest activation variance across the measured hidden layers (every layer but the
-    /// last, and not those followed by <see cref="ActivationKind.Identity"/>, whose output scale the loss sets) above
-    /// which the init is poor. Must be &gt; 1.</summary>
+    /// <summary>The largest over the smallest pre-activation variance across the measured hidden layers followed by ReLU,
+    /// leaky ReLU or GELU (not the last layer, whose output scale the loss sets; not tanh or sigmoid layers, whose
+    /// variance shrinks with depth even at a good init) above which the init is poor. Must be &gt; 1.</summary>
     /// <value>The default value is 10: SageMaker Debugger PoorWeightInitialization's <c>threshold</c>.</value>
     public double ActivationVarianceRatioThreshold { get; set; } = 10;
 

@@ -10,7 +10,7 @@ internal sealed class UpdateRatioDetector(UpdateRatioOptions options) : IGradien
 
     public void Detect(StepEvidence evidence, List<GradientAlert> alerts)
     {
-        int measured = 0, hardCount = 0, softCount = 0, hardWorst = -1, softWorst = -1;
+        int measured = 0, zeroUpdates = 0, hardCount = 0, softCount = 0, hardWorst = -1, softWorst = -1;
         double hardWorstRatio = 0, softWorstRatio = 0, hardDistance = -1, softDistance = -1;
         double softLow = options.TypicalRatio / options.SoftBandFactor, softHigh = options.TypicalRatio * options.SoftBandFactor;
         for (int i = 0; i < evidence.Observations.Length; i++)
@@ -23,6 +23,7 @@ internal sealed class UpdateRatioDetector(UpdateRatioOptions options) : IGradien
             }
 
             measured++;
+            zeroUpdates += update == 0 ? 1 : 0;
             double ratio = update / parameters.L2Norm;
 
             // Distance from the typical ratio in decades; a zero update is infinitely far.
@@ -45,7 +46,11 @@ internal sealed class UpdateRatioDetector(UpdateRatioOptions options) : IGradien
             }
         }
 
-        if (measured == 0)
+        // Every measured layer unchanged means no optimizer step was applied (a skipped non-finite step, gradient
+        // accumulation), not that nothing learns: the step is treated as unmeasured. Some layers unchanged while others
+        // move is judged: measured through the TorchSharp adapter, a sigmoid MLP's early layers get gradients of 1e-27,
+        // whose updates vanish in float32.
+        if (measured == 0 || zeroUpdates == measured)
         {
             return;
         }

@@ -3,7 +3,8 @@ namespace GradientDiagnostics;
 /// <summary>Options of the update-ratio detector: ‖Δw‖/‖w‖ per layer across an optimizer step.</summary>
 /// <remarks>
 /// It reads <see cref="LayerObservation.ParameterUpdateNorm"/> and <see cref="LayerObservation.Parameters"/>; steps
-/// without them neither count for nor against persistence. A ratio outside the hard band
+/// without them, and steps on which no measured layer changed at all (no optimizer step was applied), neither count
+/// for nor against persistence. A ratio outside the hard band
 /// [<see cref="MinRatio"/>, <see cref="MaxRatio"/>] is a Warning; one inside it but more than
 /// <see cref="SoftBandFactor"/> away from <see cref="TypicalRatio"/> is Information. Defaults: persistence 3 of the
 /// last 5 measured steps (a learning-rate schedule moves the ratio slowly; one odd step is noise) and a cooldown of

@@ -37,6 +37,13 @@ public sealed class UpdateRatioDetectorTests
     }
 
     [Fact]
+    public void A_step_where_no_layer_changed_is_a_skipped_step_not_a_frozen_network()
+    {
+        GradientAnalyzer analyzer = Analyzer();
+        Assert.Empty(Enumerable.Range(0, 5).SelectMany(_ => analyzer.Analyze([Step(0), Step(0)]).Alerts));
+    }
+
+    [Fact]
     public void Healthy_ratios_and_unmeasured_updates_raise_nothing()
     {
         Assert.Empty(Analyzer().Analyze([Step(1e-3), Step(3e-2)]).Alerts);
