@@ -60,6 +60,15 @@ public sealed class GradientAlert
     /// <summary>What is wrong, where, the likely cause and a concrete fix, in one or two sentences.</summary>
     public string Message { get; }
 
+    /// <summary>The likely causes, most likely first, chosen from the evidence the monitor holds (the activation that
+    /// follows the layer, its weight scale against the Xavier / He expectation, the network's depth); the same text as
+    /// in <see cref="Message"/>. Empty for an alert built by user code.</summary>
+    public IReadOnlyList<string> LikelyCauses { get; internal init; } = [];
+
+    /// <summary>Concrete fixes, one per entry, in the order of <see cref="LikelyCauses"/>; the same text as in
+    /// <see cref="Message"/>. Empty for an alert built by user code.</summary>
+    public IReadOnlyList<string> SuggestedFixes { get; internal init; } = [];
+
     /// <inheritdoc />
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"[{Severity}] {Kind} at step {Step}, layer {Layer}: {Metric} = {Value:G4} (threshold {Threshold:G4}). {Message}");

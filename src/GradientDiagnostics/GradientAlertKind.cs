@@ -3,14 +3,29 @@ namespace GradientDiagnostics;
 /// <summary>What an alert is about.</summary>
 public enum GradientAlertKind
 {
-    /// <summary>Gradients are too small to train a layer: absolutely, or relative to the layers between it and the loss.</summary>
+    /// <summary>Gradients are too small to train a layer: absolutely, relative to the layers between it and the loss,
+    /// or decaying geometrically with depth.</summary>
     Vanishing = 0,
 
-    /// <summary>Gradients are too large: the global norm crossed a hard threshold, or a layer's gradient grew far above the layers between it and the loss.</summary>
+    /// <summary>Gradients are too large: the global norm crossed a hard threshold or spiked against its history, or the
+    /// back-propagated signal grows with depth.</summary>
     Exploding = 1,
 
     /// <summary>A gradient, the loss or a weight holds NaN or ±Infinity.</summary>
     NonFinite = 2,
+
+    /// <summary>Most of a tanh/sigmoid layer's outputs sit in the flat tails of the activation, where its derivative is ~0.</summary>
+    Saturation = 3,
+
+    /// <summary>Most of a ReLU-family layer's units were never active over a window of steps, so they get no gradient.</summary>
+    DeadUnits = 4,
+
+    /// <summary>In the first steps, activation variances differ widely across layers, or a layer's weight scale is far
+    /// from the Xavier / He expectation for its fan-in, fan-out and activation.</summary>
+    PoorInitialization = 5,
+
+    /// <summary>The relative size of a layer's weight update, ‖Δw‖/‖w‖, is outside the healthy band.</summary>
+    UpdateRatio = 6,
 
     /// <summary>The clipping policy changed the gradients on almost every recent step: its threshold is below the model's
     /// typical gradient norm (see <see cref="PersistentClippingOptions"/>).</summary>

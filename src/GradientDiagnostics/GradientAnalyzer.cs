@@ -20,6 +20,8 @@ public sealed class GradientAnalyzer : IDisposable
     private readonly object _sender;
     private readonly IGradientDetector[] _detectors;
     private readonly ClippingStage? _clipping;
+    private readonly LayerObservation[] _observations;
+    private readonly GradientHistory _history;
     private readonly HashSet<Delegate> _failedHandlers = [];
     private readonly TelemetryOutputs _telemetry;
     private bool _loggerFailed;
@@ -69,9 +71,31 @@ public sealed class GradientAnalyzer : IDisposable
             detectors.Add(new ExplodingGradientDetector(options.Exploding));
         }
 
+        if (options.Saturation.Enabled)
+        {
+            detectors.Add(new SaturationDetector(options.Saturation));
+        }
+
+        if (options.DeadUnits.Enabled)
+        {
+            detectors.Add(new DeadUnitsDetector(options.DeadUnits, _layers.Length));
+        }
+
+        if (options.PoorInitialization.Enabled)
+        {
+            detectors.Add(new PoorInitializationDetector(options.PoorInitialization));
+        }
+
+        if (options.UpdateRatio.Enabled)
+        {
+            detectors.Add(new UpdateRatioDetector(options.UpdateRatio));
+        }
+
         _detectors = [.. detectors];
         _clipping = options.Clipping is null ? null : new ClippingStage(options.Clipping, _layerNames, options.PersistentClipping);
         _telemetry = new TelemetryOutputs(_layers, options, _logger);
+        _observations = new LayerObservation[_layers.Length];
+        _history = new GradientHistory(_layers.Length, options.Exploding.SpikeEmaDecay, options.Exploding.SpikeWarmupSteps, options.Exploding.EarlySteps);
     }
 
     /// <summary>Raised on the caller's thread, inside <see cref="Analyze"/>, once per alert. A subscriber that throws
@@ -83,6 +107,9 @@ public sealed class GradientAnalyzer : IDisposable
 
     /// <summary>The layers in forward order.</summary>
     public IReadOnlyList<LayerDescriptor> Layers => _layers;
+
+    /// <summary>The bounded history the detectors compare each step with.</summary>
+    internal GradientHistory History => _history;
 
     /// <summary>The number of steps analyzed so far; the next step's number.</summary>
     public long StepCount { get; private set; }
@@ -128,12 +155,16 @@ public sealed class GradientAnalyzer : IDisposable
             all = TensorStatistics.Combine(all, layers[i].Gradient);
         }
 
-        var evidence = new StepEvidence(step, loss, all.L2Norm, statistics);
+        layers.CopyTo(_observations);
+        (double? depthGain, int probed) = FitDepthGain(layers);
+        var evidence = new StepEvidence(step, loss, all.L2Norm, statistics, _observations, _layers, depthGain, probed, _history);
         List<GradientAlert> alerts = [];
         foreach (IGradientDetector detector in _detectors)
         {
             detector.Detect(evidence, alerts);
         }
+
+        _history.Record(all.L2Norm, _options.Exploding.SpikeZScoreThreshold, statistics);
 
         bool nonFinite = !all.IsFinite || (loss is double l && !double.IsFinite(l));
         ClippingOutcome? clipped = _clipping is not null && clippingTarget is not null ? _clipping.Run(step, statistics, nonFinite, clippingTarget, alerts) : null;
@@ -144,7 +175,7 @@ public sealed class GradientAnalyzer : IDisposable
             Loss = loss,
             SkipStep = nonFinite && (_options.SkipNonFiniteSteps || clipped?.SkipStep == true),
             Layers = statistics,
-            DepthGain = FitDepthGain(layers),
+            DepthGain = depthGain,
             Alerts = alerts,
             NormBeforeClipping = clipped?.NormBefore,
             NormAfterClipping = clipped?.NormAfter,
@@ -161,7 +192,7 @@ public sealed class GradientAnalyzer : IDisposable
         return result;
     }
 
-    private static double? FitDepthGain(ReadOnlySpan<LayerObservation> layers)
+    private static (double? Gain, int Probed) FitDepthGain(ReadOnlySpan<LayerObservation> layers)
     {
         Span<double> norms = layers.Length <= 256 ? stackalloc double[layers.Length] : new double[layers.Length];
         int probed = 0;
@@ -173,7 +204,7 @@ public sealed class GradientAnalyzer : IDisposable
             }
         }
 
-        return probed >= 2 ? DepthProfile.FitGain(norms[..probed]) : null;
+        return (probed >= 2 ? DepthProfile.FitGain(norms[..probed]) : null, probed);
     }
 
     private void Publish(GradientAlert alert)

@@ -6,18 +6,51 @@ public static class GradientMetricNames
     /// <summary>Mean absolute gradient element of a layer, Σ|g|/n over all its trainable parameters.</summary>
     public const string MeanAbsoluteGradient = "mean_abs_grad";
 
-    /// <summary>A layer's gradient L2 norm divided by the largest layer gradient L2 norm among the layers between it and the loss.</summary>
+    /// <summary>A layer's gradient L2 norm divided by the largest (vanishing) or smallest (exploding) layer gradient L2
+    /// norm among the layers between it and the loss.</summary>
     public const string NormRatioToLaterLayers = "norm_ratio_to_later_layers";
+
+    /// <summary>g^d: the fitted per-layer gain g of the output-gradient norms ‖∂L/∂y_l‖ (see <see cref="DepthProfile"/>)
+    /// raised to the number of probed layer-to-layer steps d; the factor by which the back-propagated signal changes
+    /// from the last probed layer to the first. Dimensionless.</summary>
+    public const string DepthGainOverDepth = "depth_gain_over_depth";
 
     /// <summary>The L2 norm of all gradients of the network taken together, before any clipping.</summary>
     public const string GlobalNorm = "global_grad_norm";
 
+    /// <summary>The z-score of the global gradient L2 norm against its exponential moving mean and standard deviation
+    /// (ZClip, Kumar et al. 2025): (‖g‖ − μ_EMA) / σ_EMA. Dimensionless. Reported for spikes.</summary>
+    public const string GlobalNormZScore = "global_grad_norm_zscore";
+
+    /// <summary>The global gradient L2 norm divided by the largest global norm of the first steps (Megatron-LM's
+    /// "unexpectedly large" check). Dimensionless. Reported for spikes.</summary>
+    public const string GlobalNormRatioToEarlyMax = "global_grad_norm_ratio_to_early_max";
+
     /// <summary>Count of NaN and ±Infinity elements in a layer's gradients.</summary>
     public const string NonFiniteGradientCount = "non_finite_grad_count";
+
+    /// <summary>Count of NaN and ±Infinity elements in a layer's weights (its trainable parameters).</summary>
+    public const string NonFiniteWeightCount = "non_finite_weight_count";
 
     /// <summary>The loss value, reported when it is NaN or ±Infinity.</summary>
     public const string Loss = "loss";
 
     /// <summary>The fraction of recent steps, in [0, 1], on which the clipping policy changed the gradients.</summary>
     public const string ClippingActiveFraction = "clipping_active_fraction";
+    /// <summary>The fraction of a layer's output elements in the saturated range of the activation that follows it, in [0, 1].</summary>
+    public const string SaturatedFraction = "saturated_fraction";
+
+    /// <summary>The fraction of a layer's units that were never active over the dead-unit window, in [0, 1].</summary>
+    public const string DeadUnitFraction = "dead_unit_fraction";
+
+    /// <summary>The largest divided by the smallest activation variance across the measured layers. Dimensionless.</summary>
+    public const string ActivationVarianceRatio = "activation_variance_ratio";
+
+    /// <summary>A layer's weight standard deviation (RMS of its parameters) divided by the Xavier or He expectation for
+    /// its fan-in, fan-out and following activation. Dimensionless; 1 is the expectation.</summary>
+    public const string WeightStdRatioToExpected = "weight_std_ratio_to_expected";
+
+    /// <summary>‖Δw‖₂ / ‖w‖₂: the L2 norm of a layer's parameter change across one optimizer step over the L2 norm of its
+    /// parameters. Dimensionless.</summary>
+    public const string UpdateRatio = "update_ratio";
 }

@@ -16,11 +16,17 @@ public sealed class GradientMonitorOptions
     /// <summary>The NaN / ±Infinity detector.</summary>
     public NonFiniteGradientOptions NonFinite { get; } = new();
 
-    /// <summary>Metrics, the summary log line, JSON Lines and TensorBoard output.</summary>
-    public GradientTelemetryOptions Telemetry { get; } = new();
+    /// <summary>The saturation detector (tanh / sigmoid layers stuck in their flat tails); needs activation statistics.</summary>
+    public SaturationOptions Saturation { get; } = new();
 
-    /// <summary>The bounds of the data kept for the HTML report.</summary>
-    public GradientReportOptions Report { get; } = new();
+    /// <summary>The dead-unit detector (ReLU / GELU units never active over a window); needs activation statistics.</summary>
+    public DeadUnitsOptions DeadUnits { get; } = new();
+
+    /// <summary>The poor-initialization detector (first steps only); needs activation statistics or weights with fan-in.</summary>
+    public PoorInitializationOptions PoorInitialization { get; } = new();
+
+    /// <summary>The update-ratio detector (‖Δw‖/‖w‖ per layer); needs the weights and their update norms.</summary>
+    public UpdateRatioOptions UpdateRatio { get; } = new();
 
     /// <summary>Whether a step whose gradients or loss hold NaN or ±Infinity is marked
     /// <see cref="GradientStepResult.SkipStep"/>, so the optimizer step is not run and the weights stay finite.
@@ -36,6 +42,12 @@ public sealed class GradientMonitorOptions
     /// <summary>The alert raised when <see cref="Clipping"/> acts on almost every step.</summary>
     public PersistentClippingOptions PersistentClipping { get; } = new();
 
+    /// <summary>Metrics, the summary log line, JSON Lines and TensorBoard output.</summary>
+    public GradientTelemetryOptions Telemetry { get; } = new();
+
+    /// <summary>The bounds of the data kept for the HTML report.</summary>
+    public GradientReportOptions Report { get; } = new();
+
     /// <summary>Validates every option; throws <see cref="ArgumentOutOfRangeException"/> naming the first one out of range.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of its documented range.</exception>
     public void Validate()
@@ -43,8 +55,65 @@ public sealed class GradientMonitorOptions
         Vanishing.Validate(nameof(Vanishing));
         Exploding.Validate(nameof(Exploding));
         NonFinite.Validate(nameof(NonFinite));
+        Saturation.Validate(nameof(Saturation));
+        DeadUnits.Validate(nameof(DeadUnits));
+        PoorInitialization.Validate(nameof(PoorInitialization));
+        UpdateRatio.Validate(nameof(UpdateRatio));
         PersistentClipping.Validate(nameof(PersistentClipping));
         Telemetry.Validate(nameof(Telemetry));
         Report.Validate(nameof(Report));
     }
+
+    /// <summary>A preset for investigating a run: every persistent detector fires on the first step its condition
+    /// holds (1 of 1) with a cooldown of 10 steps, and the thresholds are one step tighter (vanishing ratio 1e-3,
+    /// exploding ratio and global norm 1e3, spike z-score 4, saturation and dead units above 30%, weight scale off by
+    /// 2× either way, activation variance ratio 5). Expect more alerts, some of them on healthy runs.</summary>
+    /// <returns>New options; change them further as needed.</returns>
+    public static GradientMonitorOptions Sensitive()
+    {
+        var options = new GradientMonitorOptions();
+        foreach (PersistentDetectorOptions detector in options.PersistentDetectors)
+        {
+            (detector.Persistence, detector.PersistenceWindow, detector.CooldownSteps) = (1, 1, 10);
+        }
+
+        options.NonFinite.CooldownSteps = 10;
+        options.Vanishing.RelativeNormThreshold = 1e-3;
+        options.Exploding.RelativeNormThreshold = 1e3;
+        options.Exploding.GlobalNormThreshold = 1e3;
+        options.Exploding.SpikeZScoreThreshold = 4;
+        options.Saturation.SaturatedFractionThreshold = 0.3;
+        options.DeadUnits.DeadFractionThreshold = 0.3;
+        options.PoorInitialization.WeightStdFactor = 2;
+        options.PoorInitialization.ReportSmallWeights = true;
+        options.PoorInitialization.ActivationVarianceRatioThreshold = 5;
+        return options;
+    }
+
+    /// <summary>A preset for long unattended runs: only clear, persistent problems are reported, each at most once per
+    /// 1,000 steps. Vanishing needs 8 of the last 10 steps and a ratio of 1e-6; exploding needs a global norm above 1e5
+    /// or a z-score above 10; saturation and dead units need more than 80% of a layer; the soft update-ratio warning is
+    /// off (its band is widened to the hard band). Non-finite steps are still reported and skipped.</summary>
+    /// <returns>New options; change them further as needed.</returns>
+    public static GradientMonitorOptions Quiet()
+    {
+        var options = new GradientMonitorOptions();
+        foreach (PersistentDetectorOptions detector in options.PersistentDetectors)
+        {
+            detector.CooldownSteps = 1000;
+        }
+
+        options.NonFinite.CooldownSteps = 1000;
+        (options.Vanishing.Persistence, options.Vanishing.PersistenceWindow) = (8, 10);
+        options.Vanishing.RelativeNormThreshold = 1e-6;
+        options.Exploding.GlobalNormThreshold = 1e5;
+        options.Exploding.RelativeNormThreshold = 1e6;
+        options.Exploding.SpikeZScoreThreshold = 10;
+        options.Saturation.SaturatedFractionThreshold = 0.8;
+        options.DeadUnits.DeadFractionThreshold = 0.8;
+        options.UpdateRatio.SoftBandFactor = 1e6;
+        return options;
+    }
+
+    private PersistentDetectorOptions[] PersistentDetectors => [Vanishing, Exploding, Saturation, DeadUnits, PoorInitialization, UpdateRatio];
 }

@@ -4,8 +4,9 @@ using System.Text;
 namespace GradientDiagnostics;
 
 /// <summary>
-/// Fires when the loss or a gradient holds NaN or ±Infinity. It names the loss when the loss is non-finite (every
-/// gradient then is too), otherwise the layer closest to the loss whose gradients are non-finite, with counts.
+/// Fires when the loss, a gradient or (when measured) a weight holds NaN or ±Infinity. It names the loss when the
+/// loss is non-finite (every gradient then is too), otherwise the layer closest to the loss whose gradients are
+/// non-finite, otherwise the layer closest to the loss whose weights are, with counts.
 /// </summary>
 /// <remarks>
 /// A new episode (the step before was finite) or a new source (a different layer or the loss) always fires, so
@@ -15,6 +16,7 @@ namespace GradientDiagnostics;
 internal sealed class NonFiniteGradientDetector(NonFiniteGradientOptions options) : IGradientDetector
 {
     private const int LayersListed = 5;
+    private const string WeightsSourcePrefix = "weights of ";
     private string? _previousSource;
     private long _lastFired = long.MinValue;
 
@@ -22,18 +24,26 @@ internal sealed class NonFiniteGradientDetector(NonFiniteGradientOptions options
     {
         LayerGradientStatistics[] layers = evidence.Layers;
         bool lossNonFinite = evidence.Loss is double loss && !double.IsFinite(loss);
-        LayerGradientStatistics? closestToLoss = null;
-        int affected = 0;
+        int closestGradient = -1, closestWeights = -1, gradientsAffected = 0, weightsAffected = 0;
         for (int i = layers.Length - 1; i >= 0; i--)
         {
             if (!layers[i].Gradient.IsFinite)
             {
-                closestToLoss ??= layers[i];
-                affected++;
+                closestGradient = closestGradient < 0 ? i : closestGradient;
+                gradientsAffected++;
+            }
+
+            if (evidence.Observations[i].Parameters is TensorStatistics { IsFinite: false })
+            {
+                closestWeights = closestWeights < 0 ? i : closestWeights;
+                weightsAffected++;
             }
         }
 
-        string? source = lossNonFinite ? GradientAlert.LossLayerName : closestToLoss?.Name;
+        string? source = lossNonFinite ? GradientAlert.LossLayerName
+            : closestGradient >= 0 ? layers[closestGradient].Name
+            : closestWeights >= 0 ? WeightsSourcePrefix + layers[closestWeights].Name
+            : null;
         bool fire = source is not null &&
             (source != _previousSource || _lastFired == long.MinValue || evidence.Step - _lastFired > options.CooldownSteps);
         _previousSource = source;
@@ -49,33 +59,63 @@ internal sealed class NonFiniteGradientDetector(NonFiniteGradientOptions options
             message.Append(CultureInfo.InvariantCulture, $"The loss is {evidence.Loss!.Value}. ");
         }
 
-        if (affected > 0)
+        AppendAffected(message, evidence, gradientsAffected, "gradients", i => layers[i].Gradient);
+        AppendAffected(message, evidence, weightsAffected, "weights", i => evidence.Observations[i].Parameters);
+
+        var diagnosis = new Diagnosis();
+        if (weightsAffected > 0)
         {
-            message.Append(CultureInfo.InvariantCulture, $"{affected} of {layers.Length} layers have non-finite gradients, closest to the loss first:");
-            int listed = 0;
-            for (int i = layers.Length - 1; i >= 0 && listed < LayersListed; i--)
-            {
-                TensorStatistics g = layers[i].Gradient;
-                if (!g.IsFinite)
-                {
-                    message.Append(CultureInfo.InvariantCulture, $" '{layers[i].Name}' ({g.NaNCount} NaN, {g.InfinityCount} Inf of {g.ElementCount})");
-                    message.Append(++listed < Math.Min(affected, LayersListed) ? ',' : '.');
-                }
-            }
-
-            if (affected > LayersListed)
-            {
-                message.Append(CultureInfo.InvariantCulture, $" And {affected - LayersListed} more.");
-            }
-
-            message.Append(' ');
+            diagnosis.Add("the weights themselves are corrupt: an earlier non-finite or overflowing update was applied",
+                "reload the last good checkpoint and keep SkipNonFiniteSteps on");
         }
 
-        message.Append(Diagnosis.NonFinite);
-        alerts.Add(lossNonFinite
-            ? new GradientAlert(GradientAlertKind.NonFinite, GradientAlertSeverity.Critical, evidence.Step, GradientAlert.LossLayerName,
-                GradientMetricNames.Loss, evidence.Loss!.Value, double.MaxValue, message.ToString())
-            : new GradientAlert(GradientAlertKind.NonFinite, GradientAlertSeverity.Critical, evidence.Step, closestToLoss!.Name,
-                GradientMetricNames.NonFiniteGradientCount, closestToLoss.Gradient.NonFiniteCount, 0, message.ToString()));
+        diagnosis
+            .Add("a learning rate too high, so the weights or activations overflowed", "skip the step (SkipNonFiniteSteps, on by default) and lower the learning rate")
+            .Add("an overflow in the loss (log(0), exp of a large value, division by ~0)", "check the loss for log(0) and division by zero; clip gradients")
+            .Add("bad input data (NaN or Inf in a batch)", "check the data");
+
+        string evidenceText = message.ToString().TrimEnd() + " The step must not be applied.";
+        if (lossNonFinite)
+        {
+            alerts.Add(diagnosis.ToAlert(GradientAlertKind.NonFinite, GradientAlertSeverity.Critical, evidence.Step, GradientAlert.LossLayerName,
+                GradientMetricNames.Loss, evidence.Loss!.Value, double.MaxValue, evidenceText));
+        }
+        else if (closestGradient >= 0)
+        {
+            alerts.Add(diagnosis.ToAlert(GradientAlertKind.NonFinite, GradientAlertSeverity.Critical, evidence.Step, layers[closestGradient].Name,
+                GradientMetricNames.NonFiniteGradientCount, layers[closestGradient].Gradient.NonFiniteCount, 0, evidenceText));
+        }
+        else
+        {
+            alerts.Add(diagnosis.ToAlert(GradientAlertKind.NonFinite, GradientAlertSeverity.Critical, evidence.Step, layers[closestWeights].Name,
+                GradientMetricNames.NonFiniteWeightCount, evidence.Observations[closestWeights].Parameters!.Value.NonFiniteCount, 0, evidenceText));
+        }
+    }
+
+    private static void AppendAffected(StringBuilder message, StepEvidence evidence, int affected, string what, Func<int, TensorStatistics?> statistics)
+    {
+        if (affected == 0)
+        {
+            return;
+        }
+
+        LayerGradientStatistics[] layers = evidence.Layers;
+        message.Append(CultureInfo.InvariantCulture, $"{affected} of {layers.Length} layers have non-finite {what}, closest to the loss first:");
+        int listed = 0;
+        for (int i = layers.Length - 1; i >= 0 && listed < LayersListed; i--)
+        {
+            if (statistics(i) is TensorStatistics { IsFinite: false } s)
+            {
+                message.Append(CultureInfo.InvariantCulture, $" '{layers[i].Name}' ({s.NaNCount} NaN, {s.InfinityCount} Inf of {s.ElementCount})");
+                message.Append(++listed < Math.Min(affected, LayersListed) ? ',' : '.');
+            }
+        }
+
+        if (affected > LayersListed)
+        {
+            message.Append(CultureInfo.InvariantCulture, $" And {affected - LayersListed} more.");
+        }
+
+        message.Append(' ');
     }
 }

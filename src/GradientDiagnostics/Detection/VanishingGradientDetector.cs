@@ -2,11 +2,15 @@ using System.Globalization;
 
 namespace GradientDiagnostics;
 
-/// <summary>Fires when gradients are absolutely tiny, or shrink on their way from the loss to a layer.</summary>
+/// <summary>
+/// Fires when gradients are absolutely tiny, shrink on their way from the loss to a layer, or the back-propagated
+/// output gradient decays geometrically with depth (g^depth below the ratio).
+/// </summary>
 internal sealed class VanishingGradientDetector(VanishingGradientOptions options) : IGradientDetector
 {
     private readonly AlertGate _absolute = new(options);
     private readonly AlertGate _relative = new(options);
+    private readonly AlertGate _depth = new(options);
 
     public void Detect(StepEvidence evidence, List<GradientAlert> alerts)
     {
@@ -54,22 +58,59 @@ internal sealed class VanishingGradientDetector(VanishingGradientOptions options
 
         if (_absolute.Observe(evidence.Step, absoluteCount > 0))
         {
-            alerts.Add(new GradientAlert(
+            alerts.Add(Diagnose(evidence, smallestMean!).ToAlert(
                 GradientAlertKind.Vanishing, GradientAlertSeverity.Warning, evidence.Step, smallestMean!.Name,
                 GradientMetricNames.MeanAbsoluteGradient, smallestMean.MeanMagnitude, options.MeanMagnitudeThreshold,
                 string.Create(CultureInfo.InvariantCulture,
-                    $"Layer '{smallestMean.Name}' has mean |g| {smallestMean.MeanMagnitude:G3}, below {options.MeanMagnitudeThreshold:G3}; {absoluteCount} of {layers.Length} layers are below it. ") +
-                Diagnosis.Vanishing));
+                    $"{Describe(evidence, smallestMean)} has mean |g| {smallestMean.MeanMagnitude:G3}, below {options.MeanMagnitudeThreshold:G3}; {absoluteCount} of {layers.Length} layers are below it.")));
         }
 
         if (_relative.Observe(evidence.Step, relativeCount > 0))
         {
-            alerts.Add(new GradientAlert(
+            alerts.Add(Diagnose(evidence, worstRatioLayer!).ToAlert(
                 GradientAlertKind.Vanishing, GradientAlertSeverity.Warning, evidence.Step, worstRatioLayer!.Name,
                 GradientMetricNames.NormRatioToLaterLayers, worstRatio, options.RelativeNormThreshold,
                 string.Create(CultureInfo.InvariantCulture,
-                    $"Layer '{worstRatioLayer.Name}' (depth {worstRatioLayer.Index + 1} of {layers.Length}) has a gradient norm {worstRatio:G3} times the largest norm between it and the loss: the signal shrinks on its way back; {relativeCount} of {layers.Length} layers are below {options.RelativeNormThreshold:G3}. ") +
-                Diagnosis.Vanishing));
+                    $"{Describe(evidence, worstRatioLayer)} (depth {worstRatioLayer.Index + 1} of {layers.Length}) has a gradient norm {worstRatio:G3} times the largest norm between it and the loss: the signal shrinks on its way back; {relativeCount} of {layers.Length} layers are below {options.RelativeNormThreshold:G3}.")));
         }
+
+        // Depth decay is judged only on steps whose output gradients were probed; other steps neither count for nor
+        // against the persistence window. Parameter-gradient norms are not used as a fallback: they can stay flat
+        // while the back-propagated signal decays (ReLU + Xavier, ENVIRONMENT.md), which the relative criterion covers.
+        if (evidence.DepthGainOverDepth is double overDepth &&
+            _depth.Observe(evidence.Step, options.DepthDecay && overDepth < options.RelativeNormThreshold))
+        {
+            LayerGradientStatistics first = FirstProbed(layers);
+            alerts.Add(Diagnose(evidence, first).ToAlert(
+                GradientAlertKind.Vanishing, GradientAlertSeverity.Warning, evidence.Step, first.Name,
+                GradientMetricNames.DepthGainOverDepth, overDepth, options.RelativeNormThreshold,
+                string.Create(CultureInfo.InvariantCulture,
+                    $"The output gradient ‖∂L/∂y‖ shrinks by a factor {evidence.DepthGain:G3} per layer across {evidence.ProbedLayers} probed layers: {overDepth:G3} from the last to {Diagnosis.DescribeLayer(evidence, first.Index)}, below {options.RelativeNormThreshold:G3}.")));
+        }
+    }
+
+    internal static LayerGradientStatistics FirstProbed(LayerGradientStatistics[] layers)
+    {
+        foreach (LayerGradientStatistics layer in layers)
+        {
+            if (layer.OutputGradientNorm is not null)
+            {
+                return layer;
+            }
+        }
+
+        return layers[0];
+    }
+
+    private static string Describe(StepEvidence evidence, LayerGradientStatistics layer) => Diagnosis.Capitalize(Diagnosis.DescribeLayer(evidence, layer.Index));
+
+    private static Diagnosis Diagnose(StepEvidence evidence, LayerGradientStatistics layer)
+    {
+        LayerDescriptor descriptor = evidence.Descriptors[layer.Index];
+        return new Diagnosis()
+            .AddSaturatingActivation(descriptor)
+            .AddInitScale(InitializationScale.Measure(descriptor, evidence.Observations[layer.Index]))
+            .AddDepth(evidence.Layers.Length)
+            .OrClassic(Diagnosis.ClassicVanishing);
     }
 }

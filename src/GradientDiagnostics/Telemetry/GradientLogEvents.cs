@@ -2,7 +2,8 @@ namespace GradientDiagnostics;
 
 /// <summary>
 /// The stable <see cref="Microsoft.Extensions.Logging.EventId"/> numbers the monitor logs with. Alerts log with one id
-/// per <see cref="GradientAlertKind"/>; the self-diagnostics (failures of the library itself) have ids from 1900.
+/// per <see cref="GradientAlertKind"/> (1000 + the kind's value); the self-diagnostics (failures of the library itself)
+/// have ids from 1900.
 /// </summary>
 public static class GradientLogEvents
 {
@@ -14,6 +15,18 @@ public static class GradientLogEvents
 
     /// <summary>A <see cref="GradientAlertKind.NonFinite"/> alert (EventName <c>NonFiniteGradient</c>).</summary>
     public const int NonFiniteGradient = 1002;
+
+    /// <summary>A <see cref="GradientAlertKind.Saturation"/> alert (EventName <c>SaturatedActivation</c>).</summary>
+    public const int SaturatedActivation = 1003;
+
+    /// <summary>A <see cref="GradientAlertKind.DeadUnits"/> alert (EventName <c>DeadUnits</c>).</summary>
+    public const int DeadUnits = 1004;
+
+    /// <summary>A <see cref="GradientAlertKind.PoorInitialization"/> alert (EventName <c>PoorInitialization</c>).</summary>
+    public const int PoorInitialization = 1005;
+
+    /// <summary>A <see cref="GradientAlertKind.UpdateRatio"/> alert (EventName <c>UpdateRatio</c>).</summary>
+    public const int UpdateRatio = 1006;
 
     /// <summary>A <see cref="GradientAlertKind.PersistentClipping"/> alert (EventName <c>PersistentClipping</c>).</summary>
     public const int PersistentClipping = 1007;

@@ -7,6 +7,9 @@ internal static partial class Log
 {
     private const string AlertTemplate = "{Kind} gradient at step {Step} in layer {Layer}: {Metric} = {Value} (threshold {Threshold}). {Diagnosis}";
 
+    // The kinds that are not about the gradient itself read better without the word "gradient"; the fields are the same.
+    private const string DiagnosticTemplate = "{Kind} at step {Step} in layer {Layer}: {Metric} = {Value} (threshold {Threshold}). {Diagnosis}";
+
     [LoggerMessage(EventId = GradientLogEvents.VanishingGradient, EventName = "VanishingGradient", Message = AlertTemplate)]
     private static partial void VanishingGradient(ILogger logger, LogLevel level, GradientAlertKind kind, long step, string layer, string metric, double value, double threshold, string diagnosis);
 
@@ -18,6 +21,18 @@ internal static partial class Log
 
     [LoggerMessage(EventId = GradientLogEvents.PersistentClipping, EventName = "PersistentClipping", Message = AlertTemplate)]
     private static partial void PersistentClipping(ILogger logger, LogLevel level, GradientAlertKind kind, long step, string layer, string metric, double value, double threshold, string diagnosis);
+
+    [LoggerMessage(EventId = GradientLogEvents.SaturatedActivation, EventName = "SaturatedActivation", Message = DiagnosticTemplate)]
+    private static partial void SaturatedActivation(ILogger logger, LogLevel level, GradientAlertKind kind, long step, string layer, string metric, double value, double threshold, string diagnosis);
+
+    [LoggerMessage(EventId = GradientLogEvents.DeadUnits, EventName = "DeadUnits", Message = DiagnosticTemplate)]
+    private static partial void DeadUnits(ILogger logger, LogLevel level, GradientAlertKind kind, long step, string layer, string metric, double value, double threshold, string diagnosis);
+
+    [LoggerMessage(EventId = GradientLogEvents.PoorInitialization, EventName = "PoorInitialization", Message = DiagnosticTemplate)]
+    private static partial void PoorInitialization(ILogger logger, LogLevel level, GradientAlertKind kind, long step, string layer, string metric, double value, double threshold, string diagnosis);
+
+    [LoggerMessage(EventId = GradientLogEvents.UpdateRatio, EventName = "UpdateRatio", Message = DiagnosticTemplate)]
+    private static partial void UpdateRatio(ILogger logger, LogLevel level, GradientAlertKind kind, long step, string layer, string metric, double value, double threshold, string diagnosis);
 
     [LoggerMessage(EventId = GradientLogEvents.AlertHandlerFailed, EventName = "AlertHandlerFailed", Level = LogLevel.Warning,
         Message = "An AlertRaised subscriber ({Handler}) threw; the exception was caught so training goes on. Later failures of this subscriber are not logged.")]
@@ -51,6 +66,18 @@ internal static partial class Log
                 break;
             case GradientAlertKind.PersistentClipping:
                 PersistentClipping(logger, level, alert.Kind, alert.Step, alert.Layer, alert.Metric, alert.Value, alert.Threshold, alert.Message);
+                break;
+            case GradientAlertKind.Saturation:
+                SaturatedActivation(logger, level, alert.Kind, alert.Step, alert.Layer, alert.Metric, alert.Value, alert.Threshold, alert.Message);
+                break;
+            case GradientAlertKind.DeadUnits:
+                DeadUnits(logger, level, alert.Kind, alert.Step, alert.Layer, alert.Metric, alert.Value, alert.Threshold, alert.Message);
+                break;
+            case GradientAlertKind.PoorInitialization:
+                PoorInitialization(logger, level, alert.Kind, alert.Step, alert.Layer, alert.Metric, alert.Value, alert.Threshold, alert.Message);
+                break;
+            case GradientAlertKind.UpdateRatio:
+                UpdateRatio(logger, level, alert.Kind, alert.Step, alert.Layer, alert.Metric, alert.Value, alert.Threshold, alert.Message);
                 break;
             default:
                 NonFiniteGradient(logger, level, alert.Kind, alert.Step, alert.Layer, alert.Metric, alert.Value, alert.Threshold, alert.Message);

@@ -1,0 +1,64 @@
+using System.Globalization;
+
+namespace GradientDiagnostics;
+
+/// <summary>Fires when more than half (by default) of a ReLU or GELU layer's units were never active over the window.</summary>
+internal sealed class DeadUnitsDetector(DeadUnitsOptions options, int layerCount) : IGradientDetector
+{
+    private readonly AlertGate _gate = new(options);
+    private readonly UnitActivityWindow?[] _windows = new UnitActivityWindow?[layerCount];
+
+    public void Detect(StepEvidence evidence, List<GradientAlert> alerts)
+    {
+        int worst = -1, judged = 0, dying = 0;
+        double worstFraction = 0;
+        for (int i = 0; i < evidence.Observations.Length && i < _windows.Length; i++)
+        {
+            // Leaky ReLU (and its kin in ActivationKind.LeakyReLU) keeps a gradient for negative inputs, so its units
+            // cannot die; ReLU passes none and GELU almost none (GELU'(x) ≈ 0 below x ≈ −3).
+            if (evidence.Descriptors[i].FollowingActivation is not (ActivationKind.ReLU or ActivationKind.GELU) ||
+                evidence.Observations[i].Activations is not { UnitActiveFraction.IsEmpty: false } activations)
+            {
+                continue;
+            }
+
+            UnitActivityWindow window = _windows[i] ??= new UnitActivityWindow(options.Window);
+            window.Record(activations.UnitActiveFraction.Span);
+            if (!window.IsFull)
+            {
+                continue;
+            }
+
+            judged++;
+            double fraction = window.DeadFraction();
+            if (fraction > options.DeadFractionThreshold)
+            {
+                dying++;
+                if (fraction > worstFraction)
+                {
+                    (worst, worstFraction) = (i, fraction);
+                }
+            }
+        }
+
+        if (judged == 0 || !_gate.Observe(evidence.Step, dying > 0))
+        {
+            return;
+        }
+
+        LayerDescriptor layer = evidence.Descriptors[worst];
+        InitializationScale? scale = InitializationScale.Measure(layer, evidence.Observations[worst]);
+        int units = _windows[worst]!.UnitCount;
+        Diagnosis diagnosis = new Diagnosis()
+            .AddInitScale(scale)
+            .Add("a learning rate too high, so one large update pushed the units' pre-activations (or biases) permanently negative",
+                "lower the learning rate or add warm-up")
+            .Add("ReLU units get no gradient once they are off for every input, so they cannot recover",
+                "use LeakyReLU or GELU, or normalization (BatchNorm) before the activation, and He init");
+        alerts.Add(diagnosis.ToAlert(
+            GradientAlertKind.DeadUnits, GradientAlertSeverity.Warning, evidence.Step, layer.Name,
+            GradientMetricNames.DeadUnitFraction, worstFraction, options.DeadFractionThreshold,
+            string.Create(CultureInfo.InvariantCulture,
+                $"{Diagnosis.Capitalize(Diagnosis.DescribeLayer(layer, scale))}: {worstFraction * 100:F0}% of its {units} units were never active over the last {options.Window} measured steps; {dying} of {judged} measured layers are above {options.DeadFractionThreshold * 100:F0}%.")));
+    }
+}

@@ -1,0 +1,144 @@
+using System.Globalization;
+
+namespace GradientDiagnostics;
+
+/// <summary>In the first steps, fires when activation variances differ widely across layers, or a layer's weight
+/// scale is far from the Xavier / He expectation.</summary>
+/// <remarks>
+/// Each criterion judges the init once: on the first step, within <see cref="PoorInitializationOptions.InitialSteps"/>,
+/// at which its inputs are measured. Later steps judge training rather than the init: measured here
+/// (<c>GradientAnalyzerTests</c>), one SGD step on a 20-layer ReLU + He MLP with an MSE loss already spreads the
+/// hidden activation variances by 20×, which is the optimizer shrinking the output, not a poor init.
+/// </remarks>
+internal sealed class PoorInitializationDetector(PoorInitializationOptions options) : IGradientDetector
+{
+    private readonly AlertGate _variance = new(options);
+    private readonly AlertGate _weights = new(options);
+    private bool _varianceJudged;
+    private bool _weightsJudged;
+
+    public void Detect(StepEvidence evidence, List<GradientAlert> alerts)
+    {
+        if (evidence.Step >= options.InitialSteps)
+        {
+            return;
+        }
+
+        if (!_varianceJudged)
+        {
+            _varianceJudged = DetectVarianceSpread(evidence, alerts);
+        }
+
+        if (!_weightsJudged)
+        {
+            _weightsJudged = DetectWeightScale(evidence, alerts);
+        }
+    }
+
+    /// <returns>Whether the criterion could be judged at this step.</returns>
+    private bool DetectVarianceSpread(StepEvidence evidence, List<GradientAlert> alerts)
+    {
+        // Only hidden ReLU-family layers are compared, as SageMaker Debugger's rule reads only ReLU inputs. With He init
+        // their variance is a fixed point of depth, so a wide spread is an init problem. Tanh and sigmoid variances
+        // shrink with depth even at a good init (measured here on a 30-layer tanh + Xavier MLP through the TorchSharp
+        // adapter: a ratio of 57 while the gradient gain stays 0.94), and the last layer's scale is set by the loss.
+        int smallest = -1, largest = -1, measured = 0;
+        for (int i = 0; i < evidence.Observations.Length - 1; i++)
+        {
+            if (evidence.Descriptors[i].FollowingActivation is not (ActivationKind.ReLU or ActivationKind.LeakyReLU or ActivationKind.GELU) ||
+                evidence.Observations[i].Activations is not { } a || !double.IsFinite(a.Variance) || a.Variance <= 0)
+            {
+                continue;
+            }
+
+            measured++;
+            smallest = smallest < 0 || a.Variance < evidence.Observations[smallest].Activations!.Variance ? i : smallest;
+            largest = largest < 0 || a.Variance > evidence.Observations[largest].Activations!.Variance ? i : largest;
+        }
+
+        if (measured < 2)
+        {
+            return false;
+        }
+
+        double low = evidence.Observations[smallest].Activations!.Variance, high = evidence.Observations[largest].Activations!.Variance;
+        double ratio = high / low;
+        if (!_variance.Observe(evidence.Step, ratio > options.ActivationVarianceRatioThreshold))
+        {
+            return true;
+        }
+
+        // The layer to name is the one off the network's typical scale: the later of the two extremes is where the
+        // forward signal has drifted to.
+        int named = Math.Max(smallest, largest);
+        LayerDescriptor layer = evidence.Descriptors[named];
+        InitializationScale? scale = InitializationScale.Measure(layer, evidence.Observations[named]);
+        Diagnosis diagnosis = new Diagnosis()
+            .AddInitScale(scale)
+            .OrClassic(d => d.Add("an init scale that does not preserve the activation variance from layer to layer",
+                "use Xavier init for tanh/sigmoid layers and He init for ReLU layers"))
+            .Add("no normalization to re-centre the forward signal", "add BatchNorm / LayerNorm")
+            .AddDepth(evidence.Layers.Length);
+        alerts.Add(diagnosis.ToAlert(
+            GradientAlertKind.PoorInitialization, GradientAlertSeverity.Warning, evidence.Step, layer.Name,
+            GradientMetricNames.ActivationVarianceRatio, ratio, options.ActivationVarianceRatioThreshold,
+            string.Create(CultureInfo.InvariantCulture,
+                $"At step {evidence.Step} the activation variance ranges from {low:G3} in '{evidence.Descriptors[smallest].Name}' to {high:G3} in '{evidence.Descriptors[largest].Name}', a ratio of {ratio:G3} across {measured} layers (above {options.ActivationVarianceRatioThreshold:G3}): the forward signal {(largest > smallest ? "grows" : "shrinks")} with depth; {Diagnosis.DescribeLayer(layer, scale)}.")));
+
+        return true;
+    }
+
+    /// <returns>Whether the criterion could be judged at this step.</returns>
+    private bool DetectWeightScale(StepEvidence evidence, List<GradientAlert> alerts)
+    {
+        int worst = -1, measured = 0, off = 0;
+        double worstLogDistance = 0;
+        InitializationScale worstScale = default;
+        for (int i = 0; i < evidence.Observations.Length; i++)
+        {
+            if (InitializationScale.Measure(evidence.Descriptors[i], evidence.Observations[i]) is not InitializationScale scale || scale.Measured <= 0)
+            {
+                continue;
+            }
+
+            measured++;
+            double logDistance = options.ReportSmallWeights ? Math.Abs(Math.Log(scale.Ratio)) : Math.Log(scale.Ratio);
+            if (logDistance > Math.Log(options.WeightStdFactor))
+            {
+                off++;
+                if (logDistance > worstLogDistance)
+                {
+                    (worst, worstLogDistance, worstScale) = (i, logDistance, scale);
+                }
+            }
+        }
+
+        if (measured == 0)
+        {
+            return false;
+        }
+
+        if (!_weights.Observe(evidence.Step, off > 0))
+        {
+            return true;
+        }
+
+        LayerDescriptor layer = evidence.Descriptors[worst];
+        Diagnosis diagnosis = new Diagnosis()
+            .AddInitScale(worstScale, options.WeightStdFactor)
+            .Add(worstScale.Ratio > 1 ? "too large an init scale: the signal grows by about this factor per layer" : "too small an init scale: the signal shrinks by about this factor per layer",
+                "keep the init scale unless it is intended, and add normalization layers to absorb it");
+        if (layer.FollowingActivation is ActivationKind.Sigmoid or ActivationKind.Tanh)
+        {
+            diagnosis.Add($"a saturating activation ({layer.FollowingActivation}) amplifies a wrong scale", "or switch to ReLU / GELU with He init");
+        }
+
+        alerts.Add(diagnosis.ToAlert(
+            GradientAlertKind.PoorInitialization, GradientAlertSeverity.Warning, evidence.Step, layer.Name,
+            GradientMetricNames.WeightStdRatioToExpected, worstScale.Ratio, worstScale.Ratio > 1 ? options.WeightStdFactor : 1 / options.WeightStdFactor,
+            string.Create(CultureInfo.InvariantCulture,
+                $"{Diagnosis.Capitalize(Diagnosis.DescribeLayer(layer, worstScale))}: weight std is {worstScale.Ratio:G2}× the {worstScale.Scheme} expectation for fan-in {layer.FanIn} and fan-out {layer.FanOut ?? layer.FanIn}; {off} of {measured} measured layers are off by more than {options.WeightStdFactor:G3}×.")));
+
+        return true;
+    }
+}

@@ -1,0 +1,52 @@
+using System.Globalization;
+
+namespace GradientDiagnostics;
+
+/// <summary>Fires when more than half (by default) of a tanh / sigmoid layer's output elements are saturated.</summary>
+internal sealed class SaturationDetector(SaturationOptions options) : IGradientDetector
+{
+    private readonly AlertGate _gate = new(options);
+
+    public void Detect(StepEvidence evidence, List<GradientAlert> alerts)
+    {
+        int worst = -1, measured = 0, saturating = 0;
+        double worstFraction = 0;
+        for (int i = 0; i < evidence.Observations.Length; i++)
+        {
+            if (evidence.Observations[i].Activations?.SaturatedFraction is not double fraction || double.IsNaN(fraction))
+            {
+                continue;
+            }
+
+            measured++;
+            if (fraction > options.SaturatedFractionThreshold)
+            {
+                saturating++;
+                if (fraction > worstFraction)
+                {
+                    (worst, worstFraction) = (i, fraction);
+                }
+            }
+        }
+
+        // Only measured steps move the persistence window.
+        if (measured == 0 || !_gate.Observe(evidence.Step, saturating > 0))
+        {
+            return;
+        }
+
+        LayerDescriptor layer = evidence.Descriptors[worst];
+        InitializationScale? scale = InitializationScale.Measure(layer, evidence.Observations[worst]);
+        Diagnosis diagnosis = new Diagnosis()
+            .AddInitScale(scale)
+            .Add("pre-activations too large for a saturating activation (inputs not normalized, or a learning rate that pushed the weights up)",
+                "normalize the inputs and add BatchNorm / LayerNorm before the activation")
+            .AddSaturatingActivation(layer)
+            .OrClassic(d => d.Add("a saturating activation", "switch to ReLU or GELU"));
+        alerts.Add(diagnosis.ToAlert(
+            GradientAlertKind.Saturation, GradientAlertSeverity.Warning, evidence.Step, layer.Name,
+            GradientMetricNames.SaturatedFraction, worstFraction, options.SaturatedFractionThreshold,
+            string.Create(CultureInfo.InvariantCulture,
+                $"{Diagnosis.Capitalize(Diagnosis.DescribeLayer(layer, scale))}: {worstFraction * 100:F0}% of units saturated, where the activation's derivative is ~0 and no gradient flows back; {saturating} of {measured} measured layers are above {options.SaturatedFractionThreshold * 100:F0}%.")));
+    }
+}

@@ -1,0 +1,51 @@
+namespace GradientDiagnostics;
+
+/// <summary>The last <see cref="Capacity"/> values of a series, in a fixed ring buffer: memory does not grow with the run.</summary>
+internal sealed class RollingWindow
+{
+    private readonly double[] _values;
+    private int _next;
+
+    public RollingWindow(int capacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        _values = new double[capacity];
+    }
+
+    /// <summary>The largest number of values kept.</summary>
+    public int Capacity => _values.Length;
+
+    /// <summary>The number of values kept, at most <see cref="Capacity"/>.</summary>
+    public int Count { get; private set; }
+
+    /// <summary>Adds a value, dropping the oldest when full.</summary>
+    public void Add(double value)
+    {
+        _values[_next] = value;
+        _next = (_next + 1) % _values.Length;
+        Count = Math.Min(Count + 1, _values.Length);
+    }
+
+    /// <summary>The median of the finite values kept; NaN when there are none. O(capacity) time, no allocation up to 256 values.</summary>
+    public double Median()
+    {
+        Span<double> finite = Count <= 256 ? stackalloc double[Count] : new double[Count];
+        int n = 0;
+        for (int i = 0; i < Count; i++)
+        {
+            if (double.IsFinite(_values[i]))
+            {
+                finite[n++] = _values[i];
+            }
+        }
+
+        if (n == 0)
+        {
+            return double.NaN;
+        }
+
+        Span<double> used = finite[..n];
+        used.Sort();
+        return n % 2 == 1 ? used[n / 2] : (used[(n / 2) - 1] + used[n / 2]) / 2;
+    }
+}

@@ -1,0 +1,51 @@
+namespace GradientDiagnostics.Tests.Detection;
+
+public sealed class DiagnosisTests
+{
+    [Fact]
+    public void Vanishing_in_a_deep_sigmoid_net_with_a_tiny_init_names_all_three_causes_with_evidence()
+    {
+        LayerDescriptor[] layers = Synthetic.Linear(12, 100, ActivationKind.Sigmoid);
+        GradientAnalyzer analyzer = Synthetic.Analyzer(layers, o => (o.Vanishing.Persistence, o.Vanishing.PersistenceWindow, o.PoorInitialization.Enabled) = (1, 1, false));
+        LayerObservation[] step = [.. Enumerable.Range(0, 12).Select(i =>
+            LayerObservations.Create(Synthetic.Filled(100, i == 0 ? 1e-9f : 1e-2f), Synthetic.Weights(10_000, i == 0 ? 0.01 : 0.1)))];
+
+        GradientAlert alert = analyzer.Analyze(step).Alerts.First(a => a.Metric == GradientMetricNames.MeanAbsoluteGradient);
+
+        Assert.Equal("fc0", alert.Layer);
+        Assert.StartsWith("Layer 'fc0' (Sigmoid follows; weight std 0.01 vs Xavier 0.1)", alert.Message, StringComparison.Ordinal);
+        Assert.Equal(3, alert.LikelyCauses.Count);
+        Assert.StartsWith("saturating activation: Sigmoid", alert.LikelyCauses[0], StringComparison.Ordinal);
+        Assert.Contains("ReLU or GELU", alert.SuggestedFixes[0], StringComparison.Ordinal);
+        Assert.Contains("0.1× the Xavier expectation", alert.LikelyCauses[1], StringComparison.Ordinal);
+        Assert.Contains("re-initialise with Xavier", alert.SuggestedFixes[1], StringComparison.Ordinal);
+        Assert.Contains("12 layers", alert.LikelyCauses[2], StringComparison.Ordinal);
+        Assert.Contains("residual connections", alert.SuggestedFixes[2], StringComparison.Ordinal);
+        Assert.All(alert.SuggestedFixes, f => Assert.Contains(f, alert.Message, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Without_evidence_the_classic_causes_are_given()
+    {
+        GradientAnalyzer analyzer = Synthetic.Analyzer([new LayerDescriptor("a")], o => (o.Vanishing.Persistence, o.Vanishing.PersistenceWindow) = (1, 1));
+
+        GradientAlert alert = Assert.Single(analyzer.Analyze([Synthetic.Gradient(10, 1e-9f)]).Alerts);
+
+        Assert.Equal(3, alert.SuggestedFixes.Count);
+        Assert.Contains(alert.SuggestedFixes, f => f.Contains("He init for ReLU", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Exploding_names_clipping_and_the_learning_rate_and_non_finite_names_skipping_and_the_data()
+    {
+        GradientAnalyzer analyzer = Synthetic.Analyzer([new LayerDescriptor("a")]);
+
+        GradientAlert exploding = Assert.Single(analyzer.Analyze([Synthetic.Gradient(100, 5000f)]).Alerts);
+        GradientAlert nonFinite = Assert.Single(analyzer.Analyze([Synthetic.Gradient(100, float.NaN)]).Alerts);
+
+        Assert.Contains(exploding.SuggestedFixes, f => f.Contains("clip gradients by global norm", StringComparison.Ordinal));
+        Assert.Contains(exploding.SuggestedFixes, f => f.Contains("lower the learning rate", StringComparison.Ordinal));
+        Assert.Contains(nonFinite.SuggestedFixes, f => f.Contains("skip the step", StringComparison.Ordinal));
+        Assert.Contains(nonFinite.SuggestedFixes, f => f.Contains("check the data", StringComparison.Ordinal));
+    }
+}
