@@ -82,6 +82,11 @@ public sealed class GradientAnalyzer
     /// <summary>The number of steps analyzed so far; the next step's number.</summary>
     public long StepCount { get; private set; }
 
+    /// <summary>The kind of the next step to analyze: <see cref="GradientStepKind.Full"/> every
+    /// <see cref="GradientMonitorOptions.FullStatisticsInterval"/> steps, starting at step 0. Adapters read it before a
+    /// step's forward pass to decide whether to measure layer outputs, activations and parameters.</summary>
+    public GradientStepKind NextStepKind => KindOf(StepCount);
+
     /// <summary>Analyzes one step.</summary>
     /// <param name="layers">One observation per layer, in the order of <see cref="LayerNames"/>.</param>
     /// <param name="loss">The loss value, when known; a non-finite loss raises an alert and skips the step.</param>
@@ -114,6 +119,7 @@ public sealed class GradientAnalyzer
         var result = new GradientStepResult
         {
             Step = step,
+            Kind = KindOf(step),
             GlobalNorm = evidence.GlobalNorm,
             Loss = loss,
             SkipStep = _options.SkipNonFiniteSteps && nonFinite,
@@ -128,6 +134,8 @@ public sealed class GradientAnalyzer
 
         return result;
     }
+
+    private GradientStepKind KindOf(long step) => step % _options.FullStatisticsInterval == 0 ? GradientStepKind.Full : GradientStepKind.Cheap;
 
     private static double? FitDepthGain(ReadOnlySpan<LayerObservation> layers)
     {

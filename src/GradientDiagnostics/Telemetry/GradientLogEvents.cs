@@ -17,4 +17,9 @@ public static class GradientLogEvents
 
     /// <summary>An <c>AlertRaised</c> subscriber threw; logged once per subscriber (EventName <c>AlertHandlerFailed</c>).</summary>
     public const int AlertHandlerFailed = 1900;
+
+    /// <summary>A probed layer's forward hook did not run on a full-statistics step, although other layers were
+    /// captured: its parent most likely calls <c>child.forward(x)</c> instead of <c>child.call(x)</c>, which bypasses
+    /// hooks. Logged once per layer (EventName <c>LayerOutputNotCaptured</c>).</summary>
+    public const int LayerOutputNotCaptured = 1901;
 }
