@@ -98,6 +98,8 @@ public sealed class GradientMonitor : IDisposable
 
     internal GradientStatisticsReader Reader => _gradients;
 
+    internal IReadOnlyList<LayerDescriptor> Descriptors => _analyzer.Layers;
+
     internal ParameterObserver Parameters => _parameters;
 
     internal LayerOutputProbes? Probes => _probes;

@@ -97,16 +97,16 @@ internal sealed class LayerOutputProbes : IDisposable
         switch (module)
         {
             case torch.nn.Module<torch.Tensor, torch.Tensor> single:
-                return single.register_forward_hook((_, input, output) => Probe(probe, output, input)).remove;
+                return single.register_forward_hook((_, _, output) => Probe(probe, output)).remove;
             case torch.nn.Module<torch.Tensor, torch.Tensor, torch.Tensor> pair:
-                return pair.register_forward_hook((_, a, b, output) => Probe(probe, output, a, b)).remove;
+                return pair.register_forward_hook((_, _, _, output) => Probe(probe, output)).remove;
             case torch.nn.Module<torch.Tensor, torch.Tensor, (torch.Tensor, torch.Tensor)> recurrent: // RNN, GRU
-                return recurrent.register_forward_hook((_, input, _, output) => Capturing
-                    ? (Probe(probe, output.Item1, input), ProbeExtra(probe, output.Item2))
+                return recurrent.register_forward_hook((_, _, _, output) => Capturing
+                    ? (Probe(probe, output.Item1), ProbeExtra(probe, output.Item2))
                     : Skip(output)).remove;
             case torch.nn.Module<torch.Tensor, (torch.Tensor, torch.Tensor)?, (torch.Tensor, torch.Tensor, torch.Tensor)> lstm:
-                return lstm.register_forward_hook((_, input, _, output) => Capturing
-                    ? (Probe(probe, output.Item1, input), ProbeExtra(probe, output.Item2), ProbeExtra(probe, output.Item3))
+                return lstm.register_forward_hook((_, _, _, output) => Capturing
+                    ? (Probe(probe, output.Item1), ProbeExtra(probe, output.Item2), ProbeExtra(probe, output.Item3))
                     : Skip(output)).remove;
             default:
                 // A plain Module (or a signature not listed) has no forward hooks to use: its gradients are still
@@ -122,7 +122,7 @@ internal sealed class LayerOutputProbes : IDisposable
     }
 
     /// <summary>The hook body: summarize the output and put the identity probe on it.</summary>
-    private torch.Tensor Probe(LayerProbe probe, torch.Tensor output, torch.Tensor? input, torch.Tensor? input2 = null)
+    private torch.Tensor Probe(LayerProbe probe, torch.Tensor output)
     {
         HookInvocations++;
         if (!Capturing || !torch.is_grad_enabled())
@@ -131,7 +131,7 @@ internal sealed class LayerOutputProbes : IDisposable
         }
 
         probe.AddOutput(output);
-        return Wrap(probe, output, input, input2);
+        return Wrap(probe, output);
     }
 
     /// <summary>A further output of a tuple-returning module (h_n, c_n): its gradient adds to the same norm.</summary>
@@ -143,24 +143,13 @@ internal sealed class LayerOutputProbes : IDisposable
         }
 
         probe.MarkCaptured();
-        return Wrap(probe, output, null, null);
+        return Wrap(probe, output);
     }
 
-    private static torch.Tensor Wrap(LayerProbe probe, torch.Tensor output, torch.Tensor? input, torch.Tensor? input2)
+    private static torch.Tensor Wrap(LayerProbe probe, torch.Tensor output)
     {
-        if (!output.requires_grad)
-        {
-            return output;
-        }
-
-        torch.Tensor probed = OutputGradientProbe.apply(output, probe);
-        // The alias replaces the module's output; the caller owns what call() returns, so the original wrapper is
-        // released here (the native tensor lives on through the alias). Never when the module returned its input.
-        if (!ReferenceEquals(output, input) && !ReferenceEquals(output, input2))
-        {
-            output.Dispose();
-        }
-
-        return probed;
+        // The module's own output wrapper is left alone: another hook may hold it, and the caller's dispose scope
+        // releases it (TorchSharp's recommended pattern; without a scope the finalizer does).
+        return output.requires_grad ? OutputGradientProbe.apply(output, probe) : output;
     }
 }
