@@ -100,6 +100,9 @@ public sealed class GradientMonitor : IDisposable
 
     internal IReadOnlyList<LayerDescriptor> Descriptors => _analyzer.Layers;
 
+    /// <summary>What the last step handed the analyzer, for tests of the observations the detectors consume.</summary>
+    internal IReadOnlyList<LayerObservation> LastObservations => _observations;
+
     internal ParameterObserver Parameters => _parameters;
 
     internal LayerOutputProbes? Probes => _probes;

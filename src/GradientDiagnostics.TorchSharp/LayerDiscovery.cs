@@ -23,12 +23,20 @@ internal static class LayerDiscovery
     }
 
     // following: the activation applied to this module's output, as known from its parent.
+    /// <summary>
+    /// The native tensor behind a parameter wrapper. TorchSharp hands out a new wrapper (a new <c>Handle</c>, an
+    /// <c>at::Tensor*</c>) each time some modules' weights are read, e.g. <c>Embedding.weight</c>, so tying
+    /// <c>linear.weight = embedding.weight</c> leaves two wrappers of one tensor. An <c>at::Tensor</c> is a single
+    /// intrusive pointer to its <c>TensorImpl</c>; reading it gives an identity that holds across wrappers and devices.
+    /// </summary>
+    private static IntPtr TensorIdentity(Parameter parameter) => System.Runtime.InteropServices.Marshal.ReadIntPtr(parameter.Handle);
+
     private static void Visit(torch.nn.Module module, string path, ActivationKind following, List<ModuleLayer> layers, HashSet<IntPtr> seen)
     {
         var own = new List<Parameter>();
         foreach ((string _, Parameter parameter) in module.named_parameters(recurse: false))
         {
-            if (parameter.requires_grad && seen.Add(parameter.Handle))
+            if (parameter.requires_grad && seen.Add(TensorIdentity(parameter)))
             {
                 own.Add(parameter);
             }
