@@ -153,7 +153,7 @@ public sealed class GradientMonitor : IDisposable
 
         _probes.Reset();
         _probes.Capturing = nextIsFull;
-        if (_probes.TakeBackwardFailure() is Exception failure && !_probeFailureLogged)
+        if (_probes.FirstBackwardFailure() is Exception failure && !_probeFailureLogged)
         {
             _probeFailureLogged = true;
             // A self-diagnostic of the library, like the analyzer's logger failure: never thrown into the loop.

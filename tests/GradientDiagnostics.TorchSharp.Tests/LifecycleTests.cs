@@ -24,6 +24,24 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public void Backward_of_a_graph_built_before_dispose_keeps_nothing_alive()
+    {
+        manual_seed(33);
+        using var model = Mlp.Create(depth: 3, 8, Activation.ReLU, Init.He);
+        var monitor = model.AttachGradientMonitor(o => o.CaptureLayerOutputs = true);
+        using (var scope = NewDisposeScope())
+        {
+            var loss = model.call(randn(2, 8)).sum(); // probes are in this graph
+            long detached = DisposeScopeManager.Statistics.TensorStatistics.DetachedFromScopeCount;
+            monitor.Dispose();
+            loss.backward();
+
+            // A live probe detaches its accumulator from every scope to keep it until Step(); a disposed one keeps nothing.
+            Assert.Equal(detached, DisposeScopeManager.Statistics.TensorStatistics.DetachedFromScopeCount);
+        }
+    }
+
+    [Fact]
     public void Step_after_dispose_throws_object_disposed()
     {
         using var model = Mlp.Create(depth: 2, 4, Activation.ReLU, Init.He);

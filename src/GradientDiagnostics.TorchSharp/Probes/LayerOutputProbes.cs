@@ -78,8 +78,8 @@ internal sealed class LayerOutputProbes : IDisposable
         }
     }
 
-    /// <summary>The first failure of a backward reduction since the last call, if any (never thrown into autograd).</summary>
-    public Exception? TakeBackwardFailure() => _probes.Select(p => p.BackwardFailure).FirstOrDefault(e => e is not null);
+    /// <summary>The first failure of a backward reduction, if any (never thrown into autograd).</summary>
+    public Exception? FirstBackwardFailure() => _probes.Select(p => p.BackwardFailure).FirstOrDefault(e => e is not null);
 
     public void Dispose()
     {
@@ -89,7 +89,10 @@ internal sealed class LayerOutputProbes : IDisposable
         }
 
         _removers.Clear();
-        Reset();
+        foreach (LayerProbe probe in _probes)
+        {
+            probe.Dispose();
+        }
     }
 
     private Action? Register(torch.nn.Module module, LayerProbe probe)

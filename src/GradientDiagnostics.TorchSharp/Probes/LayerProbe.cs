@@ -25,6 +25,7 @@ internal sealed class LayerProbe : IDisposable
     private long _rows;
     private int _gradientOffset = -1;
     private int _activationOffset = -1;
+    private bool _disposed;
 
     public LayerProbe(int index, ModuleLayer layer)
     {
@@ -53,6 +54,11 @@ internal sealed class LayerProbe : IDisposable
     /// <summary>Summarizes a forward output on its device. Called from the forward hook, with autograd enabled.</summary>
     public void AddOutput(torch.Tensor output)
     {
+        if (_disposed)
+        {
+            return;
+        }
+
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         torch.Tensor x = output.detach();
@@ -89,6 +95,12 @@ internal sealed class LayerProbe : IDisposable
     /// the result on the device (no host sync here).</summary>
     public void AddOutputGradient(torch.Tensor gradient)
     {
+        // A graph built before the monitor was disposed may still run backward through this probe: keep nothing then.
+        if (_disposed)
+        {
+            return;
+        }
+
         try
         {
             using var scope = torch.NewDisposeScope();
@@ -148,7 +160,15 @@ internal sealed class LayerProbe : IDisposable
         }
     }
 
-    public void Dispose() => Reset();
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _disposed = true;
+        }
+
+        Reset();
+    }
 
     private ActivationStatistics Summarize(ReadOnlySpan<double> sums)
     {
