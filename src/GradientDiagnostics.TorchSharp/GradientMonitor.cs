@@ -78,6 +78,7 @@ public sealed class GradientMonitor : IDisposable
         bool full = _analyzer.NextStepKind == GradientStepKind.Full;
         double? lossValue = Measure(loss, step, full);
         GradientStepResult result = _analyzer.Analyze(_observations, lossValue);
+        // Decisions the core made on this step's statistics (such as clipping) are applied here, before the next step.
         PrepareNextStep(step);
         return result;
     }

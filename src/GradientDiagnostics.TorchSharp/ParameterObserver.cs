@@ -75,6 +75,10 @@ internal sealed class ParameterObserver(ModuleLayer[] layers, bool captureUpdate
             return;
         }
 
+        // Outside autograd: a copy_ from a parameter in grad mode would record a graph node on the copy.
+        using var noGrad = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
+
         if (_snapshots is null)
         {
             _snapshots = [.. layers.Select(l => l.Parameters.Select(p => p.detach().clone().DetachFromDisposeScope()).ToArray())];
