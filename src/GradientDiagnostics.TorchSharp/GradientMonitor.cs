@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using GradientDiagnostics.TorchSharp.Probes;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace GradientDiagnostics.TorchSharp;
 
@@ -9,14 +11,22 @@ namespace GradientDiagnostics.TorchSharp;
 /// <see cref="Step"/> and skip the optimizer step when <see cref="GradientStepResult.SkipStep"/> is set.
 /// Dispose it to detach.
 /// </summary>
-/// <remarks>Not thread-safe: call <see cref="Step"/> from the training loop's thread.</remarks>
+/// <remarks>
+/// Not thread-safe: call <see cref="Step"/> from the training loop's thread. Several monitors may watch the same model
+/// independently; each has its own hooks and probes, and disposing one leaves the others working.
+/// </remarks>
 public sealed class GradientMonitor : IDisposable
 {
     private readonly GradientAnalyzer _analyzer;
-    private readonly GradientStatisticsReader _reader;
+    private readonly GradientStatisticsReader _gradients;
+    private readonly ParameterObserver _parameters;
+    private readonly LayerOutputProbes? _probes;
+    private readonly HostTransfer _transfer = new();
     private readonly LayerObservation[] _observations;
     private readonly DeviceClippingTarget? _clipping;
+    private readonly ILogger _logger;
     private bool _disposed;
+    private bool _probeFailureLogged;
 
     internal GradientMonitor(torch.nn.Module module, GradientMonitorOptions options, ILogger? logger)
     {
@@ -28,11 +38,17 @@ public sealed class GradientMonitor : IDisposable
                 nameof(module));
         }
 
-        _analyzer = new GradientAnalyzer([.. layers.Select(l => l.Name)], options, logger, eventSender: this);
-        AddTensorBoard(options.Telemetry, layers);
-        _reader = new GradientStatisticsReader(layers);
+        _logger = logger ?? NullLogger.Instance;
+        _analyzer = new GradientAnalyzer([.. layers.Select(l => l.Descriptor)], options, logger, eventSender: this);
+        _gradients = new GradientStatisticsReader(layers);
+        _parameters = new ParameterObserver(layers, options.CaptureParameterUpdates);
         _observations = new LayerObservation[layers.Length];
-        _clipping = options.Clipping is null ? null : new DeviceClippingTarget(layers, _reader);
+        _clipping = options.Clipping is null ? null : new DeviceClippingTarget(layers, _gradients);
+        AddTensorBoard(options.Telemetry, layers);
+        if (options.CaptureLayerOutputs)
+        {
+            _probes = new LayerOutputProbes(layers, options.LayerOutputFilter, _logger) { Capturing = _analyzer.NextStepKind == GradientStepKind.Full };
+        }
     }
 
     /// <summary>Raised on the training loop's thread, inside <see cref="Step"/>, once per alert. A subscriber that
@@ -48,7 +64,9 @@ public sealed class GradientMonitor : IDisposable
 
     /// <summary>Measures every trainable parameter's gradient, runs the detectors, applies
     /// <see cref="GradientMonitorOptions.Clipping"/> in place when set, and says whether to apply the step.
-    /// Call it after <c>loss.backward()</c> and before <c>optimizer.step()</c>.</summary>
+    /// Call it after <c>loss.backward()</c> (after the last backward when accumulating gradients) and before
+    /// <c>optimizer.step()</c>. Every <see cref="GradientMonitorOptions.FullStatisticsInterval"/> steps it also reads the
+    /// layer-output probes, the activations and the parameters (<see cref="GradientStepResult.Kind"/>).</summary>
     /// <param name="loss">The step's loss (a one-element tensor), to check it for NaN / ±Infinity; optional.</param>
     /// <returns>The step's statistics, alerts and skip decision.</returns>
     /// <exception cref="ObjectDisposedException">The monitor was disposed.</exception>
@@ -57,10 +75,18 @@ public sealed class GradientMonitor : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         long start = Stopwatch.GetTimestamp();
-        double? lossValue = loss is null ? null : ReadScalar(loss);
-        _reader.Read(_observations);
+        if (loss is not null && loss.numel() != 1)
+        {
+            throw new ArgumentException($"The loss must have exactly one element; it has shape [{string.Join(", ", loss.shape)}].", nameof(loss));
+        }
+
+        long step = _analyzer.StepCount;
+        bool full = _analyzer.NextStepKind == GradientStepKind.Full;
+        double? lossValue = Measure(loss, step, full);
         // Statistics, detectors, then the clipping policy applied in place on the gradients' device.
-        return _analyzer.AnalyzeAndClip(_observations, lossValue, _clipping, start);
+        GradientStepResult result = _analyzer.AnalyzeAndClip(_observations, lossValue, _clipping, start);
+        PrepareNextStep(step);
+        return result;
     }
 
     /// <summary>Builds a self-contained HTML report of the run so far (gradient flow, depth profile, global norm over
@@ -69,15 +95,22 @@ public sealed class GradientMonitor : IDisposable
     /// <returns>A snapshot: later steps do not change it.</returns>
     public GradientReport CreateReport(string? title = null) => _analyzer.CreateReport(title);
 
-    /// <summary>Detaches the monitor and flushes and closes its telemetry outputs. Safe to call more than once.</summary>
+    /// <summary>Detaches the monitor: removes every forward hook, drops whatever the probes and parameter copies hold,
+    /// and flushes and closes its telemetry outputs. Safe to call more than once.</summary>
     public void Dispose()
     {
-        if (!_disposed)
+        if (_disposed)
         {
-            _disposed = true;
-            _analyzer.Dispose();
+            return;
         }
+
+        _disposed = true;
+        _probes?.Dispose();
+        _parameters.Dispose();
+        _analyzer.Dispose();
     }
+
+    internal GradientStatisticsReader Reader => _gradients;
 
     private void AddTensorBoard(GradientTelemetryOptions telemetry, ModuleLayer[] layers)
     {
@@ -93,22 +126,72 @@ public sealed class GradientMonitor : IDisposable
         }
         catch
         {
-            // Attach fails as a whole: close the outputs already opened (the JSON Lines file).
-            _analyzer.Dispose();
+            // Attach fails as a whole: close the outputs already opened (the JSON Lines file) and remove the hooks.
+            Dispose();
             throw;
         }
     }
 
-    internal GradientStatisticsReader Reader => _reader;
+    internal IReadOnlyList<LayerDescriptor> Descriptors => _analyzer.Layers;
 
-    private static double ReadScalar(torch.Tensor loss)
+    /// <summary>What the last step handed the analyzer, for tests of the observations the detectors consume.</summary>
+    internal IReadOnlyList<LayerObservation> LastObservations => _observations;
+
+    internal ParameterObserver Parameters => _parameters;
+
+    internal LayerOutputProbes? Probes => _probes;
+
+    /// <summary>Fills <see cref="_observations"/> for the step with one host transfer, and returns the loss value.</summary>
+    private double? Measure(torch.Tensor? loss, long step, bool full)
     {
-        if (loss.numel() != 1)
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        int lossOffset = loss is null ? -1 : _transfer.Add(loss.detach());
+        _gradients.Queue(_transfer);
+        if (full)
         {
-            throw new ArgumentException($"The loss must have exactly one element; it has shape [{string.Join(", ", loss.shape)}].", nameof(loss));
+            _parameters.Queue(step, _transfer);
+            _probes?.Queue(_transfer);
         }
 
-        using torch.Tensor value = loss.detach().to_type(torch.ScalarType.Float64);
-        return value.item<double>();
+        ReadOnlySpan<double> host = _transfer.Fetch();
+        _gradients.Complete(host);
+        for (int i = 0; i < _observations.Length; i++)
+        {
+            _observations[i] = new LayerObservation(_gradients.Statistics[i]);
+        }
+
+        if (full)
+        {
+            _parameters.Complete(host);
+            for (int i = 0; i < _observations.Length; i++)
+            {
+                _observations[i] = _observations[i] with { Parameters = _parameters.Statistics[i], ParameterUpdateNorm = _parameters.UpdateNorms[i] };
+            }
+
+            _probes?.Complete(host, _observations, step);
+        }
+
+        return lossOffset < 0 ? null : host[lossOffset];
+    }
+
+    /// <summary>Arms the probes and the parameter copy for the coming step, and forgets anything left from this one.</summary>
+    private void PrepareNextStep(long step)
+    {
+        bool nextIsFull = _analyzer.NextStepKind == GradientStepKind.Full;
+        _parameters.SnapshotIfNextIsFull(step, nextIsFull);
+        if (_probes is null)
+        {
+            return;
+        }
+
+        _probes.Reset();
+        _probes.Capturing = nextIsFull;
+        if (_probes.FirstBackwardFailure() is Exception failure && !_probeFailureLogged)
+        {
+            _probeFailureLogged = true;
+            // A self-diagnostic of the library, like the analyzer's logger failure: never thrown into the loop.
+            System.Diagnostics.Trace.TraceWarning($"GradientDiagnostics: a layer-output probe failed in backward; output-gradient norms may be missing. {failure}");
+        }
     }
 }

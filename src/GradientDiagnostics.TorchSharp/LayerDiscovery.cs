@@ -18,16 +18,25 @@ internal static class LayerDiscovery
     {
         var layers = new List<ModuleLayer>();
         var seen = new HashSet<IntPtr>();
-        Visit(root, string.Empty, layers, seen);
+        Visit(root, string.Empty, ActivationKind.Unknown, layers, seen);
         return [.. layers];
     }
 
-    private static void Visit(torch.nn.Module module, string path, List<ModuleLayer> layers, HashSet<IntPtr> seen)
+    // following: the activation applied to this module's output, as known from its parent.
+    /// <summary>
+    /// The native tensor behind a parameter wrapper. TorchSharp hands out a new wrapper (a new <c>Handle</c>, an
+    /// <c>at::Tensor*</c>) each time some modules' weights are read, e.g. <c>Embedding.weight</c>, so tying
+    /// <c>linear.weight = embedding.weight</c> leaves two wrappers of one tensor. An <c>at::Tensor</c> is a single
+    /// intrusive pointer to its <c>TensorImpl</c>; reading it gives an identity that holds across wrappers and devices.
+    /// </summary>
+    private static IntPtr TensorIdentity(Parameter parameter) => System.Runtime.InteropServices.Marshal.ReadIntPtr(parameter.Handle);
+
+    private static void Visit(torch.nn.Module module, string path, ActivationKind following, List<ModuleLayer> layers, HashSet<IntPtr> seen)
     {
         var own = new List<Parameter>();
         foreach ((string _, Parameter parameter) in module.named_parameters(recurse: false))
         {
-            if (parameter.requires_grad && seen.Add(parameter.Handle))
+            if (parameter.requires_grad && seen.Add(TensorIdentity(parameter)))
             {
                 own.Add(parameter);
             }
@@ -35,12 +44,20 @@ internal static class LayerDiscovery
 
         if (own.Count > 0)
         {
-            layers.Add(new ModuleLayer(path.Length == 0 ? RootLayerName : path, module, [.. own]));
+            var descriptor = LayerShape.Describe(path.Length == 0 ? RootLayerName : path, module) with { FollowingActivation = following };
+            layers.Add(new ModuleLayer(descriptor, module, [.. own]));
         }
 
-        foreach ((string name, torch.nn.Module child) in module.named_children())
+        (string Name, torch.nn.Module Module)[] children = [.. module.named_children()];
+        for (int i = 0; i < children.Length; i++)
         {
-            Visit(child, path.Length == 0 ? name : $"{path}.{name}", layers, seen);
+            // The next sibling is taken as the module applied to this child's output: true for Sequential and for the
+            // usual custom block (linear, act) registered in forward order. The last child of a Sequential feeds
+            // whatever follows the Sequential itself.
+            ActivationKind next = i + 1 < children.Length
+                ? ActivationModules.KindOfNext(children, i + 1)
+                : module is Sequential ? following : ActivationKind.Unknown;
+            Visit(children[i].Module, path.Length == 0 ? children[i].Name : $"{path}.{children[i].Name}", next, layers, seen);
         }
     }
 }

@@ -3,9 +3,12 @@ using TorchSharp.Modules;
 namespace GradientDiagnostics.TorchSharp;
 
 /// <summary>A monitored layer: a module that owns trainable parameters, named by its module path.</summary>
-internal sealed class ModuleLayer(string name, torch.nn.Module module, Parameter[] parameters)
+internal sealed class ModuleLayer(LayerDescriptor descriptor, torch.nn.Module module, Parameter[] parameters)
 {
-    public string Name { get; } = name;
+    public string Name => Descriptor.Name;
+
+    /// <summary>What the core is told about the layer: name, fan-in/out, following activation.</summary>
+    public LayerDescriptor Descriptor { get; } = descriptor;
 
     public torch.nn.Module Module { get; } = module;
 

@@ -114,6 +114,11 @@ public sealed class GradientAnalyzer : IDisposable
     /// <summary>The number of steps analyzed so far; the next step's number.</summary>
     public long StepCount { get; private set; }
 
+    /// <summary>The kind of the next step to analyze: <see cref="GradientStepKind.Full"/> every
+    /// <see cref="GradientMonitorOptions.FullStatisticsInterval"/> steps, starting at step 0. Adapters read it before a
+    /// step's forward pass to decide whether to measure layer outputs, activations and parameters.</summary>
+    public GradientStepKind NextStepKind => KindOf(StepCount);
+
     /// <summary>Analyzes one step. <see cref="GradientMonitorOptions.Clipping"/> is applied by adapters, which own the
     /// gradients (for example the TorchSharp <c>GradientMonitor.Step</c>); this method only measures and detects.</summary>
     /// <param name="layers">One observation per layer, in the order of <see cref="LayerNames"/>.</param>
@@ -171,6 +176,7 @@ public sealed class GradientAnalyzer : IDisposable
         var result = new GradientStepResult
         {
             Step = step,
+            Kind = KindOf(step),
             GlobalNorm = evidence.GlobalNorm,
             Loss = loss,
             SkipStep = nonFinite && (_options.SkipNonFiniteSteps || clipped?.SkipStep == true),
@@ -191,6 +197,8 @@ public sealed class GradientAnalyzer : IDisposable
         _telemetry.OnStep(result, overheadSeconds);
         return result;
     }
+
+    private GradientStepKind KindOf(long step) => step % _options.FullStatisticsInterval == 0 ? GradientStepKind.Full : GradientStepKind.Cheap;
 
     private static (double? Gain, int Probed) FitDepthGain(ReadOnlySpan<LayerObservation> layers)
     {

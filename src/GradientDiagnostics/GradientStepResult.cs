@@ -29,6 +29,11 @@ public sealed class GradientStepResult
     /// explodes. Null when fewer than two layers were probed at this step.</summary>
     public double? DepthGain { get; internal init; }
 
+    /// <summary>Whether this step measured everything (<see cref="GradientStepKind.Full"/>, every
+    /// <see cref="GradientMonitorOptions.FullStatisticsInterval"/> steps, from step 0) or only the per-step check
+    /// (<see cref="GradientStepKind.Cheap"/>).</summary>
+    public GradientStepKind Kind { get; internal init; }
+
     /// <summary>The alerts raised at this step, already logged and sent to <c>AlertRaised</c>.</summary>
     public IReadOnlyList<GradientAlert> Alerts { get; internal init; } = [];
 

@@ -45,6 +45,31 @@ public sealed class DeviceGenericStatisticsTests
     }
 
     [Fact]
+    public void Device_generic_path_measures_parameters_and_probes_like_the_cpu_span_path()
+    {
+        manual_seed(8);
+        using var model = Mlp.Create(depth: 4, 16, Activation.ReLU, Init.He);
+        using var fast = model.AttachGradientMonitor(o => o.CaptureLayerOutputs = true);
+        using var generic = model.AttachGradientMonitor(o => o.CaptureLayerOutputs = true);
+        generic.Reader.ForceDeviceGeneric = true;
+        generic.Parameters.ForceDeviceGeneric = true;
+        using var scope = NewDisposeScope();
+        model.call(randn(8, 16)).square().mean().backward();
+
+        GradientStepResult a = fast.Step();
+        GradientStepResult b = generic.Step();
+
+        for (int i = 0; i < a.Layers.Count; i++)
+        {
+            TensorStatistics p1 = fast.LastObservations[i].Parameters!.Value, p2 = generic.LastObservations[i].Parameters!.Value;
+            Assert.Equal(p1.ElementCount, p2.ElementCount);
+            Assert.Equal(p1.SumOfSquares, p2.SumOfSquares, 1e-9 * p1.SumOfSquares);
+            Assert.Equal(p1.MaxFiniteMagnitude, p2.MaxFiniteMagnitude, 1e-12);
+            Assert.Equal(a.Layers[i].OutputGradientNorm!.Value, b.Layers[i].OutputGradientNorm!.Value, 1e-6 * a.Layers[i].OutputGradientNorm!.Value);
+        }
+    }
+
+    [Fact]
     public void Float64_model_is_measured_on_the_device_generic_path()
     {
         manual_seed(7);

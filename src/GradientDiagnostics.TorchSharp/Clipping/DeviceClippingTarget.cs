@@ -63,9 +63,11 @@ internal sealed class DeviceClippingTarget(ModuleLayer[] layers, GradientStatist
 
     public TensorStatistics[] Measure()
     {
-        var observations = new LayerObservation[layers.Length];
-        reader.Read(observations);
-        return [.. observations.Select(o => o.Gradient)];
+        using var scope = torch.NewDisposeScope();
+        var transfer = new HostTransfer();
+        reader.Queue(transfer);
+        reader.Complete(transfer.Fetch());
+        return reader.Statistics.ToArray();
     }
 
     public double[] PowerSums(double p)

@@ -41,4 +41,9 @@ public static class GradientLogEvents
     /// <summary>A telemetry output (metrics, summary line, JSON Lines, report history, TensorBoard) failed; logged once
     /// per output, which is then switched off for the rest of the run (EventName <c>TelemetryOutputFailed</c>).</summary>
     public const int TelemetryOutputFailed = 1901;
+
+    /// <summary>A probed layer's forward hook did not run on a full-statistics step, although other layers were
+    /// captured: its parent most likely calls <c>child.forward(x)</c> instead of <c>child.call(x)</c>, which bypasses
+    /// hooks. Logged once per layer (EventName <c>LayerOutputNotCaptured</c>).</summary>
+    public const int LayerOutputNotCaptured = 1902;
 }

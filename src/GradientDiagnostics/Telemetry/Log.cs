@@ -46,6 +46,10 @@ internal static partial class Log
         Message = "The telemetry output {Output} failed and is switched off for the rest of the run; training goes on.")]
     public static partial void TelemetryOutputFailed(ILogger logger, string output, Exception exception);
 
+    [LoggerMessage(EventId = GradientLogEvents.LayerOutputNotCaptured, EventName = "LayerOutputNotCaptured", Level = LogLevel.Warning,
+        Message = "Layer {Layer} is probed but its output was not captured at step {Step}: its forward hooks did not run. If its parent calls {Layer}.forward(x), call it through call(x) instead so hooks run; until then it has no OutputGradientNorm or activation statistics. Logged once per layer.")]
+    public static partial void LayerOutputNotCaptured(ILogger logger, string layer, long step);
+
     /// <summary>Logs an alert under its kind's EventId, at the level its severity maps to.</summary>
     public static void Alert(ILogger logger, GradientAlert alert)
     {

@@ -2,9 +2,9 @@ using static TorchSharp.torch;
 
 namespace GradientDiagnostics.TorchSharp.Tests.Models;
 
-internal enum Activation { Sigmoid, Tanh, ReLU }
+public enum Activation { Sigmoid, Tanh, ReLU }
 
-internal enum Init { TorchSharpDefault, Xavier, He }
+public enum Init { TorchSharpDefault, Xavier, He }
 
 /// <summary>Deep MLPs for the tests: <c>depth</c> Linear layers (the last is a width→1 head).</summary>
 internal static class Mlp

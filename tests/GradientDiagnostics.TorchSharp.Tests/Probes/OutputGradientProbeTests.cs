@@ -1,0 +1,84 @@
+using Xunit.Abstractions;
+using GradientDiagnostics.TorchSharp.Tests.Models;
+using static TorchSharp.torch;
+
+namespace GradientDiagnostics.TorchSharp.Tests.Probes;
+
+public sealed class OutputGradientProbeTests(ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData(Activation.Tanh, Init.Xavier)]
+    [InlineData(Activation.ReLU, Init.He)]
+    public void Output_gradient_norm_equals_retain_grad_reference_within_1e_4(Activation activation, Init init)
+    {
+        manual_seed(11);
+        using var model = Mlp.Create(depth: 8, 64, activation, init);
+        using var monitor = model.AttachGradientMonitor(o => o.CaptureLayerOutputs = true);
+        using var reference = new OutputGradientRecorder(model, monitor.LayerNames);
+        using var scope = NewDisposeScope();
+        var x = randn(32, 64);
+
+        model.call(x).square().mean().backward();
+        GradientStepResult result = monitor.Step();
+
+        Assert.Equal(GradientStepKind.Full, result.Kind);
+        foreach (LayerGradientStatistics layer in result.Layers)
+        {
+            double expected = reference.Norm(layer.Name);
+            Assert.True(expected > 0, layer.Name);
+            Assert.True(layer.OutputGradientNorm is double actual && Math.Abs(actual - expected) <= 1e-4 * expected, $"{layer.Name}: {layer.OutputGradientNorm} vs {expected}");
+        }
+    }
+
+    [Fact]
+    public void Gradient_accumulation_sums_the_squared_output_gradients_of_every_backward_before_step()
+    {
+        manual_seed(12);
+        using var model = Mlp.Create(depth: 4, 16, Activation.Tanh, Init.Xavier);
+        using var monitor = model.AttachGradientMonitor(o => o.CaptureLayerOutputs = true);
+        using var reference = new OutputGradientRecorder(model, monitor.LayerNames);
+        using var scope = NewDisposeScope();
+
+        model.call(randn(8, 16)).square().mean().backward();
+        model.call(randn(8, 16)).square().mean().backward();
+        GradientStepResult result = monitor.Step();
+
+        Assert.Equal(0, result.Step);
+        foreach (LayerGradientStatistics layer in result.Layers)
+        {
+            double expected = reference.Norm(layer.Name); // both micro-batches' outputs
+            Assert.Equal(expected, layer.OutputGradientNorm!.Value, 1e-4 * expected);
+        }
+    }
+
+    [Theory]
+    [InlineData(Activation.ReLU, Init.He)]
+    [InlineData(Activation.ReLU, Init.Xavier)]
+    [InlineData(Activation.Sigmoid, Init.Xavier)]
+    public void Depth_gain_of_30_layer_mlp_at_init_is_within_10_percent_of_mean_field_theory(Activation activation, Init init)
+    {
+        const int Width = 256;
+        double expected = DepthTheory.Gain(activation, init);
+        double logSum = 0;
+        int seeds = 3;
+        for (int seed = 0; seed < seeds; seed++)
+        {
+            manual_seed(100 + seed);
+            using var model = Mlp.Create(depth: 30, Width, activation, init);
+            using var monitor = model.AttachGradientMonitor(o => o.CaptureLayerOutputs = true);
+            using var scope = NewDisposeScope();
+            var x = randn(64, Width);
+            var y = randn(64, 1);
+            nn.functional.mse_loss(model.call(x), y).backward();
+
+            GradientStepResult result = monitor.Step();
+
+            Assert.Equal(30, result.Layers.Count(l => l.OutputGradientNorm is not null));
+            logSum += Math.Log(result.DepthGain!.Value);
+        }
+
+        double measured = Math.Exp(logSum / seeds);
+        output.WriteLine($"DepthGain {measured:F4}, theory {expected:F4}");
+        Assert.True(Math.Abs(measured - expected) <= 0.10 * expected, $"DepthGain {measured:F4}, theory {expected:F4}");
+    }
+}
