@@ -38,8 +38,11 @@ public static class DepthSweepRunner
                 using var scope = NewDisposeScope();
                 optimizer.zero_grad();
                 var x = randn(settings.BatchSize, settings.Width);
-                var target = randn(settings.BatchSize, settings.Width);
-                var loss = nn.functional.mse_loss(model.call(x), target);
+                // A random linear readout, L = mean over the batch of r·y: its gradient ∂L/∂y = r/B does not depend on the
+                // weights, so the measured ratios are the network's own per-layer factors (an MSE error relu(z) − t is
+                // correlated with the last layer's weights and inflates the last ratio of a shallow network).
+                var readout = randn(settings.BatchSize, settings.Width);
+                var loss = (model.call(x) * readout).sum() / settings.BatchSize;
                 loss.backward();
                 GradientStepResult result = monitor.Step(loss);
                 if (step == 0)
@@ -51,7 +54,8 @@ public static class DepthSweepRunner
                         gains++;
                     }
 
-                    if (result.Layers[0].OutputGradientNorm is double first && result.Layers[^1].OutputGradientNorm is double last && first > 0 && last > 0)
+                    // A first-layer norm of exactly 0 is a signal that underflowed float32: log 0 = −∞, fully vanished.
+                    if (result.Layers[0].OutputGradientNorm is double first && result.Layers[^1].OutputGradientNorm is double last && last > 0)
                     {
                         logRatio += Math.Log(first / last);
                         ratios++;
@@ -78,7 +82,7 @@ public static class DepthSweepRunner
         double decades = Math.Log10(firstToLastRatio);
         return decades switch
         {
-            double.NaN => DepthClass.Safe,
+            double.NaN => DepthClass.Unmeasured,
             < -3 => DepthClass.Vanishing,
             < -1 => DepthClass.StartingToVanish,
             <= 1 => DepthClass.Safe,
@@ -86,6 +90,21 @@ public static class DepthSweepRunner
             _ => DepthClass.Exploding,
         };
     }
+
+    /// <summary>The class as a short phrase for tables.</summary>
+    public static string Describe(DepthClass depthClass) => depthClass switch
+    {
+        DepthClass.Safe => "safe",
+        DepthClass.StartingToVanish => "starts to vanish",
+        DepthClass.StartingToExplode => "starts to explode",
+        DepthClass.Vanishing => "vanishing",
+        DepthClass.Exploding => "exploding",
+        _ => "unmeasured",
+    };
+
+    /// <summary>The ratio for tables; 0 means the first layer's signal underflowed float32.</summary>
+    public static string FormatRatio(double ratio) =>
+        ratio == 0 ? "0 (underflow)" : ratio.ToString("G3", CultureInfo.InvariantCulture);
 
     /// <summary>Writes the rows as a Markdown table.</summary>
     public static string ToMarkdown(IEnumerable<SweepRow> rows, string command)
@@ -97,7 +116,7 @@ public static class DepthSweepRunner
         text.AppendLine("|---|---|---:|---:|---:|---:|---|---|");
         foreach (SweepRow r in rows)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"| {r.Activation} | {r.Init} | {r.Depth} | {r.TheoryGain:F3} | {r.MeasuredGain:F3} | {r.FirstToLastRatio:G3} | {r.Class} | {r.Alerts} |");
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {r.Activation} | {r.Init} | {r.Depth} | {r.TheoryGain:F3} | {r.MeasuredGain:F3} | {FormatRatio(r.FirstToLastRatio)} | {Describe(r.Class)} | {r.Alerts} |");
         }
 
         return text.ToString();

@@ -23,7 +23,7 @@ public static class SweepConsole
         });
 
         var table = new Table().Title($"Per-layer gain of ‖∂L/∂z‖ at init (width {settings.Width}, batch {settings.BatchSize}, {settings.Seeds} seeds)");
-        foreach (string column in new[] { "activation", "init", "depth", "theory gain", "measured gain", "first/last ‖∂L/∂z‖", "class", "alerts" })
+        foreach (string column in new[] { "act", "init", "depth", "theory", "measured", "first/last", "class", "alerts" })
         {
             table.AddColumn(column);
         }
@@ -33,26 +33,17 @@ public static class SweepConsole
             string color = r.Class switch
             {
                 DepthClass.Safe => "green",
-                DepthClass.StartingToVanish or DepthClass.StartingToExplode => "yellow",
+                DepthClass.StartingToVanish or DepthClass.StartingToExplode or DepthClass.Unmeasured => "yellow",
                 _ => "red",
             };
             table.AddRow(
                 r.Activation.ToString(), r.Init.ToString(), r.Depth.ToString(CultureInfo.InvariantCulture),
                 r.TheoryGain.ToString("F3", CultureInfo.InvariantCulture), r.MeasuredGain.ToString("F3", CultureInfo.InvariantCulture),
-                r.FirstToLastRatio.ToString("G3", CultureInfo.InvariantCulture), $"[{color}]{r.Class}[/]", Markup.Escape(r.Alerts));
+                DepthSweepRunner.FormatRatio(r.FirstToLastRatio), $"[{color}]{DepthSweepRunner.Describe(r.Class)}[/]", Markup.Escape(r.Alerts));
         }
 
         console.Write(table);
-
-        int deepest = settings.Depths.Max();
-        var chart = new BarChart().Label($"log10(first/last ‖∂L/∂z‖) at depth {deepest}: below 0 vanishes, above 0 explodes").Width(80);
-        foreach (SweepRow r in rows.Where(r => r.Depth == deepest))
-        {
-            double decades = Math.Log10(r.FirstToLastRatio);
-            chart.AddItem($"{r.Activation}/{r.Init}", Math.Round(double.IsFinite(decades) ? decades : 0, 1), decades < -1 ? Color.Red : decades > 1 ? Color.Orange1 : Color.Green);
-        }
-
-        console.Write(chart);
+        WriteDivergingChart(console, rows, settings.Depths.Max());
 
         if (markdown is not null)
         {
@@ -61,5 +52,28 @@ public static class SweepConsole
         }
 
         return 0;
+    }
+
+    /// <summary>A text chart of log10(first/last ‖∂L/∂z‖) at the deepest depth, left of the axis when the signal
+    /// vanishes towards the input and right when it explodes (Spectre's bar chart has no negative bars).</summary>
+    private static void WriteDivergingChart(IAnsiConsole console, List<SweepRow> rows, int depth)
+    {
+        const int HalfWidth = 24;
+        SweepRow[] deepest = [.. rows.Where(r => r.Depth == depth && !double.IsNaN(r.FirstToLastRatio))];
+        if (deepest.Length == 0)
+        {
+            return;
+        }
+
+        double scale = Math.Max(1, deepest.Select(r => Math.Abs(Math.Log10(r.FirstToLastRatio))).Where(double.IsFinite).DefaultIfEmpty(1).Max());
+        console.MarkupLine($"log10(first/last ‖∂L/∂z‖) at depth {depth}: [red]◀ vanishes[/] | [orange1]explodes ▶[/]");
+        foreach (SweepRow r in deepest)
+        {
+            double decades = Math.Log10(r.FirstToLastRatio);
+            int bar = double.IsFinite(decades) ? (int)Math.Round(Math.Abs(decades) / scale * HalfWidth) : HalfWidth;
+            string left = decades < 0 ? new string(' ', HalfWidth - bar) + $"[red]{new string('█', bar)}[/]" : new string(' ', HalfWidth);
+            string right = decades > 0 ? $"[orange1]{new string('█', bar)}[/]" : string.Empty;
+            console.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"{$"{r.Activation}/{r.Init}",-15} {left}│{right} {(double.IsFinite(decades) ? decades.ToString("F1", CultureInfo.InvariantCulture) : "underflow")}"));
+        }
     }
 }

@@ -46,6 +46,9 @@ public enum DepthClass
 
     /// <summary>r &gt; 1e3.</summary>
     Exploding,
+
+    /// <summary>The ratio could not be measured (the layers were not probed, or the last layer's signal was 0).</summary>
+    Unmeasured,
 }
 
 /// <summary>The sweep's settings.</summary>
