@@ -22,10 +22,21 @@ public static class GradientFlowDemo
 
         /// <summary>Examples per batch.</summary>
         public int BatchSize { get; init; } = 64;
+
+        /// <summary>Where the two HTML reports are written.</summary>
+        public string ReportDirectory { get; init; } = Path.Combine("artifacts", "gradient-flow-demo");
     }
 
     /// <summary>What one training run produced.</summary>
-    public sealed record RunSummary(string Name, double FirstLoss, double LastLoss, double FirstToLastLayerNormRatio, int Alerts, int VanishingAlerts);
+    /// <param name="Name">The network.</param>
+    /// <param name="FirstLoss">The loss at step 0.</param>
+    /// <param name="LastLoss">The loss at the last step.</param>
+    /// <param name="FirstToLastLayerNormRatio">The first layer's parameter-gradient norm over the last layer's, at the last step.</param>
+    /// <param name="DepthGain">The fitted per-layer gain of ‖∂L/∂y‖ at the last full-statistics step.</param>
+    /// <param name="Alerts">Alerts raised.</param>
+    /// <param name="VanishingAlerts">Vanishing alerts raised.</param>
+    /// <param name="ReportPath">The HTML report written for the run.</param>
+    public sealed record RunSummary(string Name, double FirstLoss, double LastLoss, double FirstToLastLayerNormRatio, double? DepthGain, int Alerts, int VanishingAlerts, string ReportPath);
 
     /// <summary>Runs both trainings and prints the logs and a side-by-side summary.</summary>
     public static int Run(Settings settings, TextWriter output)
@@ -34,31 +45,36 @@ public static class GradientFlowDemo
         ILogger logger = loggerFactory.CreateLogger("GradientDiagnostics");
 
         output.WriteLine($"1) {settings.Depth}-layer sigmoid MLP, TorchSharp default init: expect Vanishing alerts.");
-        RunSummary sick = Train("sigmoid, default init", BuildSigmoid(settings), settings, logger, output);
+        Directory.CreateDirectory(settings.ReportDirectory);
+        RunSummary sick = Train("sigmoid, default init", "sigmoid", BuildSigmoid(settings), settings, logger, output);
         loggerFactory.Dispose();
 
         output.WriteLine();
         output.WriteLine($"2) {settings.Depth}-layer ReLU MLP, He init, residual connections: expect a clean run.");
         using var quietFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
-        RunSummary healthy = Train("ReLU + He + residual", BuildResidual(settings), settings, quietFactory.CreateLogger("GradientDiagnostics"), output);
+        RunSummary healthy = Train("ReLU + He + residual", "residual", BuildResidual(settings), settings, quietFactory.CreateLogger("GradientDiagnostics"), output);
 
         output.WriteLine();
-        output.WriteLine($"{"network",-24} {"loss first",12} {"loss last",12} {"|g| first/last layer",22} {"alerts",8}");
+        output.WriteLine($"{"network",-24} {"loss first",11} {"loss last",11} {"|g| first/last",15} {"depth gain",11} {"alerts",7}");
         foreach (RunSummary s in new[] { sick, healthy })
         {
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{s.Name,-24} {s.FirstLoss,12:G4} {s.LastLoss,12:G4} {s.FirstToLastLayerNormRatio,22:G3} {s.Alerts,8}"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{s.Name,-24} {s.FirstLoss,11:G4} {s.LastLoss,11:G4} {s.FirstToLastLayerNormRatio,15:G3} {s.DepthGain,11:F3} {s.Alerts,7}"));
         }
+
+        output.WriteLine();
+        output.WriteLine("Depth gain: the fitted per-layer factor of the back-propagated signal ‖∂L/∂y‖ (1 = healthy, < 1 vanishes).");
+        output.WriteLine($"HTML reports: {Path.GetFullPath(sick.ReportPath)} and {Path.GetFullPath(healthy.ReportPath)}");
 
         return 0;
     }
 
-    private static RunSummary Train(string name, nn.Module<Tensor, Tensor> model, Settings settings, ILogger logger, TextWriter output)
+    private static RunSummary Train(string name, string fileName, nn.Module<Tensor, Tensor> model, Settings settings, ILogger logger, TextWriter output)
     {
         manual_seed(42);
         var generator = new Generator(7);
         using var direction = randn([settings.Width, 1], generator: generator);
         using var optimizer = optim.SGD(model.parameters(), 0.01);
-        using var monitor = model.AttachGradientMonitor(logger: logger);
+        using var monitor = model.AttachGradientMonitor(o => o.CaptureLayerOutputs = true, logger);
         int alerts = 0, vanishing = 0;
         monitor.AlertRaised += (_, alert) =>
         {
@@ -67,6 +83,7 @@ public static class GradientFlowDemo
         };
 
         double firstLoss = double.NaN, lastLoss = double.NaN, ratio = double.NaN;
+        double? depthGain = null;
         for (int step = 0; step < settings.Steps; step++)
         {
             using var scope = NewDisposeScope();
@@ -88,11 +105,15 @@ public static class GradientFlowDemo
             }
 
             ratio = result.Layers[0].GradientNorm / result.Layers[^1].GradientNorm;
+            depthGain = result.DepthGain ?? depthGain;
         }
+
+        string reportPath = Path.Combine(settings.ReportDirectory, $"{fileName}.html");
+        monitor.CreateReport(name).Save(reportPath);
 
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   {name}: {alerts} alerts ({vanishing} Vanishing), loss {firstLoss:G4} -> {lastLoss:G4}"));
         model.Dispose();
-        return new RunSummary(name, firstLoss, lastLoss, ratio, alerts, vanishing);
+        return new RunSummary(name, firstLoss, lastLoss, ratio, depthGain, alerts, vanishing, reportPath);
     }
 
     private static nn.Module<Tensor, Tensor> BuildSigmoid(Settings s)

@@ -1,6 +1,6 @@
 using GradientDiagnostics.Samples;
 
-namespace GradientDiagnostics.TorchSharp.Tests.Clipping;
+namespace GradientDiagnostics.Samples.Tests;
 
 /// <summary>The ExplodingRnn sample's claim, at a small size: without clipping the tanh RNN explodes, with
 /// global-norm clipping it learns to add.</summary>
