@@ -36,6 +36,7 @@ string jsonLines = Path.Combine(output, "run.jsonl");
 using (var monitor = model.AttachGradientMonitor(
     o =>
     {
+        o.CaptureLayerOutputs = true; // the depth profile: ‖∂L/∂y‖ per layer on full-statistics steps
         o.Telemetry.SummaryInterval = 50;
         o.Telemetry.ExportInterval = 10;
         o.Telemetry.JsonLinesPath = jsonLines;
