@@ -41,7 +41,8 @@ public sealed class GradientMonitor : IDisposable
         _logger = logger ?? NullLogger.Instance;
         _analyzer = new GradientAnalyzer([.. layers.Select(l => l.Descriptor)], options, logger, eventSender: this);
         _gradients = new GradientStatisticsReader(layers);
-        _parameters = new ParameterObserver(layers, options.CaptureParameterUpdates);
+        // The update-ratio detector needs ‖θ_t − θ_{t−1}‖: enabling it turns the (memory-costly) measurement on.
+        _parameters = new ParameterObserver(layers, options.CaptureParameterUpdates || options.UpdateRatio.Enabled);
         _observations = new LayerObservation[layers.Length];
         _clipping = options.Clipping is null ? null : new DeviceClippingTarget(layers, _gradients);
         AddTensorBoard(options.Telemetry, layers);

@@ -68,7 +68,8 @@ public sealed class GradientMonitorOptions
     /// <summary>Whether full-statistics steps measure ‖θ_t − θ_{t−1}‖ per layer
     /// (<see cref="LayerObservation.ParameterUpdateNorm"/>): the change made by the single optimizer step just before
     /// the full step. It costs one copy of every trainable parameter, taken at the step before each full step.</summary>
-    /// <value>The default value is <see langword="false"/>, so the parameter copy is never allocated unless asked for.</value>
+    /// <value>The default value is <see langword="false"/>, so the parameter copy is never allocated unless asked for;
+    /// enabling <see cref="UpdateRatio"/> turns the measurement on as well.</value>
     public bool CaptureParameterUpdates { get; set; }
 
     /// <summary>Metrics, the summary log line, JSON Lines and TensorBoard output.</summary>

@@ -50,4 +50,16 @@ public sealed class ParameterObservationTests
         Assert.All(monitor.LastObservations, o => Assert.Null(o.ParameterUpdateNorm));
         Assert.All(monitor.LastObservations, o => Assert.NotNull(o.Parameters));
     }
+
+    [Fact]
+    public void Enabling_the_update_ratio_detector_turns_on_the_update_measurement_it_needs()
+    {
+        manual_seed(62);
+        using var model = Mlp.Create(depth: 3, 8, Activation.ReLU, Init.He);
+        using var monitor = model.AttachGradientMonitor(o => (o.FullStatisticsInterval, o.UpdateRatio.Enabled) = (1, true));
+
+        Training.Run(model, monitor, steps: 3, 8, learningRate: 0.01);
+
+        Assert.All(monitor.LastObservations, o => Assert.True(o.ParameterUpdateNorm > 0));
+    }
 }

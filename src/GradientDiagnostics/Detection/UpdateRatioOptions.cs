@@ -9,6 +9,9 @@ namespace GradientDiagnostics;
 /// <see cref="SoftBandFactor"/> away from <see cref="TypicalRatio"/> is Information. Defaults: persistence 3 of the
 /// last 5 measured steps (a learning-rate schedule moves the ratio slowly; one odd step is noise) and a cooldown of
 /// 100 steps.
+/// <para>Off by default: measuring ‖Δw‖ costs a copy of every trainable parameter. Turning it on
+/// (<c>o.UpdateRatio.Enabled = true</c>) also turns on that measurement in the TorchSharp adapter
+/// (<see cref="GradientMonitorOptions.CaptureParameterUpdates"/>), so the detector never runs without its data.</para>
 /// </remarks>
 public sealed class UpdateRatioOptions : PersistentDetectorOptions
 {
@@ -16,6 +19,7 @@ public sealed class UpdateRatioOptions : PersistentDetectorOptions
     public UpdateRatioOptions()
         : base(persistence: 3, persistenceWindow: 5, cooldownSteps: 100)
     {
+        Enabled = false;
     }
 
     /// <summary>A ratio below this value means the layer does not learn. Must be in (0, <see cref="MaxRatio"/>).</summary>

@@ -12,7 +12,7 @@ public sealed class UpdateRatioDetectorTests
     }
 
     private static GradientAnalyzer Analyzer() =>
-        Synthetic.Analyzer(Synthetic.Linear(2, 32, ActivationKind.ReLU), o => (o.UpdateRatio.Persistence, o.UpdateRatio.PersistenceWindow) = (1, 1));
+        Synthetic.Analyzer(Synthetic.Linear(2, 32, ActivationKind.ReLU), o => (o.UpdateRatio.Enabled, o.UpdateRatio.Persistence, o.UpdateRatio.PersistenceWindow) = (true, 1, 1));
 
     [Fact]
     public void Update_ratio_above_10_is_a_warning_naming_the_learning_rate()
