@@ -46,6 +46,7 @@ public sealed class GradientMonitor : IDisposable
         _observations = new LayerObservation[layers.Length];
         _clipping = options.Clipping is null ? null : new DeviceClippingTarget(layers, _gradients);
         AddTensorBoard(options.Telemetry, layers);
+        ReportIdleDetectors(options, _logger);
         if (options.CaptureLayerOutputs)
         {
             _probes = new LayerOutputProbes(layers, options.LayerOutputFilter, _logger) { Capturing = _analyzer.NextStepKind == GradientStepKind.Full };
@@ -112,6 +113,31 @@ public sealed class GradientMonitor : IDisposable
     }
 
     internal GradientStatisticsReader Reader => _gradients;
+
+    /// <summary>Says once, at attach, which enabled detectors cannot run without layer outputs, so no default is a silent no-op.</summary>
+    private static void ReportIdleDetectors(GradientMonitorOptions options, ILogger logger)
+    {
+        if (options.CaptureLayerOutputs)
+        {
+            return;
+        }
+
+        string[] idle = [.. new (bool Enabled, string Name)[] { (options.Saturation.Enabled, nameof(options.Saturation)), (options.DeadUnits.Enabled, nameof(options.DeadUnits)) }
+            .Where(d => d.Enabled).Select(d => d.Name)];
+        if (idle.Length > 0 && logger.IsEnabled(LogLevel.Information))
+        {
+            try
+            {
+                string detectors = string.Join(", ", idle);
+                Log.DetectorsIdle(logger, detectors, nameof(GradientMonitorOptions.CaptureLayerOutputs));
+            }
+#pragma warning disable CA1031 // A failing logger must never break attach.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
+        }
+    }
 
     private void AddTensorBoard(GradientTelemetryOptions telemetry, ModuleLayer[] layers)
     {

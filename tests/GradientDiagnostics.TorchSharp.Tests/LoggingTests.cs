@@ -63,4 +63,19 @@ public sealed class LoggingTests
         Assert.Equal(results.Sum(r => r.Alerts.Count), calls);
         Assert.Single(logger.Collector.GetSnapshot(), r => r.Id.Id == GradientLogEvents.AlertHandlerFailed);
     }
+
+    [Theory]
+    [InlineData(false, 1)]
+    [InlineData(true, 0)]
+    public void Detectors_that_need_layer_outputs_say_once_at_attach_when_they_cannot_run(bool captureLayerOutputs, int expected)
+    {
+        var logger = new FakeLogger();
+        using var model = Mlp.Create(depth: 3, 8, Activation.Sigmoid, Init.Xavier);
+
+        using var monitor = model.AttachGradientMonitor(o => o.CaptureLayerOutputs = captureLayerOutputs, logger);
+
+        FakeLogRecord[] idle = [.. logger.Collector.GetSnapshot().Where(r => r.Id.Id == GradientLogEvents.DetectorsIdle)];
+        Assert.Equal(expected, idle.Length);
+        Assert.All(idle, r => Assert.Equal("Saturation, DeadUnits", r.GetStructuredStateValue("Detectors")));
+    }
 }

@@ -46,4 +46,9 @@ public static class GradientLogEvents
     /// captured: its parent most likely calls <c>child.forward(x)</c> instead of <c>child.call(x)</c>, which bypasses
     /// hooks. Logged once per layer (EventName <c>LayerOutputNotCaptured</c>).</summary>
     public const int LayerOutputNotCaptured = 1902;
+
+    /// <summary>At attach: enabled detectors that cannot run with the chosen options (for example Saturation and
+    /// DeadUnits without <see cref="GradientMonitorOptions.CaptureLayerOutputs"/>), named with the option that would
+    /// feed them; logged once, at Information (EventName <c>DetectorsIdle</c>).</summary>
+    public const int DetectorsIdle = 1903;
 }

@@ -50,6 +50,10 @@ internal static partial class Log
         Message = "Layer {Layer} is probed but its output was not captured at step {Step}: its forward hooks did not run. If its parent calls {Layer}.forward(x), call it through call(x) instead so hooks run; until then it has no OutputGradientNorm or activation statistics. Logged once per layer.")]
     public static partial void LayerOutputNotCaptured(ILogger logger, string layer, long step);
 
+    [LoggerMessage(EventId = GradientLogEvents.DetectorsIdle, EventName = "DetectorsIdle", Level = LogLevel.Information,
+        Message = "The {Detectors} detector(s) are enabled but idle: they need {Option} = true. Set it to run them, or set their Enabled = false to silence this message.")]
+    public static partial void DetectorsIdle(ILogger logger, string detectors, string option);
+
     /// <summary>Logs an alert under its kind's EventId, at the level its severity maps to.</summary>
     public static void Alert(ILogger logger, GradientAlert alert)
     {
