@@ -191,7 +191,7 @@ public sealed class GradientMonitor : IDisposable
         {
             _probeFailureLogged = true;
             // A self-diagnostic of the library, like the analyzer's logger failure: never thrown into the loop.
-            System.Diagnostics.Trace.TraceWarning($"GradientDiagnostics: a layer-output probe failed in backward; output-gradient norms may be missing. {failure}");
+            GradientSelfLog.Write("a layer-output probe failed in backward; output-gradient norms may be missing.", failure);
         }
     }
 }
