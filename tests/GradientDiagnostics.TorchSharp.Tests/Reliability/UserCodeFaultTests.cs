@@ -67,6 +67,35 @@ public sealed class UserCodeFaultTests
     }
 
     [Fact]
+    public void A_throwing_logger_in_the_not_captured_warning_never_escapes_step_and_is_self_logged_once()
+    {
+        // Before issue 9 this warning was logged without a guard: a throwing logger escaped Step() on the first full step.
+        string marker = $"logger failure {Guid.NewGuid()}";
+        manual_seed(92);
+        using var model = new BypassingModel();
+        using var monitor = model.AttachGradientMonitor(o => { o.CaptureLayerOutputs = true; o.FullStatisticsInterval = 1; }, new ThrowingLogger(marker));
+        var lines = new List<string>();
+        GradientSelfLog.Enable(line => { lock (lines) { lines.Add(line); } });
+        try
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                using var scope = NewDisposeScope();
+                model.call(randn(4, 8)).square().mean().backward();
+                GradientStepResult result = monitor.Step();
+                Assert.NotNull(result.Layers[1].OutputGradientNorm); // the layer called through call() is still probed
+            }
+        }
+        finally
+        {
+            GradientSelfLog.Disable();
+        }
+
+        string line = Assert.Single(lines, l => l.Contains(marker, StringComparison.Ordinal));
+        Assert.Contains("first", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_throwing_self_log_callback_never_escapes_step()
     {
         using var model = Mlp.Create(depth: 3, 8, Activation.ReLU, Init.He);
