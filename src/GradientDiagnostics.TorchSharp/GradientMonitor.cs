@@ -135,6 +135,7 @@ public sealed class GradientMonitor : IDisposable
             catch (Exception)
 #pragma warning restore CA1031
             {
+                // Not self-logged here: the analyzer reports a failing logger once, at its first alert.
             }
         }
     }
@@ -218,7 +219,7 @@ public sealed class GradientMonitor : IDisposable
         {
             _probeFailureLogged = true;
             // A self-diagnostic of the library, like the analyzer's logger failure: never thrown into the loop.
-            System.Diagnostics.Trace.TraceWarning($"GradientDiagnostics: a layer-output probe failed in backward; output-gradient norms may be missing. {failure}");
+            GradientSelfLog.Write("a layer-output probe failed in backward; output-gradient norms may be missing.", failure);
         }
     }
 }

@@ -228,7 +228,7 @@ public sealed class GradientAnalyzer : IDisposable
             if (!_loggerFailed)
             {
                 _loggerFailed = true;
-                Trace.TraceWarning($"GradientDiagnostics: the logger threw while logging an alert; alerts are still raised as events. {ex}");
+                GradientSelfLog.Write("the logger threw while logging an alert; alerts are still raised as events, and later logger failures are not reported.", ex);
             }
         }
 
@@ -258,6 +258,7 @@ public sealed class GradientAnalyzer : IDisposable
 
     private void ReportHandlerFailure(Delegate handler, Exception exception)
     {
+        GradientSelfLog.Write($"an AlertRaised subscriber ({handler.Method.DeclaringType?.FullName}.{handler.Method.Name}) threw; training goes on, and later failures of this subscriber are not reported.", exception);
         try
         {
             Log.AlertHandlerFailed(_logger, $"{handler.Method.DeclaringType?.FullName}.{handler.Method.Name}", exception);
@@ -266,7 +267,7 @@ public sealed class GradientAnalyzer : IDisposable
         catch (Exception)
 #pragma warning restore CA1031
         {
-            Trace.TraceWarning($"GradientDiagnostics: an AlertRaised subscriber threw: {exception}");
+            // Already in the self-log above; a failing logger is reported there by Publish.
         }
     }
 }

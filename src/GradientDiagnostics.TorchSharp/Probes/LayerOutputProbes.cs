@@ -61,7 +61,7 @@ internal sealed class LayerOutputProbes : IDisposable
             if (anyCaptured && probe.Captures == 0 && !probe.WarnedNotCaptured)
             {
                 probe.WarnedNotCaptured = true;
-                Log.LayerOutputNotCaptured(_logger, probe.Layer.Name, step);
+                LogNotCaptured(probe.Layer.Name, step);
             }
 
             (double? norm, ActivationStatistics? activations) = probe.Complete(host);
@@ -135,6 +135,21 @@ internal sealed class LayerOutputProbes : IDisposable
 
         probe.AddOutput(output);
         return Wrap(probe, output);
+    }
+
+    /// <summary>Warns that a layer's hooks did not run; a throwing logger goes to the self-log instead of the training loop.</summary>
+    private void LogNotCaptured(string layer, long step)
+    {
+        try
+        {
+            Log.LayerOutputNotCaptured(_logger, layer, step);
+        }
+#pragma warning disable CA1031 // A failing logger must never break the training loop.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            GradientSelfLog.Write($"the logger threw while warning that layer {layer} was not captured; training goes on.", ex);
+        }
     }
 
     /// <summary>A further output of a tuple-returning module (h_n, c_n): its gradient adds to the same norm.</summary>

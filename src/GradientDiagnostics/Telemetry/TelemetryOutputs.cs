@@ -76,6 +76,7 @@ internal sealed class TelemetryOutputs : IDisposable
 
     private void ReportFailure(IGradientStepObserver output, Exception exception)
     {
+        GradientSelfLog.Write($"the telemetry output {output.GetType().Name} failed and was switched off; training goes on.", exception);
         try
         {
             Log.TelemetryOutputFailed(_logger, output.GetType().Name, exception);
@@ -84,7 +85,7 @@ internal sealed class TelemetryOutputs : IDisposable
         catch (Exception)
 #pragma warning restore CA1031
         {
-            Trace.TraceWarning($"GradientDiagnostics: the telemetry output {output.GetType().Name} failed and was switched off: {exception}");
+            // Already in the self-log above.
         }
     }
 

@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Globalization;
+using GradientDiagnostics;
+using GradientDiagnostics.TorchSharp;
+using TorchSharp;
+using static TorchSharp.torch;
+
+// Issue 9 §6: 10,000 steps of a real MLP with the monitor, its probes and parameter copies on; the native tensor count
+// and the managed heap after a full GC must stay flat, and the alert count must stay within what the cooldowns allow.
+// Faults are injected so the alert path is exercised: an isolated NaN gradient every 500 steps (a new episode each
+// time, so each is reported) and one sustained 1,000-step NaN episode in a single layer (reported once per cooldown).
+int steps = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 10_000;
+const int Width = 32, Batch = 16, IsolatedEvery = 500, WarmupSteps = 1_000;
+int episodeStart = steps / 2, episodeEnd = episodeStart + Math.Min(1_000, steps / 10);
+
+manual_seed(9);
+var model = nn.Sequential(
+    ("fc0", nn.Linear(Width, Width)), ("act0", nn.ReLU()),
+    ("fc1", nn.Linear(Width, Width)), ("act1", nn.Tanh()),
+    ("fc2", nn.Linear(Width, Width)), ("act2", nn.ReLU()),
+    ("head", nn.Linear(Width, 1)));
+var options = new GradientMonitorOptions();
+using var monitor = model.AttachGradientMonitor(o =>
+{
+    o.CaptureLayerOutputs = true;
+    o.CaptureParameterUpdates = true;
+    o.FullStatisticsInterval = 5; // probes, activations and parameter copies on one step in five
+    options = o;
+});
+// Only each alert's kind and layer are kept, so the managed-heap reading measures the library, not this program.
+var alerts = new List<(GradientAlertKind Kind, string Layer)>(capacity: 1_000);
+monitor.AlertRaised += (_, alert) => alerts.Add((alert.Kind, alert.Layer));
+using var optimizer = optim.SGD(model.parameters(), 0.01);
+var generator = new Generator(9);
+var firstWeight = model.parameters().First();
+
+long liveAtWarmup = 0, managedAtWarmup = 0, skipped = 0, isolated = 0;
+var watch = Stopwatch.StartNew();
+Console.WriteLine("step  live tensors  managed bytes after GC  alerts");
+for (int step = 0; step < steps; step++)
+{
+    using (var scope = NewDisposeScope())
+    {
+        optimizer.zero_grad();
+        var x = randn([Batch, Width], generator: generator);
+        var y = x[.., ..4].sum(1, keepdim: true).sin();
+        var loss = nn.functional.mse_loss(model.call(x), y);
+        loss.backward();
+        bool inEpisode = step >= episodeStart && step < episodeEnd;
+        bool isolatedFault = step % IsolatedEvery == IsolatedEvery / 2 && !inEpisode;
+        if (inEpisode || isolatedFault)
+        {
+            using var noGrad = no_grad();
+            using var grad = firstWeight.grad!;
+            grad.view(-1)[0].fill_(double.NaN);
+            isolated += isolatedFault ? 1 : 0;
+        }
+
+        GradientStepResult result = monitor.Step(loss);
+        skipped += result.SkipStep ? 1 : 0;
+        if (!result.SkipStep)
+        {
+            optimizer.step();
+        }
+    }
+
+    if (step + 1 == WarmupSteps || (step + 1) % 1_000 == 0)
+    {
+        long live = DisposeScopeManager.Statistics.ThreadTotalLiveCount, managed = ManagedBytes();
+        (liveAtWarmup, managedAtWarmup) = step + 1 == WarmupSteps ? (live, managed) : (liveAtWarmup, managedAtWarmup);
+        Console.WriteLine($"{step + 1,5}  {live,12}  {managed,22}  {alerts.Count,6}");
+    }
+}
+
+long liveEnd = DisposeScopeManager.Statistics.ThreadTotalLiveCount, managedEnd = ManagedBytes();
+int cooldown = options.NonFinite.CooldownSteps, episode = episodeEnd - episodeStart;
+// Isolated faults fire once each; the sustained episode fires on its first step and then once per cooldown + 1 steps.
+long nonFiniteBound = isolated + (episode + cooldown) / (cooldown + 1);
+long nonFinite = alerts.Count(a => a.Kind == GradientAlertKind.NonFinite);
+// Every other alert kind: at most once per cooldown + 1 steps per (kind, layer), as the alert gate promises.
+var otherBound = alerts.Where(a => a.Kind != GradientAlertKind.NonFinite).GroupBy(a => (a.Kind, a.Layer))
+    .Select(g => (g.Key, Count: g.Count(), Bound: (steps / (CooldownOf(options, g.Key.Kind) + 1)) + 1)).ToList();
+
+Console.WriteLine($"{steps} steps in {watch.Elapsed.TotalSeconds:F1} s; live tensors {liveAtWarmup} -> {liveEnd}; " +
+    $"managed bytes {managedAtWarmup} -> {managedEnd} ({managedEnd - managedAtWarmup:+#;-#;0}); skipped {skipped} " +
+    $"(expected {isolated + episode}); NonFinite alerts {nonFinite} (bound {nonFiniteBound}: {isolated} isolated + " +
+    $"{(episode + cooldown) / (cooldown + 1)} for a {episode}-step episode at cooldown {cooldown}); other alerts {alerts.Count - nonFinite}.");
+foreach (var group in otherBound)
+{
+    Console.WriteLine($"  {group.Key.Kind} on {group.Key.Layer}: {group.Count} (bound {group.Bound})");
+}
+
+bool ok = liveEnd == liveAtWarmup
+    && managedEnd - managedAtWarmup < 1024 * 1024
+    && skipped == isolated + episode
+    && nonFinite == nonFiniteBound
+    && otherBound.All(g => g.Count <= g.Bound)
+    && model.parameters().All(p => p.isfinite().all().item<bool>());
+Console.WriteLine(ok ? "SOAK PASSED" : "SOAK FAILED");
+return ok ? 0 : 1;
+
+static int CooldownOf(GradientMonitorOptions options, GradientAlertKind kind) => kind switch
+{
+    GradientAlertKind.Vanishing => options.Vanishing.CooldownSteps,
+    GradientAlertKind.Exploding => options.Exploding.CooldownSteps,
+    GradientAlertKind.Saturation => options.Saturation.CooldownSteps,
+    GradientAlertKind.DeadUnits => options.DeadUnits.CooldownSteps,
+    GradientAlertKind.PoorInitialization => options.PoorInitialization.CooldownSteps,
+    GradientAlertKind.UpdateRatio => options.UpdateRatio.CooldownSteps,
+    GradientAlertKind.PersistentClipping => options.PersistentClipping.CooldownSteps,
+    _ => 0,
+};
+
+static long ManagedBytes()
+{
+    GC.Collect();
+    GC.WaitForPendingFinalizers();
+    GC.Collect();
+    return GC.GetTotalMemory(forceFullCollection: true);
+}
