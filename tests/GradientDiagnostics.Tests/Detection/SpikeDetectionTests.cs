@@ -39,6 +39,21 @@ public sealed class SpikeDetectionTests
     }
 
     [Fact]
+    public void A_high_zscore_on_a_quiet_run_is_not_a_spike_below_the_minimum_factor_over_the_mean()
+    {
+        // A very quiet run (σ ≈ 1% of the mean) makes a benign 3× step score a z-score in the hundreds.
+        GradientAnalyzer quiet = Analyzer();
+        GradientAnalyzer strict = Analyzer(o => o.Exploding.SpikeMinFactorOverMean = 2);
+        float[] norms = [.. Enumerable.Range(0, 60).Select(i => 1f + (0.01f * (i % 3))), 3f];
+
+        GradientAlert[] quietAlerts = [.. norms.SelectMany(n => Step(quiet, n).Alerts)];
+        GradientAlert[] strictAlerts = [.. norms.SelectMany(n => Step(strict, n).Alerts)];
+
+        Assert.Empty(quietAlerts);
+        Assert.Equal(GradientMetricNames.GlobalNormZScore, Assert.Single(strictAlerts).Metric);
+    }
+
+    [Fact]
     public void No_spike_is_judged_during_the_zclip_warmup()
     {
         GradientAnalyzer analyzer = Analyzer(o => o.Exploding.EarlySteps = 1000);

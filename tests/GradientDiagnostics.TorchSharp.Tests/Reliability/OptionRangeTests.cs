@@ -19,6 +19,7 @@ public sealed class OptionRangeTests
         ["Exploding.GlobalNormThreshold"] = [0],
         ["Exploding.RelativeNormThreshold"] = [1, 0.5],
         ["Exploding.SpikeZScoreThreshold"] = [0],
+        ["Exploding.SpikeMinFactorOverMean"] = [0.5],
         ["Exploding.SpikeEmaDecay"] = [0, 1],
         ["Exploding.SpikeWarmupSteps"] = [1, 100_001],
         ["Exploding.SpikeFactorOverEarlyMax"] = [1],
