@@ -10,7 +10,7 @@ namespace GradientDiagnostics.Benchmarks;
 /// which also reads activations and parameters every step). Each invocation runs 20 steps, one full default cycle.
 /// </summary>
 [MemoryDiagnoser]
-[WarmupCount(2)]
+[WarmupCount(1)]
 [IterationCount(9)]
 public class LayerOutputProbeBenchmarks
 {

@@ -10,7 +10,7 @@ namespace GradientDiagnostics.Benchmarks;
 /// <see cref="GradientMonitorOptions.FullStatisticsInterval"/> = 20) and the reported time per step is its honest average.
 /// </summary>
 [MemoryDiagnoser]
-[WarmupCount(2)]
+[WarmupCount(1)]
 [IterationCount(9)]
 public class TrainingStepBenchmarks
 {
