@@ -6,20 +6,21 @@ using System.Runtime.Intrinsics;
 namespace GradientDiagnostics;
 
 /// <summary>
-/// Exact element statistics of one tensor, or of several tensors taken together (see <see cref="Combine"/>).
-/// Sums are accumulated in double precision over the finite elements, so a tensor of finite 1e30 values reports
-/// ≈ 1e30·√n rather than overflowing; NaN and ±Infinity elements are counted separately and make the derived
-/// norms NaN or +Infinity, as <c>torch.linalg.vector_norm</c> would.
+/// Element statistics of one tensor, or of several tensors taken together (see <see cref="Combine"/>).
+/// Sums are accumulated over the finite elements into double precision, so a tensor of finite 1e30 values reports
+/// ≈ 1e30·√n rather than overflowing; float32 tensors are summed in short float blocks flushed to double, within 1e-5
+/// relative of the exact sums. Counts and the max are exact. NaN and ±Infinity elements are counted separately and make
+/// the derived norms NaN or +Infinity, as <c>torch.linalg.vector_norm</c> would.
 /// </summary>
 public readonly record struct TensorStatistics
 {
     /// <summary>The number of elements, finite or not.</summary>
     public long ElementCount { get; init; }
 
-    /// <summary>Σ x² over the finite elements, in double precision.</summary>
+    /// <summary>Σ x² over the finite elements, in double precision (within 1e-5 relative for float32 input).</summary>
     public double SumOfSquares { get; init; }
 
-    /// <summary>Σ |x| over the finite elements, in double precision.</summary>
+    /// <summary>Σ |x| over the finite elements, in double precision (within 1e-5 relative for float32 input).</summary>
     public double SumOfMagnitudes { get; init; }
 
     /// <summary>max |x| over the finite elements; 0 when there are none.</summary>
