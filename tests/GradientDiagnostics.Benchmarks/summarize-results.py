@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Derives the performance targets' figures (ratios of medians, µs per tensor, bytes per step) from one
-BenchmarkDotNet run's *-report.csv files, as printed in docs/performance.md.
+BenchmarkDotNet run, as printed in docs/performance.md: medians of the per-iteration WorkloadResult lines of the run's
+log (BenchmarkDotNet's Median column is only shown when it differs from the mean), allocation from its *-report.csv.
 
-Usage: python3 tests/GradientDiagnostics.Benchmarks/summarize-results.py [results directory]
-(default: BenchmarkDotNet.Artifacts/results)."""
+Usage: python3 tests/GradientDiagnostics.Benchmarks/summarize-results.py [directory holding the CSVs and the log]
+(default: BenchmarkDotNet.Artifacts/results, with the log one level up)."""
 import csv
 import glob
 import os
+import re
+import statistics
 import sys
 
 TIME = {"ns": 1e-6, "us": 1e-3, "μs": 1e-3, "µs": 1e-3, "ms": 1.0, "s": 1e3}
@@ -25,20 +28,56 @@ def size(text):
     return float(value) * SIZE[unit]
 
 
-def load(directory, name):
+BENCHMARK = re.compile(r"^// Benchmark: (\w+)\.'?(.+?)'?: .*\[Workload=(.+)\]$")
+RESULT = re.compile(r"^WorkloadResult\s+\d+: .*, ([\d.]+) (\S+)/op")
+
+
+WORKLOADS = ["a_mlp_50x128", "a_mlp_50x256", "a_mlp_50x512", "a_mlp_50x512_batch512", "b_mlp_100x64", "b_mlp_250x64",
+             "b_mlp_500x64", "b_flat_1x1442", "c_cnn", "d_lstm"]
+
+
+def canonical(workload):
+    """BenchmarkDotNet shortens long parameter values ("a_mlp(...)ch512 [21]"); map them back to the workload name."""
+    if "(...)" not in workload:
+        return workload
+    head, tail = workload.split(" [")[0].split("(...)")
+    return next(w for w in WORKLOADS if w.startswith(head) and w.endswith(tail))
+
+
+def medians(directory):
+    """(class, method, workload) -> median ms/op over the run's WorkloadResult lines."""
+    logs = glob.glob(os.path.join(directory, "BenchmarkRun-*.log")) + glob.glob(os.path.join(directory, "..", "BenchmarkRun-*.log"))
+    results, current = {}, None
+    with open(sorted(logs)[-1], encoding="utf-8") as f:
+        for line in f:
+            match = BENCHMARK.match(line)
+            if match:
+                current = (match.group(1), match.group(2), canonical(match.group(3)))
+                results[current] = []
+                continue
+            match = RESULT.match(line)
+            if match and current:
+                results[current].append(float(match.group(1)) * TIME[match.group(2)])
+    return {key: statistics.median(values) for key, values in results.items() if values}
+
+
+def load(directory, name, times):
     rows = {}
     for path in glob.glob(os.path.join(directory, f"*{name}-report.csv")):
         with open(path, newline="", encoding="utf-8") as f:
             for row in csv.DictReader(f):
-                rows[(row["Method"].strip("'"), row["Workload"])] = row
+                method, workload = row["Method"].strip("'"), canonical(row["Workload"])
+                row["MedianMs"] = times[(name, method, workload)]
+                rows[(method, workload)] = row
     return rows
 
 
 def main():
     directory = sys.argv[1] if len(sys.argv) > 1 else "BenchmarkDotNet.Artifacts/results"
-    steps, probes = load(directory, "TrainingStepBenchmarks"), load(directory, "LayerOutputProbeBenchmarks")
-    stats, clip = load(directory, "StatisticsBenchmarks"), load(directory, "ClippingBenchmarks")
-    median = lambda rows, method, workload: ms(rows[(method, workload)]["Median"])
+    times = medians(directory)
+    steps, probes = load(directory, "TrainingStepBenchmarks", times), load(directory, "LayerOutputProbeBenchmarks", times)
+    stats, clip = load(directory, "StatisticsBenchmarks", times), load(directory, "ClippingBenchmarks", times)
+    median = lambda rows, method, workload: rows[(method, workload)]["MedianMs"]
     allocated = lambda rows, method, workload: size(rows[(method, workload)]["Allocated"])
 
     print("| workload | plain step (ms) | monitored step (ms) | step ratio | added (ms) | clip_grad_norm_ (ms) | added / clip_grad_norm_ | monitor bytes/step |")
