@@ -63,7 +63,8 @@ internal sealed class TensorStatisticsCollector(int layerCount)
         _deferred.Clear();
     }
 
-    private static bool IsDenseCpuFloat32(torch.Tensor tensor) =>
+    /// <summary>Whether the tensor's elements can be read (and written) in place as one float span.</summary>
+    internal static bool IsDenseCpuFloat32(torch.Tensor tensor) =>
         tensor.device_type == DeviceType.CPU && tensor.dtype == torch.ScalarType.Float32 && !tensor.is_sparse && tensor.is_contiguous();
 
     /// <summary>Reduces one tensor on its device to the seven statistics, in float64, over its finite elements.</summary>

@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Running;
 
-// One command runs everything (about 20 minutes on 2 cores):
+// One command runs everything (about 15 minutes on 2 cores; iteration counts are set per class, see docs/performance.md):
 //   dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --filter '*'
 // Results land in BenchmarkDotNet.Artifacts/results/. See docs/performance.md.
 //

@@ -35,8 +35,9 @@ public sealed class DeviceGenericStatisticsTests
             Assert.Equal(x1.NaNCount, x2.NaNCount);
             Assert.Equal(x1.InfinityCount, x2.InfinityCount);
             Assert.Equal(x1.ZeroCount, x2.ZeroCount);
-            Assert.Equal(x1.SumOfSquares, x2.SumOfSquares, 1e-9 * Math.Max(1, x1.SumOfSquares));
-            Assert.Equal(x1.SumOfMagnitudes, x2.SumOfMagnitudes, 1e-9 * Math.Max(1, x1.SumOfMagnitudes));
+            // The CPU span path sums in float blocks flushed to double: within 1e-5 relative (TensorStatistics.Compute).
+            Assert.Equal(x1.SumOfSquares, x2.SumOfSquares, 1e-5 * Math.Max(1, x1.SumOfSquares));
+            Assert.Equal(x1.SumOfMagnitudes, x2.SumOfMagnitudes, 1e-5 * Math.Max(1, x1.SumOfMagnitudes));
             Assert.Equal(x1.MaxFiniteMagnitude, x2.MaxFiniteMagnitude, 1e-12);
         }
 
@@ -63,7 +64,7 @@ public sealed class DeviceGenericStatisticsTests
         {
             TensorStatistics p1 = fast.LastObservations[i].Parameters!.Value, p2 = generic.LastObservations[i].Parameters!.Value;
             Assert.Equal(p1.ElementCount, p2.ElementCount);
-            Assert.Equal(p1.SumOfSquares, p2.SumOfSquares, 1e-9 * p1.SumOfSquares);
+            Assert.Equal(p1.SumOfSquares, p2.SumOfSquares, 1e-5 * p1.SumOfSquares); // float blocks: within 1e-5 relative
             Assert.Equal(p1.MaxFiniteMagnitude, p2.MaxFiniteMagnitude, 1e-12);
             Assert.Equal(a.Layers[i].OutputGradientNorm!.Value, b.Layers[i].OutputGradientNorm!.Value, 1e-6 * a.Layers[i].OutputGradientNorm!.Value);
         }
@@ -83,6 +84,6 @@ public sealed class DeviceGenericStatisticsTests
         GradientStepResult result = monitor.Step(loss);
 
         double expected = Math.Sqrt(model.parameters().Sum(p => { using var g = p.grad!; using var s = g.square().sum(); return s.item<double>(); }));
-        Assert.Equal(expected, result.GlobalNorm, 1e-9 * expected);
+        Assert.Equal(expected, result.GlobalNorm, 1e-5 * expected); // float blocks: within 1e-5 relative
     }
 }

@@ -53,7 +53,7 @@ public sealed class StepCadenceTests
         Assert.All(result.Layers, l => Assert.Null(l.OutputGradientNorm));
         double expected = Math.Sqrt(model.parameters().Sum(p => { using var s = p.detach().to_type(ScalarType.Float64).square().sum(); return s.item<double>(); }));
         double measured = Math.Sqrt(monitor.LastObservations.Sum(o => o.Parameters!.Value.SumOfSquares));
-        Assert.Equal(expected, measured, 1e-9 * expected);
+        Assert.Equal(expected, measured, 1e-5 * expected); // the CPU span path sums in float blocks: within 1e-5 relative
     }
 
     [Fact]

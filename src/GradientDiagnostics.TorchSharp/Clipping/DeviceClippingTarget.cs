@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using TorchSharp.Modules;
 
@@ -10,6 +11,12 @@ namespace GradientDiagnostics.TorchSharp;
 /// </summary>
 internal sealed class DeviceClippingTarget(ModuleLayer[] layers, GradientStatisticsReader reader) : IGradientClippingTarget
 {
+    /// <summary>Dense float32 CPU gradients below this many elements are scaled in place through their span. libtorch runs
+    /// element-wise ops under its grain size (32,768 elements, <c>at::internal::GRAIN_SIZE</c>) on one thread anyway, so
+    /// for them the span skips only the per-op dispatch (several µs, the bulk of the cost on many small tensors); larger
+    /// tensors keep <c>mul_</c>, which libtorch spreads over its threads.</summary>
+    internal const long SpanScaleMaxElements = 32_768;
+
     public void Scale(ReadOnlySpan<double> layerCoefficients)
     {
         using var scope = torch.NewDisposeScope();
@@ -22,9 +29,33 @@ internal sealed class DeviceClippingTarget(ModuleLayer[] layers, GradientStatist
                 continue;
             }
 
-            foreach (Parameter parameter in layers[i].Parameters)
+            // One native scalar per layer rather than one per mul_ (the implicit double conversion allocates each time).
+            Scalar? scalar = null;
+            try
             {
-                parameter.grad?.mul_(coefficient);
+                foreach (Parameter parameter in layers[i].Parameters)
+                {
+                    torch.Tensor? grad = parameter.grad;
+                    if (grad is null)
+                    {
+                        continue;
+                    }
+
+                    if (TensorStatisticsCollector.IsDenseCpuFloat32(grad) && grad.numel() < SpanScaleMaxElements)
+                    {
+                        // libtorch multiplies a float32 tensor by a double scalar cast to float: the same result, bit for bit.
+                        Span<float> values = MemoryMarshal.Cast<byte, float>(grad.bytes);
+                        TensorPrimitives.Multiply(values, (float)coefficient, values);
+                    }
+                    else
+                    {
+                        grad.mul_(scalar ??= coefficient.ToScalar());
+                    }
+                }
+            }
+            finally
+            {
+                scalar?.Dispose();
             }
         }
     }

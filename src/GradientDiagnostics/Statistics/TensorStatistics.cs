@@ -6,20 +6,21 @@ using System.Runtime.Intrinsics;
 namespace GradientDiagnostics;
 
 /// <summary>
-/// Exact element statistics of one tensor, or of several tensors taken together (see <see cref="Combine"/>).
-/// Sums are accumulated in double precision over the finite elements, so a tensor of finite 1e30 values reports
-/// ≈ 1e30·√n rather than overflowing; NaN and ±Infinity elements are counted separately and make the derived
-/// norms NaN or +Infinity, as <c>torch.linalg.vector_norm</c> would.
+/// Element statistics of one tensor, or of several tensors taken together (see <see cref="Combine"/>).
+/// Sums are accumulated over the finite elements into double precision, so a tensor of finite 1e30 values reports
+/// ≈ 1e30·√n rather than overflowing; float32 tensors are summed in short float blocks flushed to double, within 1e-5
+/// relative of the exact sums. Counts and the max are exact. NaN and ±Infinity elements are counted separately and make
+/// the derived norms NaN or +Infinity, as <c>torch.linalg.vector_norm</c> would.
 /// </summary>
 public readonly record struct TensorStatistics
 {
     /// <summary>The number of elements, finite or not.</summary>
     public long ElementCount { get; init; }
 
-    /// <summary>Σ x² over the finite elements, in double precision.</summary>
+    /// <summary>Σ x² over the finite elements, in double precision (within 1e-5 relative for float32 input).</summary>
     public double SumOfSquares { get; init; }
 
-    /// <summary>Σ |x| over the finite elements, in double precision.</summary>
+    /// <summary>Σ |x| over the finite elements, in double precision (within 1e-5 relative for float32 input).</summary>
     public double SumOfMagnitudes { get; init; }
 
     /// <summary>max |x| over the finite elements; 0 when there are none.</summary>
@@ -71,11 +72,14 @@ public readonly record struct TensorStatistics
 
     /// <summary>Computes the statistics of a tensor's elements in one pass.</summary>
     /// <param name="values">The elements, in any order.</param>
+    /// <remarks>Finite tensors are summed in float over short blocks and flushed to double per block, so
+    /// <see cref="SumOfSquares"/> and <see cref="SumOfMagnitudes"/> are within 1e-5 relative of the exact double sums (see
+    /// <see cref="FloatBlockIterations"/>); counts and <see cref="MaxFiniteMagnitude"/> are exact.</remarks>
     public static TensorStatistics Compute(ReadOnlySpan<float> values)
     {
-        // A fused single pass (squares and magnitudes widened to double, max, zero count, finiteness) reads each
-        // element once; TensorPrimitives would need four passes and accumulates squares in float, which overflows
-        // past ~1.8e19. A non-finite element sends the tensor down the exact scalar path, which counts NaN and ±Inf.
+        // A fused single pass (squares, magnitudes, max, zero count, finiteness) reads each element once; TensorPrimitives
+        // would need four passes and accumulates squares in float over the whole tensor, which overflows past ~1.8e19.
+        // A non-finite element sends the tensor down the exact scalar path, which counts NaN and ±Inf.
         if (Vector256.IsHardwareAccelerated && values.Length >= Vector256<float>.Count &&
             TryComputeFiniteVectorized(values, out TensorStatistics statistics))
         {
@@ -124,38 +128,52 @@ public readonly record struct TensorStatistics
         return accumulator.ToStatistics(values.Length);
     }
 
+    /// <summary>
+    /// Iterations of four float vectors per block: each float lane adds at most this many terms before the block is flushed
+    /// to double. Recursive summation of n non-negative terms errs by at most (n − 1)·u relative (Higham, "Accuracy and
+    /// Stability of Numerical Algorithms", 2nd ed., §4.2), plus u for rounding each square, with u = 2⁻²⁴; so 128 gives
+    /// at most 130·2⁻²⁴ ≈ 7.7e-6 relative (two more roundings add the four accumulators), inside the 1e-5 this type promises.
+    /// </summary>
+    internal const int FloatBlockIterations = 128;
+
+    /// <summary>Blocks whose max |x| is at or below this (2⁵⁸ ≈ 2.9e17) cannot overflow a float lane: four accumulators
+    /// of 128 squares of at most 2¹¹⁶ stay below 2¹²⁵, under float.MaxValue ≈ 2¹²⁸. Larger blocks are summed in double.</summary>
+    private const float FloatBlockMaxMagnitude = 2.8823037615171174e17f;
+
+    /// <summary>Blocks whose max |x| is at or above this (2⁻⁵⁰ ≈ 8.9e-16), or exactly 0, lose nothing that matters to
+    /// float's subnormal range: a subnormal rounding error (≤ 2⁻¹⁵⁰ per add) is below 2⁻³⁸ of the block's Σx² ≥ 2⁻¹⁰⁰.
+    /// Tinier blocks (vanishing gradients) are summed in double.</summary>
+    private const float FloatBlockMinMagnitude = 8.8817841970012523e-16f;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static bool TryComputeFiniteVectorized(ReadOnlySpan<float> values, out TensorStatistics statistics)
     {
         ref float start = ref MemoryMarshal.GetReference(values);
         int length = values.Length;
         int vectorEnd = length - (length % Vector256<float>.Count);
-        var maxFinite = Vector256.Create(float.MaxValue);
-        Vector256<double> squares0 = Vector256<double>.Zero, squares1 = Vector256<double>.Zero;
-        Vector256<double> magnitudes0 = Vector256<double>.Zero, magnitudes1 = Vector256<double>.Zero;
-        Vector256<float> max = Vector256<float>.Zero;
-        Vector256<int> zeros = Vector256<int>.Zero;
-        Vector256<float> finite = Vector256<float>.AllBitsSet;
+        const int BlockLength = FloatBlockIterations * 4 * 8;
+        var accumulator = new BlockAccumulator();
 
-        for (int i = 0; i < vectorEnd; i += Vector256<float>.Count)
+        // Each block is summed in float when its magnitudes allow it, else (or when its float sums come out non-finite:
+        // an overflow or a NaN / ±Inf element) in double. After a block that needed double, the next starts in double,
+        // so a tensor of tiny or huge values is read once, not twice per block.
+        bool preferDouble = false;
+        for (int blockStart = 0; blockStart < vectorEnd; blockStart += BlockLength)
         {
-            Vector256<float> x = Vector256.LoadUnsafe(ref start, (nuint)i);
-            Vector256<float> magnitude = Vector256.Abs(x);
-            (Vector256<double> low, Vector256<double> high) = Vector256.Widen(magnitude);
-            squares0 = Vector256.FusedMultiplyAdd(low, low, squares0);
-            squares1 = Vector256.FusedMultiplyAdd(high, high, squares1);
-            magnitudes0 += low;
-            magnitudes1 += high;
-            max = Vector256.MaxNative(max, magnitude);
-            finite &= Vector256.LessThanOrEqual(magnitude, maxFinite);
-            zeros -= Vector256.Equals(x, Vector256<float>.Zero).AsInt32();
-        }
+            int blockLength = Math.Min(BlockLength, vectorEnd - blockStart);
+            ref float block = ref Unsafe.Add(ref start, blockStart);
+            if (!preferDouble && accumulator.TryAddFloatBlock(ref block, blockLength))
+            {
+                continue;
+            }
 
-        // Compare the mask as integers: all-bits-set is a NaN pattern, and NaN != NaN as floats.
-        if (!Vector256.EqualsAll(finite.AsInt32(), Vector256<int>.AllBitsSet))
-        {
-            statistics = default;
-            return false;
+            if (!accumulator.TryAddDoubleBlock(ref block, blockLength, out float blockMax))
+            {
+                statistics = default;
+                return false;
+            }
+
+            preferDouble = !IsFloatSafe(blockMax);
         }
 
         var tail = new ScalarAccumulator();
@@ -173,12 +191,129 @@ public readonly record struct TensorStatistics
         statistics = new TensorStatistics
         {
             ElementCount = length,
-            SumOfSquares = Vector256.Sum(squares0 + squares1) + tail.SumOfSquares,
-            SumOfMagnitudes = Vector256.Sum(magnitudes0 + magnitudes1) + tail.SumOfMagnitudes,
-            MaxFiniteMagnitude = Math.Max(HorizontalMax(max), tail.MaxFiniteMagnitude),
-            ZeroCount = Vector256.Sum(zeros) + tail.ZeroCount,
+            SumOfSquares = Vector256.Sum(accumulator.Squares) + tail.SumOfSquares,
+            SumOfMagnitudes = Vector256.Sum(accumulator.Magnitudes) + tail.SumOfMagnitudes,
+            MaxFiniteMagnitude = Math.Max(HorizontalMax(accumulator.Max), tail.MaxFiniteMagnitude),
+            ZeroCount = accumulator.ZeroCount + tail.ZeroCount,
         };
         return true;
+    }
+
+    private static bool IsFloatSafe(float blockMax) =>
+        blockMax <= FloatBlockMaxMagnitude && (blockMax >= FloatBlockMinMagnitude || blockMax == 0);
+
+    /// <summary>The vectorized pass's running totals, in double, fed one block at a time.</summary>
+    private struct BlockAccumulator
+    {
+        public Vector256<double> Squares;
+        public Vector256<double> Magnitudes;
+        public Vector256<float> Max;
+        public long ZeroCount;
+
+        /// <summary>Sums a block (a multiple of 8 elements, at most <see cref="FloatBlockIterations"/>·32) in float lanes
+        /// and adds it, when every element is finite and the block's magnitudes are float-safe; otherwise adds nothing.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.AggressiveInlining)]
+        public bool TryAddFloatBlock(ref float block, int blockLength)
+        {
+            Vector256<float> squares0 = Vector256<float>.Zero, squares1 = Vector256<float>.Zero;
+            Vector256<float> squares2 = Vector256<float>.Zero, squares3 = Vector256<float>.Zero;
+            Vector256<float> magnitudes0 = Vector256<float>.Zero, magnitudes1 = Vector256<float>.Zero;
+            Vector256<float> magnitudes2 = Vector256<float>.Zero, magnitudes3 = Vector256<float>.Zero;
+            Vector256<float> max0 = Vector256<float>.Zero, max1 = Vector256<float>.Zero;
+            Vector256<int> zeros0 = Vector256<int>.Zero, zeros1 = Vector256<int>.Zero;
+            int unrolledEnd = blockLength - (blockLength % 32);
+            int i = 0;
+            for (; i < unrolledEnd; i += 32)
+            {
+                Vector256<float> x0 = Vector256.LoadUnsafe(ref block, (nuint)i);
+                Vector256<float> x1 = Vector256.LoadUnsafe(ref block, (nuint)(i + 8));
+                Vector256<float> x2 = Vector256.LoadUnsafe(ref block, (nuint)(i + 16));
+                Vector256<float> x3 = Vector256.LoadUnsafe(ref block, (nuint)(i + 24));
+                Vector256<float> a0 = Vector256.Abs(x0), a1 = Vector256.Abs(x1), a2 = Vector256.Abs(x2), a3 = Vector256.Abs(x3);
+                squares0 = Vector256.FusedMultiplyAdd(a0, a0, squares0);
+                squares1 = Vector256.FusedMultiplyAdd(a1, a1, squares1);
+                squares2 = Vector256.FusedMultiplyAdd(a2, a2, squares2);
+                squares3 = Vector256.FusedMultiplyAdd(a3, a3, squares3);
+                magnitudes0 += a0;
+                magnitudes1 += a1;
+                magnitudes2 += a2;
+                magnitudes3 += a3;
+                max0 = Vector256.MaxNative(max0, Vector256.MaxNative(a0, a1));
+                max1 = Vector256.MaxNative(max1, Vector256.MaxNative(a2, a3));
+                zeros0 -= Vector256.Equals(x0, Vector256<float>.Zero).AsInt32() + Vector256.Equals(x1, Vector256<float>.Zero).AsInt32();
+                zeros1 -= Vector256.Equals(x2, Vector256<float>.Zero).AsInt32() + Vector256.Equals(x3, Vector256<float>.Zero).AsInt32();
+            }
+
+            for (; i < blockLength; i += 8)
+            {
+                Vector256<float> x = Vector256.LoadUnsafe(ref block, (nuint)i);
+                Vector256<float> a = Vector256.Abs(x);
+                squares0 = Vector256.FusedMultiplyAdd(a, a, squares0);
+                magnitudes0 += a;
+                max0 = Vector256.MaxNative(max0, a);
+                zeros0 -= Vector256.Equals(x, Vector256<float>.Zero).AsInt32();
+            }
+
+            // A NaN or ±Inf element, or an overflow, makes a float sum non-finite; MaxNative may then have dropped the NaN,
+            // so the sums, not the max, decide.
+            Vector256<float> squares = (squares0 + squares1) + (squares2 + squares3);
+            Vector256<float> magnitudes = (magnitudes0 + magnitudes1) + (magnitudes2 + magnitudes3);
+            Vector256<float> max = Vector256.MaxNative(max0, max1);
+            float blockMax = HorizontalMax(max);
+            // Compare the mask as integers: all-bits-set is a NaN pattern, and NaN != NaN as floats.
+            if (!Vector256.EqualsAll((Vector256.IsFinite(squares) & Vector256.IsFinite(magnitudes)).AsInt32(), Vector256<int>.AllBitsSet) ||
+                !IsFloatSafe(blockMax))
+            {
+                return false;
+            }
+
+            (Vector256<double> squaresLow, Vector256<double> squaresHigh) = Vector256.Widen(squares);
+            (Vector256<double> magnitudesLow, Vector256<double> magnitudesHigh) = Vector256.Widen(magnitudes);
+            Squares += squaresLow + squaresHigh;
+            Magnitudes += magnitudesLow + magnitudesHigh;
+            Max = Vector256.Max(Max, max);
+            ZeroCount += Vector256.Sum(zeros0 + zeros1);
+            return true;
+        }
+
+        /// <summary>Sums a block with every square and magnitude widened to double, exact for any finite float; returns
+        /// false, adding nothing, when an element is NaN or ±Inf.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public bool TryAddDoubleBlock(ref float block, int blockLength, out float blockMax)
+        {
+            var maxFinite = Vector256.Create(float.MaxValue);
+            Vector256<double> squares0 = Vector256<double>.Zero, squares1 = Vector256<double>.Zero;
+            Vector256<double> magnitudes0 = Vector256<double>.Zero, magnitudes1 = Vector256<double>.Zero;
+            Vector256<float> max = Vector256<float>.Zero;
+            Vector256<int> zeros = Vector256<int>.Zero;
+            Vector256<float> finite = Vector256<float>.AllBitsSet;
+            for (int i = 0; i < blockLength; i += Vector256<float>.Count)
+            {
+                Vector256<float> x = Vector256.LoadUnsafe(ref block, (nuint)i);
+                Vector256<float> magnitude = Vector256.Abs(x);
+                (Vector256<double> low, Vector256<double> high) = Vector256.Widen(magnitude);
+                squares0 = Vector256.FusedMultiplyAdd(low, low, squares0);
+                squares1 = Vector256.FusedMultiplyAdd(high, high, squares1);
+                magnitudes0 += low;
+                magnitudes1 += high;
+                max = Vector256.MaxNative(max, magnitude);
+                finite &= Vector256.LessThanOrEqual(magnitude, maxFinite);
+                zeros -= Vector256.Equals(x, Vector256<float>.Zero).AsInt32();
+            }
+
+            blockMax = HorizontalMax(max);
+            // Compare the mask as integers: all-bits-set is a NaN pattern, and NaN != NaN as floats.
+            if (!Vector256.EqualsAll(finite.AsInt32(), Vector256<int>.AllBitsSet))
+            {
+                return false;
+            }
+
+            Squares += squares0 + squares1;
+            Magnitudes += magnitudes0 + magnitudes1;
+            Max = Vector256.Max(Max, max);
+            ZeroCount += Vector256.Sum(zeros);
+            return true;
+        }
     }
 
     private static float HorizontalMax(Vector256<float> v)
