@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -145,29 +146,38 @@ public readonly record struct TensorStatistics
     /// Tinier blocks (vanishing gradients) are summed in double.</summary>
     private const float FloatBlockMinMagnitude = 8.8817841970012523e-16f;
 
+    /// <summary>The vectorized pass at the widest accelerated width: 512-bit lanes where AVX-512 is available (half the
+    /// instructions per element, which is what limits the pass on data in cache), else 256-bit lanes.</summary>
+    internal static bool TryComputeFiniteVectorized(ReadOnlySpan<float> values, out TensorStatistics statistics) =>
+        Vector512.IsHardwareAccelerated
+            ? TryComputeFiniteVectorized<FloatLanes512, Vector512<float>>(values, out statistics)
+            : TryComputeFiniteVectorized<FloatLanes256, Vector256<float>>(values, out statistics);
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static bool TryComputeFiniteVectorized(ReadOnlySpan<float> values, out TensorStatistics statistics)
+    internal static bool TryComputeFiniteVectorized<TLanes, TVector>(ReadOnlySpan<float> values, out TensorStatistics statistics)
+        where TLanes : struct, IFloatLanes<TVector>
+        where TVector : struct
     {
         ref float start = ref MemoryMarshal.GetReference(values);
         int length = values.Length;
-        int vectorEnd = length - (length % Vector256<float>.Count);
-        const int BlockLength = FloatBlockIterations * 4 * 8;
+        int vectorEnd = length - (length % TLanes.Count);
+        int blockLength = FloatBlockIterations * 4 * TLanes.Count;
         var accumulator = new BlockAccumulator();
 
         // Each block is summed in float when its magnitudes allow it, else (or when its float sums come out non-finite:
         // an overflow or a NaN / ±Inf element) in double. After a block that needed double, the next starts in double,
         // so a tensor of tiny or huge values is read once, not twice per block.
         bool preferDouble = false;
-        for (int blockStart = 0; blockStart < vectorEnd; blockStart += BlockLength)
+        for (int blockStart = 0; blockStart < vectorEnd; blockStart += blockLength)
         {
-            int blockLength = Math.Min(BlockLength, vectorEnd - blockStart);
+            int thisBlockLength = Math.Min(blockLength, vectorEnd - blockStart);
             ref float block = ref Unsafe.Add(ref start, blockStart);
-            if (!preferDouble && accumulator.TryAddFloatBlock(ref block, blockLength))
+            if (!preferDouble && accumulator.TryAddFloatBlock<TLanes, TVector>(ref block, thisBlockLength))
             {
                 continue;
             }
 
-            if (!accumulator.TryAddDoubleBlock(ref block, blockLength, out float blockMax))
+            if (!accumulator.TryAddDoubleBlock(ref block, thisBlockLength, out float blockMax))
             {
                 statistics = default;
                 return false;
@@ -191,9 +201,9 @@ public readonly record struct TensorStatistics
         statistics = new TensorStatistics
         {
             ElementCount = length,
-            SumOfSquares = Vector256.Sum(accumulator.Squares) + tail.SumOfSquares,
-            SumOfMagnitudes = Vector256.Sum(accumulator.Magnitudes) + tail.SumOfMagnitudes,
-            MaxFiniteMagnitude = Math.Max(HorizontalMax(accumulator.Max), tail.MaxFiniteMagnitude),
+            SumOfSquares = accumulator.Squares + tail.SumOfSquares,
+            SumOfMagnitudes = accumulator.Magnitudes + tail.SumOfMagnitudes,
+            MaxFiniteMagnitude = Math.Max(accumulator.Max, tail.MaxFiniteMagnitude),
             ZeroCount = accumulator.ZeroCount + tail.ZeroCount,
         };
         return true;
@@ -205,74 +215,69 @@ public readonly record struct TensorStatistics
     /// <summary>The vectorized pass's running totals, in double, fed one block at a time.</summary>
     private struct BlockAccumulator
     {
-        public Vector256<double> Squares;
-        public Vector256<double> Magnitudes;
-        public Vector256<float> Max;
+        public double Squares;
+        public double Magnitudes;
+        public float Max;
         public long ZeroCount;
 
-        /// <summary>Sums a block (a multiple of 8 elements, at most <see cref="FloatBlockIterations"/>·32) in float lanes
-        /// and adds it, when every element is finite and the block's magnitudes are float-safe; otherwise adds nothing.</summary>
+        /// <summary>Sums a block (a multiple of the vector width, at most <see cref="FloatBlockIterations"/> iterations of
+        /// four vectors) in float lanes and adds it, when every element is finite and the block's magnitudes are
+        /// float-safe; otherwise adds nothing. Zeros are counted from compare bit masks (integer work, off the vector
+        /// units that the sums keep busy).</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.AggressiveInlining)]
-        public bool TryAddFloatBlock(ref float block, int blockLength)
+        public bool TryAddFloatBlock<TLanes, TVector>(ref float block, int blockLength)
+            where TLanes : struct, IFloatLanes<TVector>
+            where TVector : struct
         {
-            Vector256<float> squares0 = Vector256<float>.Zero, squares1 = Vector256<float>.Zero;
-            Vector256<float> squares2 = Vector256<float>.Zero, squares3 = Vector256<float>.Zero;
-            Vector256<float> magnitudes0 = Vector256<float>.Zero, magnitudes1 = Vector256<float>.Zero;
-            Vector256<float> magnitudes2 = Vector256<float>.Zero, magnitudes3 = Vector256<float>.Zero;
-            Vector256<float> max0 = Vector256<float>.Zero, max1 = Vector256<float>.Zero;
-            Vector256<int> zeros0 = Vector256<int>.Zero, zeros1 = Vector256<int>.Zero;
-            int unrolledEnd = blockLength - (blockLength % 32);
+            int count = TLanes.Count;
+            TVector squares0 = TLanes.Zero, squares1 = TLanes.Zero, squares2 = TLanes.Zero, squares3 = TLanes.Zero;
+            TVector magnitudes0 = TLanes.Zero, magnitudes1 = TLanes.Zero, magnitudes2 = TLanes.Zero, magnitudes3 = TLanes.Zero;
+            TVector max = TLanes.Zero;
+            long zeros = 0;
+            int unrolledEnd = blockLength - (blockLength % (4 * count));
             int i = 0;
-            for (; i < unrolledEnd; i += 32)
+            for (; i < unrolledEnd; i += 4 * count)
             {
-                Vector256<float> x0 = Vector256.LoadUnsafe(ref block, (nuint)i);
-                Vector256<float> x1 = Vector256.LoadUnsafe(ref block, (nuint)(i + 8));
-                Vector256<float> x2 = Vector256.LoadUnsafe(ref block, (nuint)(i + 16));
-                Vector256<float> x3 = Vector256.LoadUnsafe(ref block, (nuint)(i + 24));
-                Vector256<float> a0 = Vector256.Abs(x0), a1 = Vector256.Abs(x1), a2 = Vector256.Abs(x2), a3 = Vector256.Abs(x3);
-                squares0 = Vector256.FusedMultiplyAdd(a0, a0, squares0);
-                squares1 = Vector256.FusedMultiplyAdd(a1, a1, squares1);
-                squares2 = Vector256.FusedMultiplyAdd(a2, a2, squares2);
-                squares3 = Vector256.FusedMultiplyAdd(a3, a3, squares3);
-                magnitudes0 += a0;
-                magnitudes1 += a1;
-                magnitudes2 += a2;
-                magnitudes3 += a3;
-                max0 = Vector256.MaxNative(max0, Vector256.MaxNative(a0, a1));
-                max1 = Vector256.MaxNative(max1, Vector256.MaxNative(a2, a3));
-                zeros0 -= Vector256.Equals(x0, Vector256<float>.Zero).AsInt32() + Vector256.Equals(x1, Vector256<float>.Zero).AsInt32();
-                zeros1 -= Vector256.Equals(x2, Vector256<float>.Zero).AsInt32() + Vector256.Equals(x3, Vector256<float>.Zero).AsInt32();
+                TVector x0 = TLanes.Load(ref block, i), x1 = TLanes.Load(ref block, i + count);
+                TVector x2 = TLanes.Load(ref block, i + (2 * count)), x3 = TLanes.Load(ref block, i + (3 * count));
+                TVector a0 = TLanes.Abs(x0), a1 = TLanes.Abs(x1), a2 = TLanes.Abs(x2), a3 = TLanes.Abs(x3);
+                squares0 = TLanes.SquareAdd(a0, squares0);
+                squares1 = TLanes.SquareAdd(a1, squares1);
+                squares2 = TLanes.SquareAdd(a2, squares2);
+                squares3 = TLanes.SquareAdd(a3, squares3);
+                magnitudes0 = TLanes.Add(magnitudes0, a0);
+                magnitudes1 = TLanes.Add(magnitudes1, a1);
+                magnitudes2 = TLanes.Add(magnitudes2, a2);
+                magnitudes3 = TLanes.Add(magnitudes3, a3);
+                max = TLanes.Max(max, TLanes.Max(TLanes.Max(a0, a1), TLanes.Max(a2, a3)));
+                zeros += BitOperations.PopCount(TLanes.ZeroBits(x0) | (TLanes.ZeroBits(x1) << count) |
+                    (TLanes.ZeroBits(x2) << (2 * count)) | (TLanes.ZeroBits(x3) << (3 * count)));
             }
 
-            for (; i < blockLength; i += 8)
+            for (; i < blockLength; i += count)
             {
-                Vector256<float> x = Vector256.LoadUnsafe(ref block, (nuint)i);
-                Vector256<float> a = Vector256.Abs(x);
-                squares0 = Vector256.FusedMultiplyAdd(a, a, squares0);
-                magnitudes0 += a;
-                max0 = Vector256.MaxNative(max0, a);
-                zeros0 -= Vector256.Equals(x, Vector256<float>.Zero).AsInt32();
+                TVector x = TLanes.Load(ref block, i);
+                TVector a = TLanes.Abs(x);
+                squares0 = TLanes.SquareAdd(a, squares0);
+                magnitudes0 = TLanes.Add(magnitudes0, a);
+                max = TLanes.Max(max, a);
+                zeros += BitOperations.PopCount(TLanes.ZeroBits(x));
             }
 
-            // A NaN or ±Inf element, or an overflow, makes a float sum non-finite; MaxNative may then have dropped the NaN,
-            // so the sums, not the max, decide.
-            Vector256<float> squares = (squares0 + squares1) + (squares2 + squares3);
-            Vector256<float> magnitudes = (magnitudes0 + magnitudes1) + (magnitudes2 + magnitudes3);
-            Vector256<float> max = Vector256.MaxNative(max0, max1);
-            float blockMax = HorizontalMax(max);
-            // Compare the mask as integers: all-bits-set is a NaN pattern, and NaN != NaN as floats.
-            if (!Vector256.EqualsAll((Vector256.IsFinite(squares) & Vector256.IsFinite(magnitudes)).AsInt32(), Vector256<int>.AllBitsSet) ||
-                !IsFloatSafe(blockMax))
+            // A NaN or ±Inf element, or an overflow, makes the float sum of squares non-finite (only non-negative terms are
+            // added, so nothing cancels); Max may then have dropped the NaN, so the sums, not the max, decide.
+            TVector squares = TLanes.Add(TLanes.Add(squares0, squares1), TLanes.Add(squares2, squares3));
+            TVector magnitudes = TLanes.Add(TLanes.Add(magnitudes0, magnitudes1), TLanes.Add(magnitudes2, magnitudes3));
+            float blockMax = TLanes.HorizontalMax(max);
+            if (!TLanes.AllFinite(squares) || !TLanes.AllFinite(magnitudes) || !IsFloatSafe(blockMax))
             {
                 return false;
             }
 
-            (Vector256<double> squaresLow, Vector256<double> squaresHigh) = Vector256.Widen(squares);
-            (Vector256<double> magnitudesLow, Vector256<double> magnitudesHigh) = Vector256.Widen(magnitudes);
-            Squares += squaresLow + squaresHigh;
-            Magnitudes += magnitudesLow + magnitudesHigh;
-            Max = Vector256.Max(Max, max);
-            ZeroCount += Vector256.Sum(zeros0 + zeros1);
+            Squares += TLanes.SumInDouble(squares);
+            Magnitudes += TLanes.SumInDouble(magnitudes);
+            Max = Math.Max(Max, blockMax);
+            ZeroCount += zeros;
             return true;
         }
 
@@ -301,30 +306,19 @@ public readonly record struct TensorStatistics
                 zeros -= Vector256.Equals(x, Vector256<float>.Zero).AsInt32();
             }
 
-            blockMax = HorizontalMax(max);
+            blockMax = FloatLanes256.HorizontalMax(max);
             // Compare the mask as integers: all-bits-set is a NaN pattern, and NaN != NaN as floats.
             if (!Vector256.EqualsAll(finite.AsInt32(), Vector256<int>.AllBitsSet))
             {
                 return false;
             }
 
-            Squares += squares0 + squares1;
-            Magnitudes += magnitudes0 + magnitudes1;
-            Max = Vector256.Max(Max, max);
+            Squares += Vector256.Sum(squares0 + squares1);
+            Magnitudes += Vector256.Sum(magnitudes0 + magnitudes1);
+            Max = Math.Max(Max, blockMax);
             ZeroCount += Vector256.Sum(zeros);
             return true;
         }
-    }
-
-    private static float HorizontalMax(Vector256<float> v)
-    {
-        float m = 0;
-        for (int i = 0; i < Vector256<float>.Count; i++)
-        {
-            m = Math.Max(m, v.GetElement(i));
-        }
-
-        return m;
     }
 
     private struct ScalarAccumulator

@@ -38,6 +38,37 @@ public sealed class TensorStatisticsTests
         Assert.False(TensorStatistics.TryComputeFiniteVectorized([.. Enumerable.Range(0, 67).Select(i => i == 66 ? float.PositiveInfinity : i)], out _));
     }
 
+    [Theory]
+    [InlineData(256, 15)]
+    [InlineData(256, 1_000)]
+    [InlineData(256, 70_001)]
+    [InlineData(512, 15)]
+    [InlineData(512, 1_000)]
+    [InlineData(512, 70_001)]
+    public void Both_vector_widths_match_the_double_reference(int width, int length)
+    {
+        // Each width is checked on every machine: where AVX-512 is missing, 512-bit lanes are emulated (slow, still exact),
+        // so the path the kernel takes on other hardware is tested here too.
+        var random = new Random(length);
+        float[] values = [.. Enumerable.Range(0, length).Select(i => i % 3 == 0 ? (i % 2 == 0 ? 0f : -0f) : (float)(random.NextDouble() - 0.5))];
+
+        TensorStatistics s;
+        bool vectorized = width == 256
+            ? TensorStatistics.TryComputeFiniteVectorized<FloatLanes256, System.Runtime.Intrinsics.Vector256<float>>(values, out s)
+            : TensorStatistics.TryComputeFiniteVectorized<FloatLanes512, System.Runtime.Intrinsics.Vector512<float>>(values, out s);
+
+        Assert.True(vectorized);
+        double squares = values.Sum(v => (double)v * v), magnitudes = values.Sum(v => Math.Abs((double)v));
+        Assert.Equal(squares, s.SumOfSquares, squares * 1e-5);
+        Assert.Equal(magnitudes, s.SumOfMagnitudes, magnitudes * 1e-5);
+        Assert.Equal(values.Max(v => Math.Abs((double)v)), s.MaxFiniteMagnitude);
+        Assert.Equal(values.Count(v => v == 0), s.ZeroCount);
+        values[length / 2] = float.NaN;
+        Assert.False(width == 256
+            ? TensorStatistics.TryComputeFiniteVectorized<FloatLanes256, System.Runtime.Intrinsics.Vector256<float>>(values, out _)
+            : TensorStatistics.TryComputeFiniteVectorized<FloatLanes512, System.Runtime.Intrinsics.Vector512<float>>(values, out _));
+    }
+
     [Fact]
     public void Huge_finite_values_do_not_overflow_the_norm()
     {
