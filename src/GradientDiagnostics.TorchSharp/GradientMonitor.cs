@@ -26,7 +26,6 @@ public sealed class GradientMonitor : IDisposable
     private readonly DeviceClippingTarget? _clipping;
     private readonly ILogger _logger;
     private bool _disposed;
-    private bool _probeFailureLogged;
 
     internal GradientMonitor(torch.nn.Module module, GradientMonitorOptions options, ILogger? logger)
     {
@@ -215,11 +214,5 @@ public sealed class GradientMonitor : IDisposable
 
         _probes.Reset();
         _probes.Capturing = nextIsFull;
-        if (_probes.FirstBackwardFailure() is Exception failure && !_probeFailureLogged)
-        {
-            _probeFailureLogged = true;
-            // A self-diagnostic of the library, like the analyzer's logger failure: never thrown into the loop.
-            GradientSelfLog.Write("a layer-output probe failed in backward; output-gradient norms may be missing.", failure);
-        }
     }
 }

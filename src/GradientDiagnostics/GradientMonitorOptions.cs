@@ -44,10 +44,10 @@ public sealed class GradientMonitorOptions
 
     /// <summary>Whether the monitor probes the layers' outputs on full-statistics steps: a forward hook summarizes
     /// each probed layer's output (mean, variance, zero, saturated and per-unit active fractions, see
-    /// <see cref="ActivationStatistics"/>) and inserts an identity autograd function whose backward measures
-    /// ‖∂L/∂y‖ (<see cref="LayerGradientStatistics.OutputGradientNorm"/>, and from it
-    /// <see cref="GradientStepResult.DepthGain"/>). Costs time on full steps and holds one extra tensor the size of each
-    /// probed output until the backward pass; see docs/torchsharp.md.</summary>
+    /// <see cref="ActivationStatistics"/>) and has libtorch retain the output's gradient, from which ‖∂L/∂y‖ is read
+    /// after backward (<see cref="LayerGradientStatistics.OutputGradientNorm"/>, and from it
+    /// <see cref="GradientStepResult.DepthGain"/>). Costs time on full steps and holds each probed output, and after
+    /// backward a copy of its gradient, until they are read; see docs/torchsharp.md and docs/performance.md.</summary>
     /// <value>The default value is <see langword="false"/>: parameter gradients alone are measured, at the lowest cost.</value>
     public bool CaptureLayerOutputs { get; set; }
 

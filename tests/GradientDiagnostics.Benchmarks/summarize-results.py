@@ -96,12 +96,19 @@ def main():
         w = "a_mlp_50x512"
         plain = median(probes, "plain step", w)
         monitored = median(probes, "step + monitor", w)
+        full = median(probes, "step + monitor, full every step", w)
+        probed_full = median(probes, "step + monitor + CaptureLayerOutputs, full every step", w)
         print()
         print("| (a), per step | median (ms) | / plain step | added on top of default monitoring, / plain step |")
         print("|---|---:|---:|---:|")
-        for method in ["plain step", "step + monitor", "step + monitor + CaptureLayerOutputs", "step + monitor + CaptureLayerOutputs, full every step"]:
+        for method in ["plain step", "step + monitor", "step + monitor + CaptureLayerOutputs", "step + monitor, full every step",
+                       "step + monitor + CaptureLayerOutputs, full every step"]:
             m = median(probes, method, w)
             print(f"| {method} | {m:.2f} | {m / plain:.3f} | {(m - monitored) / plain:+.1%} |")
+        probe = probed_full - full
+        print()
+        print(f"Probes' own cost on a full step (full every step, with minus without probes): {probe:.2f} ms = {probe / plain:.1%} "
+              f"of the plain step; at the default cadence (1 full step in 20): {probe / 20:.2f} ms = {probe / 20 / plain:.2%} per step")
 
     print()
     print("| workload | clip_grad_norm_ (ms) | monitor statistics (ms) | / clip_grad_norm_ | read pass (ms) | kernel (ms) | kernel / read pass | monitor bytes/call |")

@@ -54,6 +54,7 @@ public sealed class DeviceGenericStatisticsTests
         using var generic = model.AttachGradientMonitor(o => o.CaptureLayerOutputs = true);
         generic.Reader.ForceDeviceGeneric = true;
         generic.Parameters.ForceDeviceGeneric = true;
+        generic.Probes!.ForceDeviceGeneric = true;
         using var scope = NewDisposeScope();
         model.call(randn(8, 16)).square().mean().backward();
 
@@ -66,8 +67,45 @@ public sealed class DeviceGenericStatisticsTests
             Assert.Equal(p1.ElementCount, p2.ElementCount);
             Assert.Equal(p1.SumOfSquares, p2.SumOfSquares, 1e-5 * p1.SumOfSquares); // float blocks: within 1e-5 relative
             Assert.Equal(p1.MaxFiniteMagnitude, p2.MaxFiniteMagnitude, 1e-12);
-            Assert.Equal(a.Layers[i].OutputGradientNorm!.Value, b.Layers[i].OutputGradientNorm!.Value, 1e-6 * a.Layers[i].OutputGradientNorm!.Value);
+            Assert.Equal(a.Layers[i].OutputGradientNorm!.Value, b.Layers[i].OutputGradientNorm!.Value, 1e-5 * a.Layers[i].OutputGradientNorm!.Value);
+            ActivationStatistics s1 = fast.LastObservations[i].Activations!, s2 = generic.LastObservations[i].Activations!;
+            Assert.Equal(s1.ElementCount, s2.ElementCount);
+            Assert.Equal(s1.Mean, s2.Mean, 1e-5 * Math.Sqrt(s1.Variance));
+            Assert.Equal(s1.Variance, s2.Variance, 1e-5 * s1.Variance);
+            Assert.Equal(s1.ZeroFraction, s2.ZeroFraction);
+            Assert.Equal(s1.UnitActiveFraction.ToArray(), s2.UnitActiveFraction.ToArray());
         }
+    }
+
+    [Fact]
+    public void Channel_outputs_are_probed_alike_in_place_and_on_the_device()
+    {
+        // Conv and BatchNorm outputs have their units (channels) in dimension 1: the in-place CPU kernels count activity
+        // per contiguous run of a channel's spatial elements, the device path by transposing; they must agree.
+        manual_seed(9);
+        using var model = nn.Sequential(
+            ("conv", nn.Conv2d(3, 5, 3, padding: 1)), ("bn", nn.BatchNorm2d(5)), ("relu", nn.ReLU()),
+            ("flatten", nn.Flatten()), ("head", nn.Linear(5 * 6 * 6, 1)));
+        using var fast = model.AttachGradientMonitor(o => o.CaptureLayerOutputs = true);
+        using var generic = model.AttachGradientMonitor(o => o.CaptureLayerOutputs = true);
+        generic.Probes!.ForceDeviceGeneric = true;
+        using var scope = NewDisposeScope();
+        model.call(randn(4, 3, 6, 6)).square().mean().backward();
+
+        fast.Step();
+        generic.Step();
+
+        for (int i = 0; i < fast.LastObservations.Count; i++)
+        {
+            ActivationStatistics s1 = fast.LastObservations[i].Activations!, s2 = generic.LastObservations[i].Activations!;
+            Assert.Equal(s1.ElementCount, s2.ElementCount);
+            Assert.Equal(s1.Mean, s2.Mean, 1e-5 * Math.Sqrt(s1.Variance));
+            Assert.Equal(s1.Variance, s2.Variance, 1e-5 * s1.Variance);
+            Assert.Equal(s1.UnitActiveFraction.ToArray(), s2.UnitActiveFraction.ToArray());
+            Assert.Equal(fast.LastObservations[i].OutputGradientNorm!.Value, generic.LastObservations[i].OutputGradientNorm!.Value, 1e-5 * fast.LastObservations[i].OutputGradientNorm!.Value);
+        }
+
+        Assert.Equal(5, fast.LastObservations[1].Activations!.UnitActiveFraction.Length); // bn: one fraction per channel
     }
 
     [Fact]

@@ -4,8 +4,8 @@ namespace GradientDiagnostics.TorchSharp.Probes;
 
 /// <summary>
 /// The forward hooks of one monitor. On a full-statistics step (<see cref="Capturing"/>), each probed layer's hook
-/// summarizes its output and wraps it in an <see cref="OutputGradientProbe"/>; on cheap steps the hooks return at
-/// once. Forward passes with autograd disabled (evaluation under <c>no_grad</c>) are never captured.
+/// summarizes its output and retains its gradient (<see cref="LayerProbe.Capture"/>); on cheap steps the hooks return
+/// at once. Forward passes with autograd disabled (evaluation under <c>no_grad</c>) are never captured.
 /// </summary>
 internal sealed class LayerOutputProbes : IDisposable
 {
@@ -38,6 +38,12 @@ internal sealed class LayerOutputProbes : IDisposable
 
     /// <summary>The layers that have a probe (hookable modules selected by the filter), by layer index.</summary>
     public IEnumerable<int> ProbedLayers => _probes.Select(p => p.Index);
+
+    /// <summary>Sends every probe down the device path, so tests exercise it on CPU.</summary>
+    internal bool ForceDeviceGeneric
+    {
+        set => _probes.ForEach(p => p.ForceDeviceGeneric = value);
+    }
 
     /// <summary>How many times the hooks ran, captured or not; lets tests prove that disposal removed them.</summary>
     internal long HookInvocations { get; private set; }
@@ -77,9 +83,6 @@ internal sealed class LayerOutputProbes : IDisposable
             probe.Reset();
         }
     }
-
-    /// <summary>The first failure of a backward reduction, if any (never thrown into autograd).</summary>
-    public Exception? FirstBackwardFailure() => _probes.Select(p => p.BackwardFailure).FirstOrDefault(e => e is not null);
 
     public void Dispose()
     {
@@ -124,17 +127,11 @@ internal sealed class LayerOutputProbes : IDisposable
         return output;
     }
 
-    /// <summary>The hook body: summarize the output and put the identity probe on it.</summary>
+    /// <summary>The hook body: summarize the output and retain its gradient.</summary>
     private torch.Tensor Probe(LayerProbe probe, torch.Tensor output)
     {
         HookInvocations++;
-        if (!Capturing || !torch.is_grad_enabled())
-        {
-            return output;
-        }
-
-        probe.AddOutput(output);
-        return Wrap(probe, output);
+        return Capturing && torch.is_grad_enabled() ? probe.Capture(output) : output;
     }
 
     /// <summary>Warns that a layer's hooks did not run; a throwing logger goes to the self-log instead of the training loop.</summary>
@@ -153,21 +150,6 @@ internal sealed class LayerOutputProbes : IDisposable
     }
 
     /// <summary>A further output of a tuple-returning module (h_n, c_n): its gradient adds to the same norm.</summary>
-    private static torch.Tensor ProbeExtra(LayerProbe probe, torch.Tensor output)
-    {
-        if (!torch.is_grad_enabled())
-        {
-            return output;
-        }
-
-        probe.MarkCaptured();
-        return Wrap(probe, output);
-    }
-
-    private static torch.Tensor Wrap(LayerProbe probe, torch.Tensor output)
-    {
-        // The module's own output wrapper is left alone: another hook may hold it, and the caller's dispose scope
-        // releases it (TorchSharp's recommended pattern; without a scope the finalizer does).
-        return output.requires_grad ? OutputGradientProbe.apply(output, probe) : output;
-    }
+    private static torch.Tensor ProbeExtra(LayerProbe probe, torch.Tensor output) =>
+        torch.is_grad_enabled() ? probe.CaptureExtra(output) : output;
 }

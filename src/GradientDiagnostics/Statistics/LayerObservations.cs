@@ -93,36 +93,14 @@ public static class LayerObservations
             throw new ArgumentException($"{units} units do not divide {preActivations.Length} elements.", nameof(units));
         }
 
-        int samples = preActivations.Length / units;
-        var active = new float[units];
-        double sum = 0, sumOfSquares = 0;
-        long zeros = 0, saturated = 0;
-        for (int i = 0; i < preActivations.Length; i++)
+        if (preActivations.IsEmpty)
         {
-            double z = preActivations[i];
-            sum += z;
-            sumOfSquares += z * z;
-            zeros += z == 0 ? 1 : 0;
-            saturated += IsSaturated(z, following) ? 1 : 0;
-            active[i % units] += following == ActivationKind.Sigmoid || z > 0 ? 1 : 0;
+            return new ActivationStatistics { UnitActiveFraction = new float[units] };
         }
 
-        for (int unit = 0; unit < units && samples > 0; unit++)
-        {
-            active[unit] /= samples;
-        }
-
-        long n = preActivations.Length;
-        double mean = n == 0 ? 0 : sum / n;
-        return new ActivationStatistics
-        {
-            ElementCount = n,
-            Mean = mean,
-            Variance = n == 0 ? 0 : Math.Max(0, (sumOfSquares / n) - (mean * mean)),
-            ZeroFraction = n == 0 ? 0 : (double)zeros / n,
-            SaturatedFraction = following is ActivationKind.Tanh or ActivationKind.Sigmoid && n > 0 ? (double)saturated / n : null,
-            UnitActiveFraction = active,
-        };
+        var accumulator = new ActivationAccumulator(following, measureActivity: true);
+        accumulator.Add(preActivations, units, inner: 1);
+        return accumulator.ToStatistics()!;
     }
 
     /// <summary>Summarizes a layer's pre-activation output of any layout whose last dimension is the unit.</summary>
@@ -134,13 +112,6 @@ public static class LayerObservations
         int units = lengths.Length == 0 ? 1 : (int)lengths[^1];
         return SummarizeActivations(Dense(preActivations), Math.Max(units, 1), following);
     }
-
-    private static bool IsSaturated(double z, ActivationKind following) => following switch
-    {
-        ActivationKind.Tanh => Math.Abs(z) > TanhSaturationThreshold,
-        ActivationKind.Sigmoid => z < SigmoidSaturationLow || z > SigmoidSaturationHigh,
-        _ => false,
-    };
 
     private static ReadOnlySpan<float> Dense(in ReadOnlyTensorSpan<float> values)
     {

@@ -51,6 +51,39 @@ public sealed class OutputGradientProbeTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public void Outputs_kept_for_their_gradients_are_released_by_the_next_forward_or_the_step()
+    {
+        // The probe keeps each output (with libtorch's retain_grad) until its gradient is read: a micro-batch's outputs
+        // are read and released at the next micro-batch's forward, and outputs that never saw backward at the step.
+        manual_seed(13);
+        using var model = Mlp.Create(depth: 4, 16, Activation.ReLU, Init.He);
+        using var monitor = model.AttachGradientMonitor(o => o.CaptureLayerOutputs = true);
+        using var input = randn(8, 16);
+        long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+
+        using (var scope = NewDisposeScope())
+        {
+            model.call(input).square().mean().backward();
+        }
+
+        long afterFirst = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        using (var scope = NewDisposeScope())
+        {
+            model.call(input).square().mean().backward();
+        }
+
+        Assert.Equal(afterFirst, DisposeScopeManager.Statistics.ThreadTotalLiveCount); // one micro-batch kept, not two
+        using (var scope = NewDisposeScope())
+        {
+            _ = model.call(input); // a forward without backward
+        }
+
+        monitor.Step();
+        Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+        Assert.True(afterFirst > before); // the first micro-batch's outputs were kept until read
+    }
+
     [Theory]
     [InlineData(Activation.ReLU, Init.He)]
     [InlineData(Activation.ReLU, Init.Xavier)]
