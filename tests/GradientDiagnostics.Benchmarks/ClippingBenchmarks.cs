@@ -15,7 +15,7 @@ namespace GradientDiagnostics.Benchmarks;
 [MemoryDiagnoser]
 [InvocationCount(1)]
 [WarmupCount(5)]
-[IterationCount(31)]
+[IterationCount(61)]
 public class ClippingBenchmarks
 {
     private Workload _workload = null!;

@@ -7,5 +7,15 @@ using BenchmarkDotNet.Running;
 // Benchmarks run in-process: BenchmarkDotNet's out-of-process toolchain regenerates a project that loses
 // TorchSharp's native backend (and this repository's libstdc++ compatibility step), so libtorch would not load.
 // Ratios are taken within one process and one run, which is what the performance targets compare.
+//
+// A paired, interleaved comparison of step variants on (a), for differences too small for the run above on a shared
+// machine (see PairedStepComparison):
+//   dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --paired [cycles, default 30]
+if (args.Length > 0 && args[0] == "--paired")
+{
+    GradientDiagnostics.Benchmarks.PairedStepComparison.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 30);
+    return;
+}
+
 string[] arguments = args.Contains("--inProcess") ? args : [.. args, "--inProcess"];
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(arguments);
