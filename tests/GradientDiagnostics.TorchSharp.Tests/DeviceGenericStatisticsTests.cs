@@ -109,6 +109,42 @@ public sealed class DeviceGenericStatisticsTests
     }
 
     [Fact]
+    public void Large_cpu_gradients_read_on_several_cores_match_the_device_path()
+    {
+        // Above TensorStatisticsCollector.ParallelElements the CPU read is split in chunks across cores; the combined
+        // statistics must equal the device path's, with NaN, Inf and zeros placed across chunk boundaries.
+        manual_seed(10);
+        using var model = nn.Sequential(("fc0", nn.Linear(1024, 1024)), ("relu", nn.ReLU()), ("fc1", nn.Linear(1024, 512)));
+        using var fast = model.AttachGradientMonitor();
+        using var generic = model.AttachGradientMonitor();
+        generic.Reader.ForceDeviceGeneric = true;
+        using var scope = NewDisposeScope();
+        model.call(randn(32, 1024)).square().mean().backward();
+        Assert.True(model.parameters().Sum(p => p.numel()) >= TensorStatisticsCollector.ParallelElements);
+        using (var grad = model.parameters().First().grad!)
+        using (var flat = grad.view(-1))
+        {
+            flat[(1 << 18) - 1].fill_(float.NaN).Dispose();
+            flat[1 << 18].fill_(float.PositiveInfinity).Dispose();
+            flat[(3 << 18) + 5].fill_(0).Dispose();
+        }
+
+        GradientStepResult a = fast.Step();
+        GradientStepResult b = generic.Step();
+
+        for (int i = 0; i < a.Layers.Count; i++)
+        {
+            TensorStatistics x1 = a.Layers[i].Gradient, x2 = b.Layers[i].Gradient;
+            Assert.Equal((x1.ElementCount, x1.NaNCount, x1.InfinityCount, x1.ZeroCount), (x2.ElementCount, x2.NaNCount, x2.InfinityCount, x2.ZeroCount));
+            Assert.Equal(x2.SumOfSquares, x1.SumOfSquares, 1e-5 * x2.SumOfSquares);
+            Assert.Equal(x2.SumOfMagnitudes, x1.SumOfMagnitudes, 1e-5 * x2.SumOfMagnitudes);
+            Assert.Equal(x2.MaxFiniteMagnitude, x1.MaxFiniteMagnitude, 1e-12);
+        }
+
+        Assert.Equal((1, 1), (a.Layers[0].Gradient.NaNCount, a.Layers[0].Gradient.InfinityCount));
+    }
+
+    [Fact]
     public void Float64_model_is_measured_on_the_device_generic_path()
     {
         manual_seed(7);
