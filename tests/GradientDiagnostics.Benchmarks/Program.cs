@@ -17,5 +17,13 @@ if (args.Length > 0 && args[0] == "--paired")
     return;
 }
 
+// The floor of clipping (a) when it acts: one read plus one read-and-write of every gradient (see ReadFloor):
+//   dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --read-floor [rounds, default 200]
+if (args.Length > 0 && args[0] == "--read-floor")
+{
+    GradientDiagnostics.Benchmarks.ReadFloor.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 200);
+    return;
+}
+
 string[] arguments = args.Contains("--inProcess") ? args : [.. args, "--inProcess"];
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(arguments);
