@@ -111,9 +111,9 @@ public sealed class DeviceGenericStatisticsTests
     [Fact]
     public void Large_cpu_gradients_read_on_several_cores_match_the_device_path()
     {
-        // Above TensorStatisticsCollector.ParallelElements in many small tensors the CPU read is split in chunks across
-        // cores (a large tensor among them in several chunks); the combined statistics must equal the device path's,
-        // with NaN, Inf and zeros placed across chunk boundaries.
+        // Above TensorStatisticsCollector.ParallelElements the CPU read is split in chunks across cores (the large tensor
+        // in several chunks, the small ones one each); the combined statistics must equal the device path's, with NaN,
+        // Inf and zeros placed across chunk boundaries.
         manual_seed(10);
         var layers = new List<(string, nn.Module<Tensor, Tensor>)> { ("fc0", nn.Linear(1024, 1024)), ("down", nn.Linear(1024, 64)) };
         for (int i = 0; i < 40; i++)
@@ -128,7 +128,7 @@ public sealed class DeviceGenericStatisticsTests
         using var scope = NewDisposeScope();
         model.call(randn(32, 1024)).square().mean().backward();
         long elements = model.parameters().Sum(p => p.numel()), tensors = model.parameters().Count();
-        Assert.True(elements >= TensorStatisticsCollector.ParallelElements && elements < TensorStatisticsCollector.ParallelMeanElements * tensors);
+        Assert.True(elements >= TensorStatisticsCollector.ParallelElements && tensors > 80);
         using (var grad = model.parameters().First().grad!)
         using (var flat = grad.view(-1))
         {
