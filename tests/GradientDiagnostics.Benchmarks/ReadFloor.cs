@@ -71,12 +71,12 @@ internal static class ReadFloor
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-60} {sorted[sorted.Count / 2],7:F3} ms"));
         }
 
-        // Blocks whose max |g| is below 2^-50 are summed exactly in double (float squares would lose precision to the
-        // subnormal range); that path widens every element and is the slower one.
+        // Blocks whose max |g| is below 2^-50 are too tiny for plain float squares (they would lose precision to the
+        // subnormal range): the kernel scales them by an exact power of two (before this, it summed them in double).
         double[] maxima = [.. gradients.Select(g => GradientDiagnostics.TensorStatistics.Compute(MemoryMarshal.Cast<byte, float>(g.bytes)).MaxFiniteMagnitude)];
         long tinyElements = gradients.Where((g, i) => maxima[i] < Math.Pow(2, -50)).Sum(g => g.numel());
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  gradient tensors with max |g| < 2^-50 (summed in double): {maxima.Count(m => m < Math.Pow(2, -50))} of {gradients.Length}, {tinyElements:N0} of {gradients.Sum(g => g.numel()):N0} elements"));
+            $"  gradient tensors with max |g| < 2^-50 (tiny: read with power-of-two block scaling): {maxima.Count(m => m < Math.Pow(2, -50))} of {gradients.Length}, {tinyElements:N0} of {gradients.Sum(g => g.numel()):N0} elements"));
         foreach (Tensor g in gradients)
         {
             g.Dispose();

@@ -22,6 +22,9 @@ internal interface IFloatLanes<TVector>
 
     static abstract TVector Add(TVector left, TVector right);
 
+    /// <summary>Every lane times <paramref name="factor"/>.</summary>
+    static abstract TVector Multiply(TVector x, float factor);
+
     /// <summary>a·a + accumulator, fused.</summary>
     static abstract TVector SquareAdd(TVector a, TVector accumulator);
 
@@ -56,6 +59,9 @@ internal readonly struct FloatLanes256 : IFloatLanes<Vector256<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Add(Vector256<float> left, Vector256<float> right) => left + right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Multiply(Vector256<float> x, float factor) => x * factor;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> SquareAdd(Vector256<float> a, Vector256<float> accumulator) => Vector256.FusedMultiplyAdd(a, a, accumulator);
@@ -108,6 +114,9 @@ internal readonly struct FloatLanes512 : IFloatLanes<Vector512<float>>
     public static Vector512<float> Add(Vector512<float> left, Vector512<float> right) => left + right;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Multiply(Vector512<float> x, float factor) => x * factor;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> SquareAdd(Vector512<float> a, Vector512<float> accumulator) => Vector512.FusedMultiplyAdd(a, a, accumulator);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -129,4 +138,23 @@ internal readonly struct FloatLanes512 : IFloatLanes<Vector512<float>>
 
     public static float HorizontalMax(Vector512<float> x) =>
         FloatLanes256.HorizontalMax(Vector256.MaxNative(x.GetLower(), x.GetUpper()));
+}
+
+/// <summary>Whether the kernel's float pass scales the magnitudes by a power of two (a block of tiny or huge values);
+/// a type argument, so the JIT removes the multiply from the common, unscaled pass.</summary>
+internal interface IBlockScaling
+{
+    static abstract bool Scales { get; }
+}
+
+/// <summary>The float pass over ordinary values: no multiply.</summary>
+internal readonly struct Unscaled : IBlockScaling
+{
+    public static bool Scales => false;
+}
+
+/// <summary>The float pass over a block scaled by an exact power of two.</summary>
+internal readonly struct Scaled : IBlockScaling
+{
+    public static bool Scales => true;
 }

@@ -167,17 +167,30 @@ public readonly record struct TensorStatistics
         int blockLength = FloatBlockIterations * 4 * TLanes.Count;
         var accumulator = new BlockAccumulator();
 
-        // Each block is summed in float when its magnitudes allow it, else (or when its float sums come out non-finite:
-        // an overflow or a NaN / ±Inf element) in double. After a block that needed double, the next starts in double,
-        // so a tensor of tiny or huge values is read once, not twice per block.
+        // Each block is summed in float when its magnitudes allow it, scaled by an exact power of two when they are tiny
+        // (vanishing gradients) or huge; else (subnormal-only blocks, or float sums that come out non-finite: a NaN / ±Inf
+        // element) in double. The scale that fitted one block is tried first on the next, so a tensor of tiny values is
+        // read once; after a block that needed double, the next starts in double.
+        float scale = 1;
         bool preferDouble = false;
         for (int blockStart = 0; blockStart < vectorEnd; blockStart += blockLength)
         {
             int thisBlockLength = Math.Min(blockLength, vectorEnd - blockStart);
             ref float block = ref Unsafe.Add(ref start, blockStart);
-            if (!preferDouble && accumulator.TryAddFloatBlock<TLanes, TVector>(ref block, thisBlockLength))
+            if (!preferDouble)
             {
-                continue;
+                if (accumulator.TryAddFloatBlock<TLanes, TVector>(ref block, thisBlockLength, scale, out float seenMax))
+                {
+                    continue;
+                }
+
+                float fitted = ScaleFor(seenMax);
+                if (seenMax > 0 && fitted != 0 && fitted != scale &&
+                    accumulator.TryAddFloatBlock<TLanes, TVector>(ref block, thisBlockLength, fitted, out _))
+                {
+                    scale = fitted;
+                    continue;
+                }
             }
 
             if (!accumulator.TryAddDoubleBlock(ref block, thisBlockLength, out float blockMax))
@@ -186,7 +199,9 @@ public readonly record struct TensorStatistics
                 return false;
             }
 
-            preferDouble = !IsFloatSafe(blockMax);
+            float next = ScaleFor(blockMax);
+            preferDouble = blockMax > 0 && next == 0;
+            scale = next == 0 ? scale : next;
         }
 
         var tail = new ScalarAccumulator();
@@ -212,6 +227,14 @@ public readonly record struct TensorStatistics
         return true;
     }
 
+    /// <summary>The power of two that brings <paramref name="max"/> into [1, 2), when it is a normal float (so the scaling
+    /// is exact); 0 when <paramref name="max"/> is subnormal, beyond 2¹²⁶, NaN or 0.</summary>
+    private static float ScaleFor(float max)
+    {
+        int exponent = MathF.ILogB(max);
+        return max > 0 && float.IsFinite(max) && exponent is >= -126 and <= 126 ? MathF.ScaleB(1f, -exponent) : 0;
+    }
+
     private static bool IsFloatSafe(float blockMax) =>
         blockMax <= FloatBlockMaxMagnitude && (blockMax >= FloatBlockMinMagnitude || blockMax == 0);
 
@@ -224,13 +247,22 @@ public readonly record struct TensorStatistics
         public long ZeroCount;
 
         /// <summary>Sums a block (a multiple of the vector width, at most <see cref="FloatBlockIterations"/> iterations of
-        /// four vectors) in float lanes and adds it, when every element is finite and the block's magnitudes are
-        /// float-safe; otherwise adds nothing. Zeros are counted from compare bit masks (integer work, off the vector
-        /// units that the sums keep busy).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.AggressiveInlining)]
-        public bool TryAddFloatBlock<TLanes, TVector>(ref float block, int blockLength)
+        /// four vectors) in float lanes, magnitudes multiplied by <paramref name="scale"/> (an exact power of two; 1 for
+        /// none), and adds it, when every element is finite and the scaled magnitudes are float-safe; otherwise adds
+        /// nothing. <paramref name="blockMax"/> is the block's max |x| when its sums were finite, NaN otherwise. Zeros are
+        /// counted from compare bit masks (integer work, off the vector units that the sums keep busy).</summary>
+        public bool TryAddFloatBlock<TLanes, TVector>(ref float block, int blockLength, float scale, out float blockMax)
+            where TLanes : struct, IFloatLanes<TVector>
+            where TVector : struct =>
+            scale == 1
+                ? TryAddFloatBlock<TLanes, TVector, Unscaled>(ref block, blockLength, 1, out blockMax)
+                : TryAddFloatBlock<TLanes, TVector, Scaled>(ref block, blockLength, scale, out blockMax);
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private bool TryAddFloatBlock<TLanes, TVector, TScaling>(ref float block, int blockLength, float scale, out float blockMax)
             where TLanes : struct, IFloatLanes<TVector>
             where TVector : struct
+            where TScaling : struct, IBlockScaling
         {
             int count = TLanes.Count;
             TVector squares0 = TLanes.Zero, squares1 = TLanes.Zero, squares2 = TLanes.Zero, squares3 = TLanes.Zero;
@@ -244,6 +276,14 @@ public readonly record struct TensorStatistics
                 TVector x0 = TLanes.Load(ref block, i), x1 = TLanes.Load(ref block, i + count);
                 TVector x2 = TLanes.Load(ref block, i + (2 * count)), x3 = TLanes.Load(ref block, i + (3 * count));
                 TVector a0 = TLanes.Abs(x0), a1 = TLanes.Abs(x1), a2 = TLanes.Abs(x2), a3 = TLanes.Abs(x3);
+                if (TScaling.Scales)
+                {
+                    a0 = TLanes.Multiply(a0, scale);
+                    a1 = TLanes.Multiply(a1, scale);
+                    a2 = TLanes.Multiply(a2, scale);
+                    a3 = TLanes.Multiply(a3, scale);
+                }
+
                 squares0 = TLanes.SquareAdd(a0, squares0);
                 squares1 = TLanes.SquareAdd(a1, squares1);
                 squares2 = TLanes.SquareAdd(a2, squares2);
@@ -260,7 +300,7 @@ public readonly record struct TensorStatistics
             for (; i < blockLength; i += count)
             {
                 TVector x = TLanes.Load(ref block, i);
-                TVector a = TLanes.Abs(x);
+                TVector a = TScaling.Scales ? TLanes.Multiply(TLanes.Abs(x), scale) : TLanes.Abs(x);
                 squares0 = TLanes.SquareAdd(a, squares0);
                 magnitudes0 = TLanes.Add(magnitudes0, a);
                 max = TLanes.Max(max, a);
@@ -271,14 +311,22 @@ public readonly record struct TensorStatistics
             // added, so nothing cancels); Max may then have dropped the NaN, so the sums, not the max, decide.
             TVector squares = TLanes.Add(TLanes.Add(squares0, squares1), TLanes.Add(squares2, squares3));
             TVector magnitudes = TLanes.Add(TLanes.Add(magnitudes0, magnitudes1), TLanes.Add(magnitudes2, magnitudes3));
-            float blockMax = TLanes.HorizontalMax(max);
-            if (!TLanes.AllFinite(squares) || !TLanes.AllFinite(magnitudes) || !IsFloatSafe(blockMax))
+            float scaledMax = TLanes.HorizontalMax(max);
+            if (!TLanes.AllFinite(squares) || !TLanes.AllFinite(magnitudes))
+            {
+                blockMax = float.NaN;
+                return false;
+            }
+
+            blockMax = scaledMax / scale;
+            if (!IsFloatSafe(scaledMax))
             {
                 return false;
             }
 
-            Squares += TLanes.SumInDouble(squares);
-            Magnitudes += TLanes.SumInDouble(magnitudes);
+            // Dividing by a power of two is exact in double.
+            Squares += TLanes.SumInDouble(squares) / ((double)scale * scale);
+            Magnitudes += TLanes.SumInDouble(magnitudes) / scale;
             Max = Math.Max(Max, blockMax);
             ZeroCount += zeros;
             return true;
