@@ -60,9 +60,9 @@ public sealed class GradientMonitorOptions
     /// <summary>The number of steps between full-statistics steps (<see cref="GradientStepKind.Full"/>), starting at
     /// step 0; the other steps are cheap (gradient norms and the NaN / ±Infinity check only). 1 makes every step full.</summary>
     /// <value>The default value is 20, in [1, 1 000 000]. Chosen by measurement (docs/performance.md): a full step with
-    /// probes costs more than a cheap one (on a 50-layer MLP of width 512, ≈ 6.6 ms, 11.6% of a plain training step; it
+    /// probes costs more than a cheap one (on a 50-layer MLP of width 512, ≈ 7–8 ms, about 12% of a plain training step; it
     /// was ≈ 70% before the probes were reworked), and one full step in 20 keeps the amortized cost of full statistics
-    /// well under 5% of training time (0.2% measured for the probes), while a 2,000-step run still gets 100 depth
+    /// well under 5% of training time (0.2–1.2% measured for the probes), while a 2,000-step run still gets 100 depth
     /// profiles.</value>
     public int FullStatisticsInterval { get; set; } = 20;
 

@@ -141,12 +141,14 @@ public readonly record struct TensorStatistics
     internal const int FloatBlockIterations = 128;
 
     /// <summary>Blocks whose max |x| is at or below this (2⁵⁸ ≈ 2.9e17) cannot overflow a float lane: four accumulators
-    /// of 128 squares of at most 2¹¹⁶ stay below 2¹²⁵, under float.MaxValue ≈ 2¹²⁸. Larger blocks are summed in double.</summary>
+    /// of 128 squares of at most 2¹¹⁶ stay below 2¹²⁵, under float.MaxValue ≈ 2¹²⁸. Larger blocks are scaled down by an exact power of two.</summary>
     private const float FloatBlockMaxMagnitude = 2.8823037615171174e17f;
 
     /// <summary>Blocks whose max |x| is at or above this (2⁻⁵⁰ ≈ 8.9e-16), or exactly 0, lose nothing that matters to
     /// float's subnormal range: a subnormal rounding error (≤ 2⁻¹⁵⁰ per add) is below 2⁻³⁸ of the block's Σx² ≥ 2⁻¹⁰⁰.
-    /// Tinier blocks (vanishing gradients) are summed in double.</summary>
+    /// Tinier blocks (vanishing gradients) are scaled up by an exact power of two, which brings their max into [1, 2): the
+    /// same bounds then hold for the scaled values, and dividing the sums by the power of two is exact. Only blocks whose
+    /// max is itself subnormal (the power would not be a normal float) are summed in double.</summary>
     private const float FloatBlockMinMagnitude = 8.8817841970012523e-16f;
 
     /// <summary>The vectorized pass at the widest accelerated width: 512-bit lanes where AVX-512 is available (half the
