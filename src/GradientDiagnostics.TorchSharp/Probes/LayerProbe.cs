@@ -245,8 +245,10 @@ internal sealed class LayerProbe : IDisposable
             return (1, 1);
         }
 
-        long units = x.shape[UnitDimension(x)];
-        return (units, UnitDimension(x) == x.dim() - 1 ? 1 : x.numel() / Math.Max(1, x.shape[0] * units));
+        long[] shape = x.shape;
+        long unitDimension = UnitDimension(x);
+        long units = shape[unitDimension];
+        return (units, unitDimension == shape.Length - 1 ? 1 : x.numel() / Math.Max(1, shape[0] * units));
     }
 
     /// <summary>The device path: the sums of <see cref="ActivationAccumulator.AddSums"/> reduced with libtorch ops, kept

@@ -33,9 +33,6 @@ internal sealed class ActivationAccumulator(ActivationKind following, bool measu
     /// <summary>Whether units' activity is counted (ReLU family); otherwise <see cref="ActivationStatistics.UnitActiveFraction"/> is empty.</summary>
     public bool MeasuresActivity => measureActivity;
 
-    /// <summary>The number of sums in the <see cref="AddSums"/> layout for <paramref name="units"/> units.</summary>
-    public int SumCount(long units) => FixedSums + (measureActivity ? checked((int)units) : 0);
-
     /// <summary>Adds the elements of one output, laid out as [outer, units, inner] (inner = 1 when the units are the
     /// last dimension; the spatial size when they are channels).</summary>
     /// <param name="values">The output's elements, dense.</param>
@@ -70,7 +67,8 @@ internal sealed class ActivationAccumulator(ActivationKind following, bool measu
         _rows += rows;
     }
 
-    /// <summary>Adds sums reduced elsewhere (on a device), in the layout of <see cref="SumCount"/>.</summary>
+    /// <summary>Adds sums reduced elsewhere (on a device), in this type's layout: the <see cref="FixedSums"/> sums, then
+    /// one active count per unit when activity is measured.</summary>
     /// <param name="sums">Σz, Σz², zeros, saturated and, when activity is measured, the active count per unit.</param>
     /// <param name="elements">The number of elements the sums cover.</param>
     /// <param name="rows">The number of samples per unit they cover (elements / units).</param>
