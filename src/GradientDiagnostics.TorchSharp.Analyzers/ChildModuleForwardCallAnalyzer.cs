@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -52,7 +53,7 @@ public sealed class ChildModuleForwardCallAnalyzer : DiagnosticAnalyzer
 
         // this.forward(...), base.forward(...) and a bare forward(...) call the module itself, not a child.
         IOperation receiver = WithoutConversions(invocation.Instance);
-        if (receiver is IInstanceReferenceOperation || receiver.Type is not INamedTypeSymbol receiverType)
+        if (receiver is IInstanceReferenceOperation || receiver.Type is null)
         {
             return;
         }
@@ -63,7 +64,7 @@ public sealed class ChildModuleForwardCallAnalyzer : DiagnosticAnalyzer
         }
 
         // Only where the fix is valid: a call(...) that takes exactly what forward(...) took.
-        if (!HasMatchingCall(receiverType, target))
+        if (!HasMatchingCall(receiver.Type, target))
         {
             return;
         }
@@ -117,16 +118,21 @@ public sealed class ChildModuleForwardCallAnalyzer : DiagnosticAnalyzer
         return false;
     }
 
-    private static bool HasMatchingCall(INamedTypeSymbol receiverType, IMethodSymbol forward)
+    private static bool HasMatchingCall(ITypeSymbol receiverType, IMethodSymbol forward)
     {
-        for (INamedTypeSymbol? type = receiverType; type is not null; type = type.BaseType)
+        // A generic child (T where T : Module<Tensor, Tensor>) offers the call of its constraints.
+        IEnumerable<ITypeSymbol> candidates = receiverType is ITypeParameterSymbol parameter ? parameter.ConstraintTypes : [receiverType];
+        foreach (ITypeSymbol candidate in candidates)
         {
-            foreach (ISymbol member in type.GetMembers(CallMethodName))
+            for (ITypeSymbol? type = candidate; type is not null; type = type.BaseType)
             {
-                if (member is IMethodSymbol { IsStatic: false, DeclaredAccessibility: Accessibility.Public } call
-                    && SameParameterTypes(call, forward))
+                foreach (ISymbol member in type.GetMembers(CallMethodName))
                 {
-                    return true;
+                    if (member is IMethodSymbol { IsStatic: false, DeclaredAccessibility: Accessibility.Public } call
+                        && SameParameterTypes(call, forward))
+                    {
+                        return true;
+                    }
                 }
             }
         }

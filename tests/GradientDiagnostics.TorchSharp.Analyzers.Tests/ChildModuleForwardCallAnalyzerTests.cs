@@ -1,9 +1,10 @@
+using System.Text.RegularExpressions;
 using static GradientDiagnostics.TorchSharp.Analyzers.Tests.Verifier;
 
 namespace GradientDiagnostics.TorchSharp.Analyzers.Tests;
 
 /// <summary>GD0001 on real TorchSharp module hierarchies: what it reports, what it leaves alone, and its code fix.</summary>
-public sealed class ChildModuleForwardCallAnalyzerTests
+public sealed partial class ChildModuleForwardCallAnalyzerTests
 {
     private const string Usings = """
         using System;
@@ -29,7 +30,7 @@ public sealed class ChildModuleForwardCallAnalyzerTests
             }
             """;
 
-        await VerifyCodeFixAsync(Usings + body.Replace("FORWARD", "forward", StringComparison.Ordinal), Usings + Fixed(body), Diagnostic(0, "fc1"), Diagnostic(1, "fc2"));
+        await VerifyCodeFixAsync(Source(body), Fixed(body), Diagnostic(0, "fc1"), Diagnostic(1, "fc2"));
     }
 
     [Fact]
@@ -63,12 +64,25 @@ public sealed class ChildModuleForwardCallAnalyzerTests
                     return attention.{|#4:FORWARD|}(x, x, x, null, false, null).Item1;
                 }
             }
+
+            public sealed class Residual<TInner> : nn.Module<Tensor, Tensor> where TInner : nn.Module<Tensor, Tensor>
+            {
+                private readonly TInner inner;
+
+                public Residual(TInner inner) : base(nameof(Residual<TInner>))
+                {
+                    this.inner = inner;
+                    RegisterComponents();
+                }
+
+                public override Tensor forward(Tensor x) => x + inner.{|#5:FORWARD|}(x);
+            }
             """;
 
         await VerifyCodeFixAsync(
-            Usings + body.Replace("FORWARD", "forward", StringComparison.Ordinal),
-            Usings + Fixed(body),
-            Diagnostic(0, "this.stem"), Diagnostic(1, "layer"), Diagnostic(2, "layers[0]"), Diagnostic(3, "mix"), Diagnostic(4, "attention"));
+            Source(body),
+            Fixed(body),
+            Diagnostic(0, "this.stem"), Diagnostic(1, "layer"), Diagnostic(2, "layers[0]"), Diagnostic(3, "mix"), Diagnostic(4, "attention"), Diagnostic(5, "inner"));
     }
 
     [Fact]
@@ -93,8 +107,8 @@ public sealed class ChildModuleForwardCallAnalyzerTests
             """;
 
         await VerifyCodeFixAsync(
-            "#nullable enable\n" + Usings + body.Replace("FORWARD", "forward", StringComparison.Ordinal),
-            "#nullable enable\n" + Usings + Fixed(body),
+            "#nullable enable\n" + Source(body),
+            "#nullable enable\n" + Fixed(body),
             Diagnostic(0, "body"), Diagnostic(1, "head"), Diagnostic(2, "body"));
     }
 
@@ -190,10 +204,11 @@ public sealed class ChildModuleForwardCallAnalyzerTests
             """);
     }
 
-    private static string Fixed(string body) => body
-        .Replace("{|#0:FORWARD|}", "call", StringComparison.Ordinal)
-        .Replace("{|#1:FORWARD|}", "call", StringComparison.Ordinal)
-        .Replace("{|#2:FORWARD|}", "call", StringComparison.Ordinal)
-        .Replace("{|#3:FORWARD|}", "call", StringComparison.Ordinal)
-        .Replace("{|#4:FORWARD|}", "call", StringComparison.Ordinal);
+    // Bodies mark each expected diagnostic as {|#n:FORWARD|}: the source has forward there, the fixed source has call.
+    private static string Source(string body) => Usings + body.Replace("FORWARD", "forward", StringComparison.Ordinal);
+
+    private static string Fixed(string body) => Usings + MarkedForward().Replace(body, "call");
+
+    [GeneratedRegex(@"\{\|#\d+:FORWARD\|\}")]
+    private static partial Regex MarkedForward();
 }
