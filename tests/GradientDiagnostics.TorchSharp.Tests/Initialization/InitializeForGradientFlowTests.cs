@@ -169,3 +169,21 @@ public sealed class InitializeForGradientFlowTests(ITestOutputHelper output)
         return losses.TakeLast(20).Average();
     }
 }
+
+/// <summary>The mean-field numbers docs/remedies.md quotes for the sigmoid's cap (Schoenholz et al. 2017).</summary>
+public sealed class SigmoidMeanFieldTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void Sigmoid_gain_is_0_41_at_twice_the_xavier_scale_and_reaches_1_only_near_110_times_the_xavier_variance()
+    {
+        foreach (double sigmaW2 in new[] { 1.0, 4, 16, 64, 110, 128 })
+        {
+            output.WriteLine($"sigma_w^2 = {sigmaW2,4}: gain {DepthTheory.Gain(Activation.Sigmoid, sigmaW2):F3}");
+        }
+
+        Assert.InRange(DepthTheory.Gain(Activation.Sigmoid, 1), 0.23, 0.24);
+        Assert.InRange(DepthTheory.Gain(Activation.Sigmoid, 4), 0.40, 0.42);
+        Assert.InRange(DepthTheory.Gain(Activation.Sigmoid, 64), 0.85, 0.95);
+        Assert.InRange(DepthTheory.Gain(Activation.Sigmoid, 110), 0.98, 1.02);
+    }
+}
