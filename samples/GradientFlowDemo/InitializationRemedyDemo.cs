@@ -45,7 +45,7 @@ public static class InitializationRemedyDemo
 
         GradientFlowCheckResult before = model.CheckGradientFlow(() => nn.functional.mse_loss(model.call(calibration), target));
         output.WriteLine($"   check:       {Describe(before)}");
-        foreach (GradientAlert finding in before.Findings.Where(f => f.Kind == GradientAlertKind.Vanishing).Take(1))
+        foreach (GradientAlert finding in before.Findings.OrderByDescending(f => f.Metric == GradientMetricNames.DepthGainOverDepth).Take(1))
         {
             output.WriteLine($"                {finding.Message}");
         }
