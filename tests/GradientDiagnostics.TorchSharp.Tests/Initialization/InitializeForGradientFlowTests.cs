@@ -114,6 +114,33 @@ public sealed class InitializeForGradientFlowTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Initialize_restores_gradients_and_mode_and_adds_no_live_tensors()
+    {
+        manual_seed(18);
+        using var model = Mlp.Create(depth: 8, width: 16, Activation.ReLU, Init.He, initScale: 0.5);
+        using var x = randn(16, 16);
+        using (var scope = NewDisposeScope())
+        {
+            model.call(x).sum().backward();
+        }
+
+        var gradients = model.parameters().Select(p => p.grad!.detach().clone()).ToArray();
+        model.eval();
+        long live = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+
+        GradientFlowInitializationResult result = model.InitializeForGradientFlow(() => model.call(x));
+
+        Assert.Equal(live, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+        Assert.False(model.training);
+        Assert.InRange(result.DepthGainAfter!.Value, 0.9, 1.1);
+        Assert.All(model.parameters().Zip(gradients), pair =>
+        {
+            using Tensor now = pair.First.grad!;
+            Assert.True(Tensors.BitIdentical(pair.Second, now));
+        });
+    }
+
+    [Fact]
     public void Frozen_weights_are_never_changed()
     {
         manual_seed(15);
