@@ -5,7 +5,8 @@ using static TorchSharp.torch;
 
 namespace GradientDiagnostics.Samples;
 
-/// <summary>Trains the same task twice, with a vanishing network and with a healthy one, and compares them.</summary>
+/// <summary>Trains the same task twice, with a vanishing network and with a healthy one, and compares them; then fixes a
+/// vanishing network before step 1 (<see cref="InitializationRemedyDemo"/>).</summary>
 public static class GradientFlowDemo
 {
     /// <summary>The demo's sizes; the defaults run in a few seconds on 2 CPU cores.</summary>
@@ -64,6 +65,18 @@ public static class GradientFlowDemo
         output.WriteLine();
         output.WriteLine("Depth gain: the fitted per-layer factor of the back-propagated signal ‖∂L/∂y‖ (1 = healthy, < 1 vanishes).");
         output.WriteLine($"HTML reports: {Path.GetFullPath(sick.ReportPath)} and {Path.GetFullPath(healthy.ReportPath)}");
+
+        output.WriteLine();
+        output.WriteLine("   The sigmoid network cannot be fixed by initialization alone:");
+        using (var sigmoid = BuildSigmoid(settings))
+        using (var batch = randn([settings.BatchSize, settings.Width], generator: new Generator(3)))
+        {
+            output.WriteLine($"   initialize:  {sigmoid.InitializeForGradientFlow(() => sigmoid.call(batch)).Message}");
+        }
+
+        output.WriteLine();
+        output.WriteLine($"3) Fix it before step 1: a {settings.Depth}-layer tanh MLP at {InitializationRemedyDemo.VarianceFactor}x the Xavier variance: check, initialize, check again, train.");
+        InitializationRemedyDemo.Run(settings, output);
 
         return 0;
     }

@@ -200,7 +200,7 @@ public sealed class GradientAnalyzer : IDisposable
 
     private GradientStepKind KindOf(long step) => step % _options.FullStatisticsInterval == 0 ? GradientStepKind.Full : GradientStepKind.Cheap;
 
-    private static (double? Gain, int Probed) FitDepthGain(ReadOnlySpan<LayerObservation> layers)
+    internal static (double? Gain, int Probed) FitDepthGain(ReadOnlySpan<LayerObservation> layers)
     {
         Span<double> norms = layers.Length <= 256 ? stackalloc double[layers.Length] : new double[layers.Length];
         int probed = 0;

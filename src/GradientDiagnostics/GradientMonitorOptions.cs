@@ -147,5 +147,5 @@ public sealed class GradientMonitorOptions
         return options;
     }
 
-    private PersistentDetectorOptions[] PersistentDetectors => [Vanishing, Exploding, Saturation, DeadUnits, PoorInitialization, UpdateRatio];
+    internal PersistentDetectorOptions[] PersistentDetectors => [Vanishing, Exploding, Saturation, DeadUnits, PoorInitialization, UpdateRatio];
 }

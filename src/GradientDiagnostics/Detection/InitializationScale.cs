@@ -18,19 +18,29 @@ internal readonly record struct InitializationScale(string Scheme, double Expect
     public static InitializationScale? Measure(LayerDescriptor layer, in LayerObservation observation)
     {
         if (observation.Parameters is not TensorStatistics parameters || parameters.ElementCount == 0 || !parameters.IsFinite ||
-            layer.FanIn is not int fanIn || fanIn <= 0)
+            ExpectedFor(layer) is not (string scheme, double expected))
+        {
+            return null;
+        }
+
+        return new InitializationScale(scheme, expected, parameters.RootMeanSquare);
+    }
+
+    /// <summary>The init scheme and weight standard deviation the layer's following activation calls for; null when the
+    /// fan-in or the activation is unknown.</summary>
+    public static (string Scheme, double Expected)? ExpectedFor(LayerDescriptor layer)
+    {
+        if (layer.FanIn is not int fanIn || fanIn <= 0)
         {
             return null;
         }
 
         int fanOut = layer.FanOut is int f && f > 0 ? f : fanIn;
-        (string scheme, double expected) = layer.FollowingActivation switch
+        return layer.FollowingActivation switch
         {
             ActivationKind.Sigmoid or ActivationKind.Tanh or ActivationKind.Identity => ("Xavier", Math.Sqrt(2.0 / (fanIn + fanOut))),
             ActivationKind.ReLU or ActivationKind.LeakyReLU or ActivationKind.GELU => ("He", Math.Sqrt(2.0 / fanIn)),
-            _ => (string.Empty, 0.0),
+            _ => null,
         };
-
-        return expected > 0 ? new InitializationScale(scheme, expected, parameters.RootMeanSquare) : null;
     }
 }

@@ -7,9 +7,11 @@ namespace GradientDiagnostics.TorchSharp.Tests.Models;
 /// </summary>
 internal static class DepthTheory
 {
-    public static double Gain(Activation activation, Init init)
+    public static double Gain(Activation activation, Init init) => Gain(activation, init == Init.He ? 2.0 : 1.0);
+
+    /// <summary>The gain at weight variance σ_w²/n (σ_w² = 1 is Xavier on square layers, 2 is He).</summary>
+    public static double Gain(Activation activation, double sigmaW2)
     {
-        double sigmaW2 = init == Init.He ? 2.0 : 1.0;
         Func<double, double> phi = activation switch
         {
             Activation.ReLU => z => Math.Max(0, z),
