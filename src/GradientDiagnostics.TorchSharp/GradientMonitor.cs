@@ -87,7 +87,7 @@ public sealed class GradientMonitor : IDisposable
     /// <summary>With <see cref="GradientMonitorOptions.CaptureLayerOutputs"/>, the layers that have no probe, each with the
     /// reason: inside a native module (libtorch computes it in one native call), a module without a usable forward hook,
     /// or excluded by <see cref="GradientMonitorOptions.LayerOutputFilter"/>. Empty when the option is off.</summary>
-    public IReadOnlyDictionary<string, string> UnprobedLayers => _probes?.Unprobed ?? (IReadOnlyDictionary<string, string>)new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, string> UnprobedLayers => _probes?.Unprobed ?? System.Collections.ObjectModel.ReadOnlyDictionary<string, string>.Empty;
 
     /// <summary>Measures every trainable parameter's gradient, runs the detectors, applies
     /// <see cref="GradientMonitorOptions.Clipping"/> in place when set, and says whether to apply the step.

@@ -26,9 +26,6 @@ internal sealed class ModuleLayer(LayerDescriptor descriptor, torch.nn.Module mo
     /// last layer of a native composite, whose output is the composite's output.</summary>
     public bool OwnsModuleOutput { get; } = ownsModuleOutput;
 
-    /// <summary>Whether the layer is a parameter group inside a native composite module rather than a module of its own.</summary>
-    public bool IsInsideNativeModule => NativeOwnerPath is not null;
-
     /// <summary>The path of the native composite module that holds this layer, or null for a managed module's layer.</summary>
     public string? NativeOwnerPath { get; init; }
 }

@@ -22,11 +22,12 @@ internal sealed class LayerOutputProbes : IDisposable
     {
         _logger = logger;
         var unprobed = new List<(string Layer, string Reason)>();
+        var unprobedByName = new Dictionary<string, string>();
         for (int i = 0; i < layers.Length; i++)
         {
             if (filter is not null && !filter(layers[i].Name))
             {
-                Unprobed.Add(layers[i].Name, $"excluded by {nameof(GradientMonitorOptions.LayerOutputFilter)}");
+                unprobedByName.Add(layers[i].Name, $"excluded by {nameof(GradientMonitorOptions.LayerOutputFilter)}");
                 continue;
             }
 
@@ -41,12 +42,13 @@ internal sealed class LayerOutputProbes : IDisposable
             else
             {
                 reason ??= $"it is computed inside the native module {layers[i].NativeOwnerPath} ({layers[i].Module.GetType().Name}): libtorch runs it within one native call, so no managed module exists whose hook would see its output";
-                Unprobed.Add(layers[i].Name, reason);
+                unprobedByName.Add(layers[i].Name, reason);
                 unprobed.Add((layers[i].Name, reason));
             }
         }
 
         ProbedLayers = [.. _probes.Select(p => p.Layer.Name)];
+        Unprobed = new System.Collections.ObjectModel.ReadOnlyDictionary<string, string>(unprobedByName);
         LogUnprobed(unprobed);
     }
 
@@ -57,7 +59,7 @@ internal sealed class LayerOutputProbes : IDisposable
     public IReadOnlyList<string> ProbedLayers { get; }
 
     /// <summary>The layers without a probe, with the reason.</summary>
-    public Dictionary<string, string> Unprobed { get; } = [];
+    public IReadOnlyDictionary<string, string> Unprobed { get; }
 
     /// <summary>The probed layers whose hooks ran at the last full-statistics step.</summary>
     public IReadOnlyList<string> CapturedLayers { get; private set; } = [];
