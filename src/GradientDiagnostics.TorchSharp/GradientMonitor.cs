@@ -178,9 +178,8 @@ public sealed class GradientMonitor : IDisposable
         Array.Copy(fresh, _layers, fresh.Length);
         _placement = new ParameterPlacement(_layers);
         // The parameter copies for ‖θ_t − θ_{t−1}‖ have the old dtype and device: drop them (the next full step after the
-        // next copy measures again), and whatever the probes kept of the old model's step.
+        // next copy measures again). The probes hook modules, which a move keeps, and hold this step's outputs: kept.
         _parameters.Dispose();
-        _probes?.Reset();
     }
 
     /// <summary>Says once, at attach, which enabled detectors cannot run without layer outputs, so no default is a silent no-op.</summary>
