@@ -134,6 +134,24 @@ public sealed class NativeModuleLayerTests
         Assert.Contains("conv1, conv2, fc1, fc2", warning.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Cells_bilinear_embedding_bag_and_the_transformer_decoder_and_transformer_are_probed_through_their_own_signatures()
+    {
+        manual_seed(8);
+        using var model = new Signatures();
+        using var monitor = model.AttachGradientMonitor(o => { o.CaptureLayerOutputs = true; o.FullStatisticsInterval = 1; });
+        GradientStepResult result;
+        using (var scope = NewDisposeScope())
+        {
+            model.call(randn(3, 8)).backward();
+            result = monitor.Step();
+        }
+
+        string[] expected = ["bilinear", "gru_cell", "lstm_cell", "bag", "decoder.layers.0.norm3", "transformer.decoder.norm"];
+        Assert.Equal(expected, monitor.CapturedLayers);
+        Assert.All(expected, name => Assert.True(result.Layers.Single(l => l.Name == name).OutputGradientNorm > 0, name));
+    }
+
     /// <summary>A module whose forward takes a scale: a signature outside TorchSharp's own.</summary>
     private sealed class Scaled : nn.Module<Tensor, double, Tensor>
     {
@@ -146,5 +164,31 @@ public sealed class NativeModuleLayerTests
         }
 
         public override Tensor forward(Tensor x, double scale) => x * weight * scale;
+    }
+
+    /// <summary>One module of each remaining shipped signature, each called through <c>call(...)</c>; the loss sums their outputs.</summary>
+    private sealed class Signatures : nn.Module<Tensor, Tensor>
+    {
+        private readonly Bilinear bilinear = nn.Bilinear(8, 8, 8);
+        private readonly GRUCell gru_cell = nn.GRUCell(8, 8);
+        private readonly LSTMCell lstm_cell = nn.LSTMCell(8, 8);
+        private readonly EmbeddingBag bag = nn.EmbeddingBag(10, 8);
+        private readonly TransformerDecoder decoder = nn.TransformerDecoder(nn.TransformerDecoderLayer(8, 2, 16, dropout: 0), 1);
+        private readonly Transformer transformer = nn.Transformer(8, 2, 1, 1, 16, dropout: 0);
+
+        public Signatures()
+            : base(nameof(Signatures))
+        {
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor x)
+        {
+            Tensor sequence = x.unsqueeze(0).expand(4, -1, -1); // [4, 3, 8]
+            Tensor total = bilinear.call(x, x).sum() + gru_cell.call(x, zeros(3, 8)).sum() + lstm_cell.call(x, (zeros(3, 8), zeros(3, 8))).Item1.sum();
+            total += bag.call(arange(6).reshape(3, 2), null!, null!).sum();
+            total += decoder.call(sequence, sequence, null!, null!, null!, null!).sum();
+            return total + transformer.call(sequence, sequence).sum();
+        }
     }
 }
