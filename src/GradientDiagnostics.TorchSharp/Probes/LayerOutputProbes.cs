@@ -10,9 +10,6 @@ namespace GradientDiagnostics.TorchSharp.Probes;
 /// </summary>
 internal sealed class LayerOutputProbes : IDisposable
 {
-    /// <summary>At most this many layer names in one log message; the rest are counted.</summary>
-    private const int NamesPerMessage = 12;
-
     private readonly List<LayerProbe> _probes = [];
     private readonly List<Action> _removers = [];
     private readonly ILogger _logger;
@@ -49,7 +46,7 @@ internal sealed class LayerOutputProbes : IDisposable
 
         ProbedLayers = [.. _probes.Select(p => p.Layer.Name)];
         Unprobed = new System.Collections.ObjectModel.ReadOnlyDictionary<string, string>(unprobedByName);
-        LogUnprobed(unprobed);
+        ProbeCoverageWarnings.Unprobed(_logger, unprobed);
     }
 
     /// <summary>Whether the hooks capture the forward passes of the coming step.</summary>
@@ -93,7 +90,7 @@ internal sealed class LayerOutputProbes : IDisposable
         if (CapturedLayers.Count == 0 && _probes.Count > 0 && !_warnedNothingCaptured)
         {
             _warnedNothingCaptured = true;
-            Warn(() => Log.NoLayerOutputCaptured(_logger, step, _probes.Count, Names(_probes.Select(p => p.Layer.Name))), "no layer output was captured");
+            ProbeCoverageWarnings.NothingCaptured(_logger, step, [.. _probes.Select(p => p.Layer.Name)]);
         }
 
         foreach (LayerProbe probe in _probes)
@@ -101,7 +98,7 @@ internal sealed class LayerOutputProbes : IDisposable
             if (CapturedLayers.Count > 0 && probe.Captures == 0 && !probe.WarnedNotCaptured)
             {
                 probe.WarnedNotCaptured = true;
-                Warn(() => Log.LayerOutputNotCaptured(_logger, probe.Layer.Name, step), $"layer {probe.Layer.Name} was not captured");
+                ProbeCoverageWarnings.NotCaptured(_logger, probe.Layer.Name, step);
             }
 
             (double? norm, ActivationStatistics? activations) = probe.Complete(host);
@@ -148,38 +145,5 @@ internal sealed class LayerOutputProbes : IDisposable
     {
         HookInvocations++;
         return output;
-    }
-
-    private static string Names(IEnumerable<string> names)
-    {
-        string[] all = [.. names];
-        return all.Length <= NamesPerMessage
-            ? string.Join(", ", all)
-            : $"{string.Join(", ", all.Take(NamesPerMessage))} and {all.Length - NamesPerMessage} more";
-    }
-
-    /// <summary>Says once, at attach, which layers cannot be probed and why, grouped by reason.</summary>
-    private void LogUnprobed(List<(string Layer, string Reason)> unprobed)
-    {
-        foreach (IGrouping<string, (string Layer, string Reason)> group in unprobed.GroupBy(u => u.Reason))
-        {
-            string layers = Names(group.Select(g => g.Layer));
-            Warn(() => Log.LayerOutputNotProbed(_logger, layers, group.Key), "layers cannot be probed");
-        }
-    }
-
-    /// <summary>Logs a warning; a throwing logger goes to the self-log instead of the training loop.</summary>
-    private static void Warn(Action log, string what)
-    {
-        try
-        {
-            log();
-        }
-#pragma warning disable CA1031 // A failing logger must never break the training loop.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            GradientSelfLog.Write($"the logger threw while warning that {what}; training goes on.", ex);
-        }
     }
 }
