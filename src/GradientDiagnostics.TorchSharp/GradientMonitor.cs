@@ -25,6 +25,12 @@ public sealed class GradientMonitor : IDisposable
     private readonly LayerObservation[] _observations;
     private readonly DeviceClippingTarget? _clipping;
     private readonly ILogger _logger;
+    private readonly torch.nn.Module _module;
+
+    // One array, shared by the reader, the parameter observer, the clipping target and TensorBoard: following a moved
+    // model replaces its elements in place, so every reader sees the new parameters.
+    private readonly ModuleLayer[] _layers;
+    private ParameterPlacement _placement;
     private bool _disposed;
 
     internal GradientMonitor(torch.nn.Module module, GradientMonitorOptions options, ILogger? logger)
@@ -37,6 +43,9 @@ public sealed class GradientMonitor : IDisposable
                 nameof(module));
         }
 
+        _module = module;
+        _layers = layers;
+        _placement = new ParameterPlacement(layers);
         _logger = logger ?? NullLogger.Instance;
         _analyzer = new GradientAnalyzer([.. layers.Select(l => l.Descriptor)], options, logger, eventSender: this);
         _gradients = new GradientStatisticsReader(layers);
@@ -60,8 +69,25 @@ public sealed class GradientMonitor : IDisposable
         remove => _analyzer.AlertRaised -= value;
     }
 
-    /// <summary>The monitored layers' module paths, in forward (registration) order.</summary>
+    /// <summary>The monitored layers' module paths, in forward (registration) order. A layer is the group of trainable
+    /// parameters of one innermost module path, also inside native modules: <c>encoder.layers.3.self_attn</c>,
+    /// <c>encoder.layers.3.self_attn.out_proj</c>, <c>encoder.layers.3.linear1</c> of an <c>nn.TransformerEncoder</c>.</summary>
     public IReadOnlyList<string> LayerNames => _analyzer.LayerNames;
+
+    /// <summary>The layers whose outputs have a probe (a forward hook) with <see cref="GradientMonitorOptions.CaptureLayerOutputs"/>,
+    /// in forward order; empty when the option is off. A probe sees its layer only when the module is called through
+    /// <c>call(x)</c>: <see cref="CapturedLayers"/> says which hooks actually ran.</summary>
+    public IReadOnlyList<string> ProbedLayers => _probes?.ProbedLayers ?? [];
+
+    /// <summary>The probed layers whose forward hooks ran on the last full-statistics step (empty before the first one, or
+    /// when the option is off). Empty after a full step while <see cref="ProbedLayers"/> is not means that no hook ran:
+    /// most likely the model calls its children with <c>child.forward(x)</c> rather than <c>child.call(x)</c>.</summary>
+    public IReadOnlyList<string> CapturedLayers => _probes?.CapturedLayers ?? [];
+
+    /// <summary>With <see cref="GradientMonitorOptions.CaptureLayerOutputs"/>, the layers that have no probe, each with the
+    /// reason: inside a native module (libtorch computes it in one native call), a module without a usable forward hook,
+    /// or excluded by <see cref="GradientMonitorOptions.LayerOutputFilter"/>. Empty when the option is off.</summary>
+    public IReadOnlyDictionary<string, string> UnprobedLayers => _probes?.Unprobed ?? System.Collections.ObjectModel.ReadOnlyDictionary<string, string>.Empty;
 
     /// <summary>Measures every trainable parameter's gradient, runs the detectors, applies
     /// <see cref="GradientMonitorOptions.Clipping"/> in place when set, and says whether to apply the step.
@@ -70,8 +96,14 @@ public sealed class GradientMonitor : IDisposable
     /// layer-output probes, the activations and the parameters (<see cref="GradientStepResult.Kind"/>).</summary>
     /// <param name="loss">The step's loss (a one-element tensor), to check it for NaN / ±Infinity; optional.</param>
     /// <returns>The step's statistics, alerts and skip decision.</returns>
+    /// <remarks>When the model was moved after attach (<c>model.to(device)</c>, <c>model.to(ScalarType)</c>,
+    /// <c>model.half()</c>: its parameters changed identity, dtype or device), <see cref="Step"/> follows it: it finds the
+    /// layers again and keeps their names, history and options.</remarks>
     /// <exception cref="ObjectDisposedException">The monitor was disposed.</exception>
     /// <exception cref="ArgumentException"><paramref name="loss"/> has more than one element.</exception>
+    /// <exception cref="InvalidOperationException">The model's parameters changed after attach and its layers are no longer
+    /// the same (a module added or removed, parameters frozen or unfrozen, the model disposed): the message says what
+    /// changed; attach a new monitor after changing the model.</exception>
     public GradientStepResult Step(torch.Tensor? loss = null)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -79,6 +111,11 @@ public sealed class GradientMonitor : IDisposable
         if (loss is not null && loss.numel() != 1)
         {
             throw new ArgumentException($"The loss must have exactly one element; it has shape [{string.Join(", ", loss.shape)}].", nameof(loss));
+        }
+
+        if (_placement.FindChange() is string change)
+        {
+            FollowMovedModel(change);
         }
 
         long step = _analyzer.StepCount;
@@ -112,6 +149,38 @@ public sealed class GradientMonitor : IDisposable
     }
 
     internal GradientStatisticsReader Reader => _gradients;
+
+    /// <summary>Discovers the layers of a moved model again and hands the new parameters to every reader, keeping the
+    /// analyzer (names, history, options); throws when the layers themselves changed.</summary>
+    private void FollowMovedModel(string change)
+    {
+        ModuleLayer[] fresh;
+        try
+        {
+            fresh = LayerDiscovery.Discover(_module);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            throw new InvalidOperationException(
+                $"The model's parameters changed after the gradient monitor was attached ({change}), and its layers could not be read again ({ex.Message}). Dispose this monitor and attach a new one after model.to(...) or any other change of the model.", ex);
+        }
+
+        string[] before = [.. _layers.Select(l => l.Name)];
+        string[] after = [.. fresh.Select(l => l.Name)];
+        if (!before.SequenceEqual(after) || !_layers.Zip(fresh).All(p => p.First.Parameters.Length == p.Second.Parameters.Length))
+        {
+            string[] gone = [.. before.Except(after)];
+            string[] added = [.. after.Except(before)];
+            throw new InvalidOperationException(
+                $"The model's parameters changed after the gradient monitor was attached ({change}), and its layers are no longer the ones monitored (removed: [{string.Join(", ", gone)}]; added: [{string.Join(", ", added)}]; or parameters frozen or unfrozen). The monitor follows model.to(device), model.to(dtype) and model.half() only. Dispose this monitor and attach a new one after changing the model.");
+        }
+
+        Array.Copy(fresh, _layers, fresh.Length);
+        _placement = new ParameterPlacement(_layers);
+        // The parameter copies for ‖θ_t − θ_{t−1}‖ have the old dtype and device: drop them (the next full step after the
+        // next copy measures again). The probes hook modules, which a move keeps, and hold this step's outputs: kept.
+        _parameters.Dispose();
+    }
 
     /// <summary>Says once, at attach, which enabled detectors cannot run without layer outputs, so no default is a silent no-op.</summary>
     private static void ReportIdleDetectors(GradientMonitorOptions options, ILogger logger)

@@ -14,12 +14,19 @@ internal static class LayerShape
             Convolution => module.named_parameters(recurse: false).FirstOrDefault(p => p.name == "weight").parameter,
             _ => null,
         };
+        return DescribeWeight(name, weight);
+    }
+
+    /// <summary>Fan-in/out from a weight of shape [out, in / groups, k1, k2, …] (Linear: no k; Conv; the in-projection
+    /// [3·d, d] of attention); unknown for a missing or one-dimensional weight (norms, biases).</summary>
+    public static LayerDescriptor DescribeWeight(string name, Parameter? weight)
+    {
         if (weight is null || weight.dim() < 2)
         {
             return new LayerDescriptor(name);
         }
 
-        // weight: [out, in / groups, k1, k2, …] for Linear (no k) and Conv; the receptive field is Π k.
+        // The receptive field is Π k.
         long receptive = 1;
         for (int d = 2; d < weight.dim(); d++)
         {

@@ -7,7 +7,9 @@ namespace GradientDiagnostics.TorchSharp;
 /// <summary>
 /// Applies the core's clipping decisions to a model's gradients in place, on the device where they live, with
 /// TorchSharp ops (<c>mul_</c>, <c>clamp_</c>, unit-wise norms): no element-wise host loop and no device-to-host transfer,
-/// except in <see cref="Measure"/> and <see cref="PowerSums"/>, which bring back one small vector per call.
+/// except in <see cref="Measure"/> and <see cref="PowerSums"/>, which bring back one small vector per call. Sparse
+/// gradients (<c>Embedding(sparse: true)</c>) are clipped on their coalesced values (<see cref="SparseGradient"/>):
+/// every policy gives the same result as on the dense gradient.
 /// </summary>
 internal sealed class DeviceClippingTarget(ModuleLayer[] layers, GradientStatisticsReader reader) : IGradientClippingTarget
 {
@@ -66,7 +68,20 @@ internal sealed class DeviceClippingTarget(ModuleLayer[] layers, GradientStatist
         using var noGrad = torch.no_grad();
         foreach (Parameter parameter in layers.SelectMany(l => l.Parameters))
         {
-            parameter.grad?.clamp_(-value, value);
+            torch.Tensor? grad = parameter.grad;
+            if (grad is null)
+            {
+                continue;
+            }
+
+            if (!grad.is_sparse)
+            {
+                grad.clamp_(-value, value);
+            }
+            else if (SparseGradient.Of(grad) is SparseGradient sparse)
+            {
+                sparse.Write(sparse.Sums.clamp(-value, value));
+            }
         }
     }
 
@@ -84,9 +99,18 @@ internal sealed class DeviceClippingTarget(ModuleLayer[] layers, GradientStatist
             foreach (Parameter parameter in layers[i].Parameters)
             {
                 torch.Tensor? grad = parameter.grad;
-                if (grad is not null)
+                if (grad is null)
+                {
+                    continue;
+                }
+
+                if (!grad.is_sparse)
                 {
                     ClipUnits(parameter.detach(), grad, clipping, epsilon);
+                }
+                else if (SparseGradient.Of(grad) is SparseGradient sparse)
+                {
+                    ClipSparseUnits(parameter.detach(), grad, sparse, clipping, epsilon);
                 }
             }
         }
@@ -112,9 +136,16 @@ internal sealed class DeviceClippingTarget(ModuleLayer[] layers, GradientStatist
             foreach (Parameter parameter in layers[i].Parameters)
             {
                 torch.Tensor? grad = parameter.grad;
-                if (grad is not null)
+                if (grad is null)
                 {
-                    sums.Add(grad.to_type(torch.ScalarType.Float64).abs().pow(p).sum());
+                    continue;
+                }
+
+                // A sparse gradient's duplicate entries add up to one element: |a + b|^p, not |a|^p + |b|^p.
+                torch.Tensor? elements = grad.is_sparse ? SparseGradient.Of(grad)?.Sums : grad;
+                if (elements is not null)
+                {
+                    sums.Add(elements.to_type(torch.ScalarType.Float64).abs().pow(p).sum());
                     owners.Add(i);
                 }
             }
@@ -148,5 +179,36 @@ internal sealed class DeviceClippingTarget(ModuleLayer[] layers, GradientStatist
         torch.Tensor maxNorm = weightNorm.clamp_min(epsilon).mul_(clipping);
         torch.Tensor factor = torch.where(gradNorm > maxNorm, maxNorm / gradNorm.clamp_min(AdaptiveGradientClipping.GradientNormFloor), 1.0);
         grad.mul_(factor);
+    }
+
+    /// <summary>AGC on a sparse gradient, with the same units as <see cref="ClipUnits"/>: a unit (a slice along dimension
+    /// 0, an embedding row) without entries has a zero gradient and is left alone; the others' norms come from the
+    /// coalesced values.</summary>
+    private static void ClipSparseUnits(torch.Tensor weight, torch.Tensor grad, SparseGradient sparse, double clipping, double epsilon)
+    {
+        torch.Tensor sums = sparse.Sums;
+        torch.Tensor factor;
+        if (grad.dim() <= 1)
+        {
+            torch.Tensor weightNorm = torch.linalg.vector_norm(weight, 2);
+            torch.Tensor gradNorm = torch.linalg.vector_norm(sums, 2);
+            torch.Tensor maxNorm = weightNorm.clamp_min(epsilon).mul_(clipping);
+            factor = torch.where(gradNorm > maxNorm, maxNorm / gradNorm.clamp_min(AdaptiveGradientClipping.GradientNormFloor), 1.0);
+        }
+        else
+        {
+            long[] weightDims = [.. Enumerable.Range(1, (int)weight.dim() - 1).Select(d => (long)d)];
+            long[] sumDims = [.. Enumerable.Range(1, (int)sums.dim() - 1).Select(d => (long)d)];
+            // Σ‖g‖² per unit: the coalesced rows of one unit (several when dimension 1 is sparse too) add up.
+            torch.Tensor rowSquares = sumDims.Length == 0 ? sums.square() : sums.square().sum(sumDims);
+            torch.Tensor unitNorm = torch.zeros(grad.shape[0], rowSquares.dtype, rowSquares.device).index_add_(0, sparse.Rows, rowSquares, 1).sqrt();
+            torch.Tensor gradNorm = unitNorm.index_select(0, sparse.Rows);
+            torch.Tensor weightNorm = torch.linalg.vector_norm(weight, 2, weightDims).index_select(0, sparse.Rows);
+            torch.Tensor maxNorm = weightNorm.clamp_min(epsilon).mul_(clipping);
+            factor = torch.where(gradNorm > maxNorm, maxNorm / gradNorm.clamp_min(AdaptiveGradientClipping.GradientNormFloor), 1.0)
+                .reshape([sums.shape[0], .. Enumerable.Repeat(1L, sumDims.Length)]);
+        }
+
+        sparse.Write(sums * factor);
     }
 }

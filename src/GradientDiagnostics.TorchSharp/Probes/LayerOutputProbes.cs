@@ -5,39 +5,64 @@ namespace GradientDiagnostics.TorchSharp.Probes;
 /// <summary>
 /// The forward hooks of one monitor. On a full-statistics step (<see cref="Capturing"/>), each probed layer's hook
 /// summarizes its output and retains its gradient (<see cref="LayerProbe.Capture"/>); on cheap steps the hooks return
-/// at once. Forward passes with autograd disabled (evaluation under <c>no_grad</c>) are never captured.
+/// at once. Forward passes with autograd disabled (evaluation under <c>no_grad</c>) are never captured. Says which
+/// layers cannot be probed, and why, at attach; and, once each, when a full step captured nothing or missed a layer.
 /// </summary>
 internal sealed class LayerOutputProbes : IDisposable
 {
     private readonly List<LayerProbe> _probes = [];
     private readonly List<Action> _removers = [];
     private readonly ILogger _logger;
+    private bool _warnedNothingCaptured;
 
     public LayerOutputProbes(ModuleLayer[] layers, Func<string, bool>? filter, ILogger logger)
     {
         _logger = logger;
+        var unprobed = new List<(string Layer, string Reason)>();
+        var unprobedByName = new Dictionary<string, string>();
         for (int i = 0; i < layers.Length; i++)
         {
             if (filter is not null && !filter(layers[i].Name))
             {
+                unprobedByName.Add(layers[i].Name, $"excluded by {nameof(GradientMonitorOptions.LayerOutputFilter)}");
                 continue;
             }
 
             var probe = new LayerProbe(i, layers[i]);
-            Action? remove = Register(layers[i].Module, probe);
+            string? reason = null;
+            Action? remove = layers[i].OwnsModuleOutput ? OutputHooks.Register(layers[i].Module, probe, this, out reason) : null;
             if (remove is not null)
             {
                 _probes.Add(probe);
                 _removers.Add(remove);
             }
+            else
+            {
+                reason ??= $"it is computed inside the native module {layers[i].NativeOwnerPath} ({layers[i].Module.GetType().Name}): libtorch runs it within one native call, so no managed module exists whose hook would see its output";
+                unprobedByName.Add(layers[i].Name, reason);
+                unprobed.Add((layers[i].Name, reason));
+            }
         }
+
+        ProbedLayers = [.. _probes.Select(p => p.Layer.Name)];
+        Unprobed = new System.Collections.ObjectModel.ReadOnlyDictionary<string, string>(unprobedByName);
+        ProbeCoverageWarnings.Unprobed(_logger, unprobed);
     }
 
     /// <summary>Whether the hooks capture the forward passes of the coming step.</summary>
     public bool Capturing { get; set; }
 
-    /// <summary>The layers that have a probe (hookable modules selected by the filter), by layer index.</summary>
-    public IEnumerable<int> ProbedLayers => _probes.Select(p => p.Index);
+    /// <summary>The names of the layers that have a probe (hookable modules selected by the filter), in forward order.</summary>
+    public IReadOnlyList<string> ProbedLayers { get; }
+
+    /// <summary>The layers without a probe, with the reason.</summary>
+    public IReadOnlyDictionary<string, string> Unprobed { get; }
+
+    /// <summary>The probed layers whose hooks ran at the last full-statistics step.</summary>
+    public IReadOnlyList<string> CapturedLayers { get; private set; } = [];
+
+    /// <summary>The layers that have a probe, by layer index.</summary>
+    public IEnumerable<int> ProbedLayerIndices => _probes.Select(p => p.Index);
 
     /// <summary>Sends every probe down the device path, so tests exercise it on CPU.</summary>
     internal bool ForceDeviceGeneric
@@ -57,17 +82,23 @@ internal sealed class LayerOutputProbes : IDisposable
         }
     }
 
-    /// <summary>Reads the probes' results into the layers' observations and forgets the step; warns once per layer that
-    /// captured nothing while others did (its parent bypasses hooks with <c>forward()</c>).</summary>
+    /// <summary>Reads the probes' results into the layers' observations and forgets the step. Warns once when no probe
+    /// captured anything, and once per layer that captured nothing while others did.</summary>
     public void Complete(ReadOnlySpan<double> host, Span<LayerObservation> observations, long step)
     {
-        bool anyCaptured = _probes.Exists(p => p.Captures > 0);
+        CapturedLayers = [.. _probes.Where(p => p.Captures > 0).Select(p => p.Layer.Name)];
+        if (CapturedLayers.Count == 0 && _probes.Count > 0 && !_warnedNothingCaptured)
+        {
+            _warnedNothingCaptured = true;
+            ProbeCoverageWarnings.NothingCaptured(_logger, step, [.. _probes.Select(p => p.Layer.Name)]);
+        }
+
         foreach (LayerProbe probe in _probes)
         {
-            if (anyCaptured && probe.Captures == 0 && !probe.WarnedNotCaptured)
+            if (CapturedLayers.Count > 0 && probe.Captures == 0 && !probe.WarnedNotCaptured)
             {
                 probe.WarnedNotCaptured = true;
-                LogNotCaptured(probe.Layer.Name, step);
+                ProbeCoverageWarnings.NotCaptured(_logger, probe.Layer.Name, step);
             }
 
             (double? norm, ActivationStatistics? activations) = probe.Complete(host);
@@ -98,58 +129,21 @@ internal sealed class LayerOutputProbes : IDisposable
         }
     }
 
-    private Action? Register(torch.nn.Module module, LayerProbe probe)
-    {
-        switch (module)
-        {
-            case torch.nn.Module<torch.Tensor, torch.Tensor> single:
-                return single.register_forward_hook((_, _, output) => Probe(probe, output)).remove;
-            case torch.nn.Module<torch.Tensor, torch.Tensor, torch.Tensor> pair:
-                return pair.register_forward_hook((_, _, _, output) => Probe(probe, output)).remove;
-            case torch.nn.Module<torch.Tensor, torch.Tensor, (torch.Tensor, torch.Tensor)> recurrent: // RNN, GRU
-                return recurrent.register_forward_hook((_, _, _, output) => Capturing
-                    ? (Probe(probe, output.Item1), ProbeExtra(probe, output.Item2))
-                    : Skip(output)).remove;
-            case torch.nn.Module<torch.Tensor, (torch.Tensor, torch.Tensor)?, (torch.Tensor, torch.Tensor, torch.Tensor)> lstm:
-                return lstm.register_forward_hook((_, _, _, output) => Capturing
-                    ? (Probe(probe, output.Item1), ProbeExtra(probe, output.Item2), ProbeExtra(probe, output.Item3))
-                    : Skip(output)).remove;
-            default:
-                // A plain Module (or a signature not listed) has no forward hooks to use: its gradients are still
-                // measured, but its output is not probed.
-                return null;
-        }
-    }
-
-    private T Skip<T>(T output)
-    {
-        HookInvocations++;
-        return output;
-    }
-
-    /// <summary>The hook body: summarize the output and retain its gradient.</summary>
-    private torch.Tensor Probe(LayerProbe probe, torch.Tensor output)
+    /// <summary>A hook's body for a single output: summarize it and retain its gradient on capturing steps.</summary>
+    internal torch.Tensor Probe(LayerProbe probe, torch.Tensor output)
     {
         HookInvocations++;
         return Capturing && torch.is_grad_enabled() ? probe.Capture(output) : output;
     }
 
-    /// <summary>Warns that a layer's hooks did not run; a throwing logger goes to the self-log instead of the training loop.</summary>
-    private void LogNotCaptured(string layer, long step)
-    {
-        try
-        {
-            Log.LayerOutputNotCaptured(_logger, layer, step);
-        }
-#pragma warning disable CA1031 // A failing logger must never break the training loop.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            GradientSelfLog.Write($"the logger threw while warning that layer {layer} was not captured; training goes on.", ex);
-        }
-    }
-
     /// <summary>A further output of a tuple-returning module (h_n, c_n): its gradient adds to the same norm.</summary>
-    private static torch.Tensor ProbeExtra(LayerProbe probe, torch.Tensor output) =>
+    internal static torch.Tensor ProbeExtra(LayerProbe probe, torch.Tensor output) =>
         torch.is_grad_enabled() ? probe.CaptureExtra(output) : output;
+
+    /// <summary>A hook's body on a step that does not capture.</summary>
+    internal T Skip<T>(T output)
+    {
+        HookInvocations++;
+        return output;
+    }
 }

@@ -3,28 +3,20 @@ using System.Runtime.InteropServices;
 namespace GradientDiagnostics.TorchSharp.Probes;
 
 /// <summary>
-/// One probed layer's per-step accumulators. Its forward hook (<see cref="Capture"/>) summarizes the output and asks
-/// libtorch to retain the output's gradient (<c>retain_grad</c>), handing an alias downstream; ‖∂L/∂y‖² is read from
-/// the retained gradient once backward has run: at the layer's next forward in the same step, or at the step. Backward
-/// runs no managed code. A layer called several times in a step (gradient accumulation, weight sharing, time steps)
-/// adds up. Dense float32 CPU tensors are read in place by the core's vectorized kernels (no libtorch op, no
-/// allocation); tensors elsewhere are reduced on their device and stay there until the step's single host transfer.
+/// One probed layer's per-step accumulators. Its forward hook (<see cref="Capture"/>) summarizes the output and hands
+/// downstream an alias whose gradient libtorch retains (<see cref="RetainedOutputGradients"/>). A layer called several
+/// times in a step (gradient accumulation, weight sharing, time steps) adds up. Dense float32 CPU outputs are summarized
+/// in place by the core's vectorized kernels (<see cref="ActivationAccumulator"/>: no libtorch op, no allocation); outputs
+/// elsewhere by <see cref="DeviceActivationReduction"/>, on their device until the step's single host transfer.
 /// </summary>
 internal sealed class LayerProbe : IDisposable
 {
     private readonly Lock _gate = new();
     private readonly bool _unitsFirst;
-    private readonly ActivationKind _following;
     private readonly ActivationAccumulator _activations;
-    private readonly List<torch.Tensor> _retained = [];
-    private double _hostGradientSquares;
-    private bool _hasHostGradient;
-    private torch.Tensor? _deviceGradientSquares;
-    private torch.Tensor? _deviceActivationSums;
-    private long _deviceElements;
-    private long _deviceRows;
-    private int _gradientOffset = -1;
-    private int _activationOffset = -1;
+    private readonly DeviceActivationReduction _deviceActivations;
+    private readonly RetainedOutputGradients _gradients = new();
+    private bool _forceDeviceGeneric;
     private bool _disposed;
 
     public LayerProbe(int index, ModuleLayer layer)
@@ -32,11 +24,13 @@ internal sealed class LayerProbe : IDisposable
         Index = index;
         Layer = layer;
         // Conv and BatchNorm outputs are [N, C, …]: units are channels. Everything else (Linear, Embedding, LayerNorm,
-        // RNN outputs) has its features last.
+        // RNN outputs, attention) has its features last.
         string type = layer.Module.GetType().Name;
         _unitsFirst = layer.Module is global::TorchSharp.Modules.Convolution || type.StartsWith("BatchNorm", StringComparison.Ordinal) || type.StartsWith("InstanceNorm", StringComparison.Ordinal);
-        _following = layer.Descriptor.FollowingActivation;
-        _activations = new ActivationAccumulator(_following, ActivationModules.HasActiveUnits(_following));
+        ActivationKind following = layer.Descriptor.FollowingActivation;
+        bool activity = ActivationModules.HasActiveUnits(following);
+        _activations = new ActivationAccumulator(following, activity);
+        _deviceActivations = new DeviceActivationReduction(following, activity);
     }
 
     public int Index { get; }
@@ -50,56 +44,53 @@ internal sealed class LayerProbe : IDisposable
     public bool WarnedNotCaptured { get; set; }
 
     /// <summary>Sends every tensor down the device path, so tests exercise it on CPU.</summary>
-    public bool ForceDeviceGeneric { get; set; }
+    public bool ForceDeviceGeneric
+    {
+        get => _forceDeviceGeneric;
+        set => _forceDeviceGeneric = _gradients.ForceDeviceGeneric = value;
+    }
 
-    /// <summary>The forward hook's work: summarizes the output (in place on the CPU, else on its device) and returns
-    /// what the module hands downstream: an alias of the output, whose gradient libtorch retains on the output.</summary>
+    /// <summary>The forward hook's work: summarizes the output and returns what the module hands downstream.</summary>
     public torch.Tensor Capture(torch.Tensor output)
     {
-        if (_disposed)
+        lock (_gate)
         {
-            return output;
-        }
-
-        (long units, long inner) = Layout(output);
-        if (output.numel() == 0)
-        {
-            lock (_gate)
+            if (_disposed)
             {
-                Captures++;
+                return output;
             }
-        }
-        else if (ReadsInPlace(output))
-        {
-            ReadOnlySpan<float> values = MemoryMarshal.Cast<byte, float>(output.bytes);
-            lock (_gate)
-            {
-                _activations.Add(values, (int)units, (int)inner);
-                Captures++;
-            }
-        }
-        else
-        {
-            AddOutputOnDevice(output, units);
-        }
 
-        return RetainGradient(output);
+            if (output.numel() > 0)
+            {
+                (long units, long inner, long unitDimension) = Layout(output);
+                if (ReadsInPlace(output, _forceDeviceGeneric))
+                {
+                    _activations.Add(MemoryMarshal.Cast<byte, float>(output.bytes), (int)units, (int)inner);
+                }
+                else
+                {
+                    _deviceActivations.Add(output, units, unitDimension);
+                }
+            }
+
+            Captures++;
+            return _gradients.Retain(output);
+        }
     }
 
     /// <summary>A further output of a tuple-returning module (h_n, c_n): its gradient adds to the same norm.</summary>
     public torch.Tensor CaptureExtra(torch.Tensor output)
     {
-        if (_disposed)
-        {
-            return output;
-        }
-
         lock (_gate)
         {
-            Captures = Math.Max(Captures, 1);
-        }
+            if (_disposed)
+            {
+                return output;
+            }
 
-        return RetainGradient(output);
+            Captures = Math.Max(Captures, 1);
+            return _gradients.Retain(output);
+        }
     }
 
     /// <summary>Reads the retained gradients and queues this step's device results on the transfer (in the caller's
@@ -108,9 +99,8 @@ internal sealed class LayerProbe : IDisposable
     {
         lock (_gate)
         {
-            ReadRetainedGradients(all: true);
-            _gradientOffset = _deviceGradientSquares is null ? -1 : transfer.Add(_deviceGradientSquares.alias());
-            _activationOffset = _deviceActivationSums is null ? -1 : transfer.Add(_deviceActivationSums.alias());
+            _gradients.Queue(transfer);
+            _deviceActivations.Queue(transfer);
         }
     }
 
@@ -118,18 +108,15 @@ internal sealed class LayerProbe : IDisposable
     /// (nothing is kept past it).</summary>
     public (double? OutputGradientNorm, ActivationStatistics? Activations) Complete(ReadOnlySpan<double> host)
     {
-        double? norm = null;
-        if (_hasHostGradient || _gradientOffset >= 0)
+        double? norm;
+        ActivationStatistics? activations;
+        lock (_gate)
         {
-            norm = Math.Sqrt(_hostGradientSquares + (_gradientOffset < 0 ? 0 : host[_gradientOffset]));
+            norm = _gradients.Norm(host);
+            _deviceActivations.CompleteInto(_activations, host);
+            activations = _activations.ToStatistics();
         }
 
-        if (_activationOffset >= 0)
-        {
-            _activations.AddSums(host.Slice(_activationOffset, (int)_deviceActivationSums!.numel()), _deviceElements, _deviceRows);
-        }
-
-        ActivationStatistics? activations = _activations.ToStatistics();
         Reset();
         return (norm, activations);
     }
@@ -139,15 +126,10 @@ internal sealed class LayerProbe : IDisposable
     {
         lock (_gate)
         {
-            ReleaseRetained();
-            _deviceGradientSquares?.Dispose();
-            _deviceGradientSquares = null;
-            _hostGradientSquares = 0;
-            _hasHostGradient = false;
-            ResetDeviceActivations();
+            _gradients.Reset();
+            _deviceActivations.Reset();
             _activations.Reset();
             Captures = 0;
-            _gradientOffset = _activationOffset = -1;
         }
     }
 
@@ -161,153 +143,22 @@ internal sealed class LayerProbe : IDisposable
         Reset();
     }
 
-    /// <summary>Keeps the output (outside every dispose scope: <c>Sequential</c> disposes what it hands on, and a
-    /// user's scope may end before the step) with its gradient retained, and returns an alias for downstream. Reads the
-    /// gradients of earlier calls whose backward has run, so gradient accumulation keeps at most about one
-    /// micro-batch of outputs.</summary>
-    private torch.Tensor RetainGradient(torch.Tensor output)
-    {
-        if (!output.requires_grad || output.is_leaf)
-        {
-            return output;
-        }
+    /// <summary>Whether a tensor is read in place through a float span rather than reduced by libtorch ops.</summary>
+    internal static bool ReadsInPlace(torch.Tensor tensor, bool forceDeviceGeneric) =>
+        !forceDeviceGeneric && TensorStatisticsCollector.IsDenseCpuFloat32(tensor) && tensor.numel() <= int.MaxValue;
 
-        output.retain_grad();
-        torch.Tensor downstream = output.alias();
-        output.DetachFromDisposeScope();
-        lock (_gate)
-        {
-            ReadRetainedGradients(all: false);
-            _retained.Add(output);
-        }
-
-        return downstream;
-    }
-
-    /// <summary>Adds ‖∂L/∂y‖² of the retained outputs whose gradient has arrived (<paramref name="all"/>: and releases
-    /// every retained output, whether or not backward reached it). Called under the gate.</summary>
-    private void ReadRetainedGradients(bool all)
-    {
-        for (int i = _retained.Count - 1; i >= 0; i--)
-        {
-            torch.Tensor output = _retained[i];
-            torch.Tensor? gradient = output.IsInvalid ? null : output.grad;
-            if (gradient is not null)
-            {
-                using (gradient)
-                {
-                    AddOutputGradient(gradient);
-                }
-            }
-
-            if (gradient is not null || all)
-            {
-                output.Dispose();
-                _retained.RemoveAt(i);
-            }
-        }
-    }
-
-    /// <summary>Adds one output gradient's ‖g‖²: in place on the CPU, else on its device (no host sync here).</summary>
-    private void AddOutputGradient(torch.Tensor gradient)
-    {
-        if (ReadsInPlace(gradient))
-        {
-            _hostGradientSquares += TensorStatistics.Compute(MemoryMarshal.Cast<byte, float>(gradient.bytes)).SquaredL2Norm;
-            _hasHostGradient = true;
-            return;
-        }
-
-        using var scope = torch.NewDisposeScope();
-        using var noGrad = torch.no_grad();
-        _deviceGradientSquares = Accumulate(_deviceGradientSquares, gradient.square().sum(type: torch.ScalarType.Float64));
-    }
-
-    private void ReleaseRetained()
-    {
-        foreach (torch.Tensor output in _retained)
-        {
-            output.Dispose();
-        }
-
-        _retained.Clear();
-    }
-
-    private bool ReadsInPlace(torch.Tensor tensor) =>
-        !ForceDeviceGeneric && TensorStatisticsCollector.IsDenseCpuFloat32(tensor) && tensor.numel() <= int.MaxValue;
-
-    /// <summary>The output's units and the contiguous elements of one unit per sample: [N, C, …] for channels
-    /// (inner = the spatial size), else [rows, units] with the units last (inner = 1).</summary>
-    private (long Units, long Inner) Layout(torch.Tensor x)
+    /// <summary>The output's units, the contiguous elements of one unit per sample, and the units' dimension: [N, C, …] for
+    /// channels (inner = the spatial size), else [rows, units] with the units last (inner = 1).</summary>
+    private (long Units, long Inner, long UnitDimension) Layout(torch.Tensor x)
     {
         if (x.dim() == 0)
         {
-            return (1, 1);
+            return (1, 1, 0);
         }
 
         long[] shape = x.shape;
-        long unitDimension = UnitDimension(x);
+        long unitDimension = _unitsFirst && shape.Length >= 2 ? 1 : shape.Length - 1;
         long units = shape[unitDimension];
-        return (units, unitDimension == shape.Length - 1 ? 1 : x.numel() / Math.Max(1, shape[0] * units));
-    }
-
-    /// <summary>The device path: the sums of <see cref="ActivationAccumulator.AddSums"/> reduced with libtorch ops, kept
-    /// on the device until the step's transfer.</summary>
-    private void AddOutputOnDevice(torch.Tensor output, long units)
-    {
-        using var scope = torch.NewDisposeScope();
-        using var noGrad = torch.no_grad();
-        torch.Tensor x = output.detach();
-        var parts = new List<torch.Tensor>(5)
-        {
-            x.sum(type: torch.ScalarType.Float64).reshape(1),
-            x.square().sum(type: torch.ScalarType.Float64).reshape(1),
-            x.eq(0).sum(type: torch.ScalarType.Float64).reshape(1),
-            Saturated(x).reshape(1),
-        };
-        if (_activations.MeasuresActivity)
-        {
-            parts.Add(x.dim() == 0 ? x.gt(0).to_type(torch.ScalarType.Float64).reshape(1) : x.gt(0).transpose(UnitDimension(x), -1).reshape(-1, units).sum(0, type: torch.ScalarType.Float64));
-        }
-
-        torch.Tensor sums = torch.cat(parts);
-        lock (_gate)
-        {
-            if (_deviceActivationSums is not null && _deviceActivationSums.numel() != sums.numel())
-            {
-                // A different unit count than earlier calls in this step (an unusual module); keep the latest call.
-                ResetDeviceActivations();
-            }
-
-            _deviceActivationSums = Accumulate(_deviceActivationSums, sums);
-            _deviceElements += x.numel();
-            _deviceRows += x.numel() / Math.Max(1, units);
-            Captures++;
-        }
-    }
-
-    private long UnitDimension(torch.Tensor x) => _unitsFirst && x.dim() >= 2 ? 1 : x.dim() - 1;
-
-    private torch.Tensor Saturated(torch.Tensor x) => _following switch
-    {
-        ActivationKind.Tanh => x.abs().gt(LayerObservations.TanhSaturationThreshold).sum(type: torch.ScalarType.Float64),
-        ActivationKind.Sigmoid => x.lt(LayerObservations.SigmoidSaturationLow).logical_or(x.gt(LayerObservations.SigmoidSaturationHigh)).sum(type: torch.ScalarType.Float64),
-        _ => torch.zeros(1, torch.ScalarType.Float64, x.device),
-    };
-
-    /// <summary>total + value, kept outside every dispose scope (it must outlive the caller's scope until the step).</summary>
-    private static torch.Tensor Accumulate(torch.Tensor? total, torch.Tensor value)
-    {
-        torch.Tensor sum = total is null ? value.clone() : total + value;
-        sum.DetachFromDisposeScope();
-        total?.Dispose();
-        return sum;
-    }
-
-    private void ResetDeviceActivations()
-    {
-        _deviceActivationSums?.Dispose();
-        _deviceActivationSums = null;
-        _deviceElements = _deviceRows = 0;
+        return (units, unitDimension == shape.Length - 1 ? 1 : x.numel() / Math.Max(1, shape[0] * units), unitDimension);
     }
 }

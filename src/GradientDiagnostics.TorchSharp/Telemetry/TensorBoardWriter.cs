@@ -106,7 +106,7 @@ internal sealed class TensorBoardWriter : IGradientStepObserver
             torch.Tensor? grad = parameter.grad;
             if (grad is not null)
             {
-                flattened.Add(grad.detach().flatten().to(torch.CPU).to_type(torch.ScalarType.Float32));
+                flattened.Add((grad.is_sparse ? grad.to_dense() : grad).detach().flatten().to(torch.CPU).to_type(torch.ScalarType.Float32));
             }
         }
 

@@ -42,9 +42,11 @@ public static class GradientLogEvents
     /// per output, which is then switched off for the rest of the run (EventName <c>TelemetryOutputFailed</c>).</summary>
     public const int TelemetryOutputFailed = 1901;
 
-    /// <summary>A probed layer's forward hook did not run on a full-statistics step, although other layers were
-    /// captured: its parent most likely calls <c>child.forward(x)</c> instead of <c>child.call(x)</c>, which bypasses
-    /// hooks. Logged once per layer (EventName <c>LayerOutputNotCaptured</c>).</summary>
+    /// <summary>Layer outputs that the probes of <see cref="GradientMonitorOptions.CaptureLayerOutputs"/> do not see
+    /// (EventName <c>LayerOutputNotCaptured</c>, level Warning), in three messages: at attach, the layers that cannot be
+    /// probed and why (inside a native module, an unhookable module); on a full-statistics step that captured nothing at
+    /// all, once, the probed layers and the likely cause (<c>child.forward(x)</c> instead of <c>child.call(x)</c>, which
+    /// bypasses hooks); and once per layer whose hook did not run while others' did.</summary>
     public const int LayerOutputNotCaptured = 1902;
 
     /// <summary>At attach: enabled detectors that cannot run with the chosen options (for example Saturation and
