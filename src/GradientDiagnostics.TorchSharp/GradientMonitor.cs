@@ -69,9 +69,11 @@ public sealed class GradientMonitor : IDisposable
         remove => _analyzer.AlertRaised -= value;
     }
 
-    /// <summary>The monitored layers' module paths, in forward (registration) order. A layer is the group of trainable
-    /// parameters of one innermost module path, also inside native modules: <c>encoder.layers.3.self_attn</c>,
-    /// <c>encoder.layers.3.self_attn.out_proj</c>, <c>encoder.layers.3.linear1</c> of an <c>nn.TransformerEncoder</c>.</summary>
+    /// <summary>The monitored layers' module paths, in forward order (index 0 closest to the input): managed modules in
+    /// registration order, the layers inside TorchSharp's native Transformer modules in the order libtorch applies them. A
+    /// layer is the group of trainable parameters of one innermost module path, also inside native modules:
+    /// <c>encoder.layers.3.self_attn</c>, <c>encoder.layers.3.self_attn.out_proj</c>, <c>encoder.layers.3.norm1</c>,
+    /// <c>encoder.layers.3.linear1</c> of an <c>nn.TransformerEncoder</c>.</summary>
     public IReadOnlyList<string> LayerNames => _analyzer.LayerNames;
 
     /// <summary>The layers whose outputs have a probe (a forward hook) with <see cref="GradientMonitorOptions.CaptureLayerOutputs"/>,

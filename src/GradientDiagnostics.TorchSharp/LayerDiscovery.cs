@@ -3,7 +3,7 @@ using TorchSharp.Modules;
 namespace GradientDiagnostics.TorchSharp;
 
 /// <summary>Finds a model's layers: the groups of trainable parameters that share an innermost module path, in
-/// registration order.</summary>
+/// registration order, and inside TorchSharp's native Transformer modules in forward order.</summary>
 internal static class LayerDiscovery
 {
     /// <summary>The name of the root module's own parameters' layer, when the root owns parameters directly.</summary>
@@ -18,8 +18,9 @@ internal static class LayerDiscovery
     /// <remarks>A native composite module (<c>nn.TransformerEncoder</c>, <c>MultiheadAttention</c>, …) has no managed
     /// children, but its own <c>named_parameters(recurse: false)</c> still carries libtorch's dotted names
     /// (<c>layers.1.self_attn.in_proj_weight</c>). Its parameters are grouped by everything before the last dot, so
-    /// <c>layers.1.self_attn</c>, <c>layers.1.self_attn.out_proj</c>, <c>layers.1.linear1</c> … each become a layer, in
-    /// libtorch's registration order.</remarks>
+    /// <c>layers.1.self_attn</c>, <c>layers.1.self_attn.out_proj</c>, <c>layers.1.linear1</c> … each become a layer. libtorch
+    /// lists them in registration order (a block's norms last); <see cref="NativeForwardOrder"/> puts the Transformer
+    /// modules' layers in forward order.</remarks>
     public static ModuleLayer[] Discover(torch.nn.Module root)
     {
         var layers = new List<ModuleLayer>();
@@ -70,7 +71,7 @@ internal static class LayerDiscovery
         }
         else
         {
-            AddNativeLayers(module, path, following, groups, layers);
+            AddNativeLayers(module, path, following, NativeForwardOrder.Sort(module, groups, g => g.Prefix), layers);
         }
 
         (string Name, torch.nn.Module Module)[] children = [.. module.named_children()];
@@ -86,8 +87,8 @@ internal static class LayerDiscovery
         }
     }
 
-    /// <summary>One layer per dotted-name group of a native composite module. The composite's output is its last
-    /// group's output (<c>out_proj</c> of <c>MultiheadAttention</c>, the last <c>norm</c> of a Transformer stack), so only
+    /// <summary>One layer per dotted-name group of a native composite module, in the order given. The composite's output
+    /// is its last group's output in forward order (<c>out_proj</c> of <c>MultiheadAttention</c>, the last <c>norm</c> of a Transformer stack), so only
     /// that layer can be observed by a hook on the module, and only it inherits the activation that follows the module.</summary>
     private static void AddNativeLayers(torch.nn.Module module, string path, ActivationKind following,
         List<(string Prefix, List<(string Name, Parameter Parameter)> Parameters)> groups, List<ModuleLayer> layers)

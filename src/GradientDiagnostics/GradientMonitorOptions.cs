@@ -52,9 +52,13 @@ public sealed class GradientMonitorOptions
     public bool CaptureLayerOutputs { get; set; }
 
     /// <summary>Which layers are probed when <see cref="CaptureLayerOutputs"/> is on: a predicate over the layer's
-    /// module path (for example <c>name =&gt; name.StartsWith("encoder.", StringComparison.Ordinal)</c>); null probes
-    /// every layer.</summary>
-    /// <value>The default value is <see langword="null"/>: every layer (module owning trainable parameters) is probed.</value>
+    /// module path (for example <c>name =&gt; name.StartsWith("encoder.", StringComparison.Ordinal)</c>); null selects
+    /// every layer. Only a layer whose output a forward hook can see is probed, whatever the filter says: in the TorchSharp
+    /// adapter, not a layer computed inside a native module (<c>encoder.layers.0.linear1</c> inside
+    /// <c>nn.TransformerEncoder</c>) nor a module whose forward signature has no forward hook. The adapter lists the
+    /// layers it probes in <c>GradientMonitor.ProbedLayers</c>, and the others, with the reason, in
+    /// <c>GradientMonitor.UnprobedLayers</c>.</summary>
+    /// <value>The default value is <see langword="null"/>: every hookable layer is probed.</value>
     public Func<string, bool>? LayerOutputFilter { get; set; }
 
     /// <summary>The number of steps between full-statistics steps (<see cref="GradientStepKind.Full"/>), starting at

@@ -9,20 +9,20 @@ namespace GradientDiagnostics.TorchSharp.Tests;
 /// the probes can and cannot see of them.</summary>
 public sealed class NativeModuleLayerTests
 {
-    private static readonly string[] EncoderLayerParts = ["self_attn", "self_attn.out_proj", "linear1", "linear2", "norm1", "norm2"];
+    private static readonly string[] EncoderLayerParts = ["self_attn", "self_attn.out_proj", "norm1", "linear1", "linear2", "norm2"];
 
     [Fact]
-    public void A_transformer_encoder_reports_each_sub_layer_of_each_encoder_layer_in_block_order()
+    public void A_transformer_encoder_reports_each_sub_layer_of_each_encoder_layer_in_forward_order()
     {
         using var encoder = nn.TransformerEncoder(nn.TransformerEncoderLayer(16, 2, 32), 3);
         using var monitor = encoder.AttachGradientMonitor();
 
-        // libtorch's registration order: blocks in forward order; inside a block, attention, feed-forward, then the norms.
+        // Forward order (post-LN): attention, add & norm1, feed-forward, add & norm2; blocks in order.
         Assert.Equal([.. Enumerable.Range(0, 3).SelectMany(i => EncoderLayerParts.Select(p => $"layers.{i}.{p}"))], monitor.LayerNames);
         LayerDescriptor attention = monitor.Descriptors[0];
         Assert.Equal((16, 48), (attention.FanIn, attention.FanOut)); // in_proj_weight [3·d, d]
-        Assert.Equal((16, 32), (monitor.Descriptors[2].FanIn, monitor.Descriptors[2].FanOut)); // linear1 [32, 16]
-        Assert.Null(monitor.Descriptors[4].FanIn); // norm1: no 2-D weight
+        Assert.Equal((16, 32), (monitor.Descriptors[3].FanIn, monitor.Descriptors[3].FanOut)); // linear1 [32, 16]
+        Assert.Null(monitor.Descriptors[2].FanIn); // norm1: no 2-D weight
     }
 
     [Fact]
@@ -39,9 +39,9 @@ public sealed class NativeModuleLayerTests
         using var attentionMonitor = attention.AttachGradientMonitor();
 
         Assert.Equal(
-            ["encoder.layers.0.self_attn", "encoder.layers.0.self_attn.out_proj", "encoder.layers.0.linear1", "encoder.layers.0.linear2", "encoder.layers.0.norm1", "encoder.layers.0.norm2", "encoder.norm",
-             "decoder.layers.0.self_attn", "decoder.layers.0.self_attn.out_proj", "decoder.layers.0.multihead_attn", "decoder.layers.0.multihead_attn.out_proj",
-             "decoder.layers.0.linear1", "decoder.layers.0.linear2", "decoder.layers.0.norm1", "decoder.layers.0.norm2", "decoder.layers.0.norm3", "decoder.norm"],
+            ["encoder.layers.0.self_attn", "encoder.layers.0.self_attn.out_proj", "encoder.layers.0.norm1", "encoder.layers.0.linear1", "encoder.layers.0.linear2", "encoder.layers.0.norm2", "encoder.norm",
+             "decoder.layers.0.self_attn", "decoder.layers.0.self_attn.out_proj", "decoder.layers.0.norm1", "decoder.layers.0.multihead_attn", "decoder.layers.0.multihead_attn.out_proj",
+             "decoder.layers.0.norm2", "decoder.layers.0.linear1", "decoder.layers.0.linear2", "decoder.layers.0.norm3", "decoder.norm"],
             transformerMonitor.LayerNames);
         Assert.Equal([LayerDiscovery.RootLayerName], attentionMonitor.LayerNames); // out_proj frozen: not a layer
     }
