@@ -15,7 +15,9 @@ public sealed class GradientAnalyzer : IDisposable
 {
     private readonly LayerDescriptor[] _layers;
     private readonly string[] _layerNames;
-    private readonly GradientMonitorOptions _options;
+    private readonly int _fullStatisticsInterval;
+    private readonly bool _skipNonFiniteSteps;
+    private readonly double _spikeZScoreThreshold;
     private readonly ILogger _logger;
     private readonly object _sender;
     private readonly IGradientDetector[] _detectors;
@@ -51,48 +53,52 @@ public sealed class GradientAnalyzer : IDisposable
         options.Validate();
         _layers = [.. layers];
         _layerNames = [.. _layers.Select(l => l.Name)];
-        _options = options;
+        // Options are copied here, after validation: each detector and the clipping stage get their own copy, and the
+        // analyzer keeps the values it reads per step, so changing the options object after attach has no effect.
+        _fullStatisticsInterval = options.FullStatisticsInterval;
+        _skipNonFiniteSteps = options.SkipNonFiniteSteps;
+        _spikeZScoreThreshold = options.Exploding.SpikeZScoreThreshold;
         _logger = logger ?? NullLogger.Instance;
         _sender = eventSender ?? this;
 
         var detectors = new List<IGradientDetector>();
         if (options.NonFinite.Enabled)
         {
-            detectors.Add(new NonFiniteGradientDetector(options.NonFinite));
+            detectors.Add(new NonFiniteGradientDetector(options.NonFinite.Copy()));
         }
 
         if (options.Vanishing.Enabled)
         {
-            detectors.Add(new VanishingGradientDetector(options.Vanishing));
+            detectors.Add(new VanishingGradientDetector(options.Vanishing.Copy()));
         }
 
         if (options.Exploding.Enabled)
         {
-            detectors.Add(new ExplodingGradientDetector(options.Exploding));
+            detectors.Add(new ExplodingGradientDetector(options.Exploding.Copy()));
         }
 
         if (options.Saturation.Enabled)
         {
-            detectors.Add(new SaturationDetector(options.Saturation));
+            detectors.Add(new SaturationDetector(options.Saturation.Copy()));
         }
 
         if (options.DeadUnits.Enabled)
         {
-            detectors.Add(new DeadUnitsDetector(options.DeadUnits, _layers.Length));
+            detectors.Add(new DeadUnitsDetector(options.DeadUnits.Copy(), _layers.Length));
         }
 
         if (options.PoorInitialization.Enabled)
         {
-            detectors.Add(new PoorInitializationDetector(options.PoorInitialization));
+            detectors.Add(new PoorInitializationDetector(options.PoorInitialization.Copy()));
         }
 
         if (options.UpdateRatio.Enabled)
         {
-            detectors.Add(new UpdateRatioDetector(options.UpdateRatio));
+            detectors.Add(new UpdateRatioDetector(options.UpdateRatio.Copy()));
         }
 
         _detectors = [.. detectors];
-        _clipping = options.Clipping is null ? null : new ClippingStage(options.Clipping, _layerNames, options.PersistentClipping);
+        _clipping = options.Clipping is null ? null : new ClippingStage(options.Clipping, _layerNames, options.PersistentClipping.Copy());
         _telemetry = new TelemetryOutputs(_layers, options, _logger);
         _observations = new LayerObservation[_layers.Length];
         _history = new GradientHistory(_layers.Length, options.Exploding.SpikeEmaDecay, options.Exploding.SpikeWarmupSteps, options.Exploding.EarlySteps);
@@ -169,7 +175,7 @@ public sealed class GradientAnalyzer : IDisposable
             detector.Detect(evidence, alerts);
         }
 
-        _history.Record(all.L2Norm, _options.Exploding.SpikeZScoreThreshold, statistics);
+        _history.Record(all.L2Norm, _spikeZScoreThreshold, statistics);
 
         bool nonFinite = !all.IsFinite || (loss is double l && !double.IsFinite(l));
         ClippingOutcome? clipped = _clipping is not null && clippingTarget is not null ? _clipping.Run(step, statistics, nonFinite, clippingTarget, alerts) : null;
@@ -179,7 +185,7 @@ public sealed class GradientAnalyzer : IDisposable
             Kind = KindOf(step),
             GlobalNorm = evidence.GlobalNorm,
             Loss = loss,
-            SkipStep = nonFinite && (_options.SkipNonFiniteSteps || clipped?.SkipStep == true),
+            SkipStep = nonFinite && (_skipNonFiniteSteps || clipped?.SkipStep == true),
             Layers = statistics,
             DepthGain = depthGain,
             Alerts = alerts,
@@ -198,7 +204,7 @@ public sealed class GradientAnalyzer : IDisposable
         return result;
     }
 
-    private GradientStepKind KindOf(long step) => step % _options.FullStatisticsInterval == 0 ? GradientStepKind.Full : GradientStepKind.Cheap;
+    private GradientStepKind KindOf(long step) => step % _fullStatisticsInterval == 0 ? GradientStepKind.Full : GradientStepKind.Cheap;
 
     internal static (double? Gain, int Probed) FitDepthGain(ReadOnlySpan<LayerObservation> layers)
     {

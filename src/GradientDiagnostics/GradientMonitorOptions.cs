@@ -4,6 +4,8 @@ namespace GradientDiagnostics;
 /// Configures a gradient monitor: its detectors and its protection. Set the properties in the configure callback of
 /// <c>AttachGradientMonitor</c>; they are validated once, at attach, and a value out of range throws an
 /// <see cref="ArgumentOutOfRangeException"/> naming the option (for example <c>Vanishing.MeanMagnitudeThreshold</c>).
+/// They are also copied at attach: each detector, the clipping policy and the step cadence keep their own copy, so
+/// changing this object after attach has no effect on a running monitor (attach a new monitor to change them).
 /// </summary>
 public sealed class GradientMonitorOptions
 {

@@ -20,4 +20,8 @@ public abstract class GradientDetectorOptions
     /// <summary>Throws when a value is out of range; <paramref name="path"/> prefixes the option names in messages.</summary>
     internal virtual void Validate(string path) =>
         OptionGuard.InRange(CooldownSteps, 0, int.MaxValue, $"{path}.{nameof(CooldownSteps)}");
+
+    /// <summary>A copy taken at attach, after validation: the detector reads only its copy, so later changes to the
+    /// user's options object have no effect on a running monitor.</summary>
+    internal GradientDetectorOptions CopyOptions() => (GradientDetectorOptions)MemberwiseClone();
 }
