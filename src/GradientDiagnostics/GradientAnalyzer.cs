@@ -21,10 +21,12 @@ public sealed class GradientAnalyzer : IDisposable
     private readonly ILogger _logger;
     private readonly object _sender;
     private readonly IGradientDetector[] _detectors;
+    private readonly IGradientDetector[] _afterClipping;
     private readonly ClippingStage? _clipping;
     private readonly LayerObservation[] _observations;
     private readonly GradientHistory _history;
     private readonly HashSet<Delegate> _failedHandlers = [];
+    private readonly HashSet<GradientAlertKind> _unmappedKinds = [];
     private readonly TelemetryOutputs _telemetry;
     private bool _loggerFailed;
 
@@ -61,44 +63,11 @@ public sealed class GradientAnalyzer : IDisposable
         _logger = logger ?? NullLogger.Instance;
         _sender = eventSender ?? this;
 
-        var detectors = new List<IGradientDetector>();
-        if (options.NonFinite.Enabled)
-        {
-            detectors.Add(new NonFiniteGradientDetector(options.NonFinite.Copy()));
-        }
-
-        if (options.Vanishing.Enabled)
-        {
-            detectors.Add(new VanishingGradientDetector(options.Vanishing.Copy()));
-        }
-
-        if (options.Exploding.Enabled)
-        {
-            detectors.Add(new ExplodingGradientDetector(options.Exploding.Copy()));
-        }
-
-        if (options.Saturation.Enabled)
-        {
-            detectors.Add(new SaturationDetector(options.Saturation.Copy()));
-        }
-
-        if (options.DeadUnits.Enabled)
-        {
-            detectors.Add(new DeadUnitsDetector(options.DeadUnits.Copy(), _layers.Length));
-        }
-
-        if (options.PoorInitialization.Enabled)
-        {
-            detectors.Add(new PoorInitializationDetector(options.PoorInitialization.Copy()));
-        }
-
-        if (options.UpdateRatio.Enabled)
-        {
-            detectors.Add(new UpdateRatioDetector(options.UpdateRatio.Copy()));
-        }
-
-        _detectors = [.. detectors];
-        _clipping = options.Clipping is null ? null : new ClippingStage(options.Clipping, _layerNames, options.PersistentClipping.Copy());
+        var context = new DetectorContext(_layers, ClippingConfigured: options.Clipping is not null);
+        IGradientDetector[] detectors = [.. options.Detectors.Select(d => d.Options.Build(context)).OfType<IGradientDetector>()];
+        _detectors = [.. detectors.Where(d => !d.ReadsClipping)];
+        _afterClipping = [.. detectors.Where(d => d.ReadsClipping)];
+        _clipping = options.Clipping is null ? null : new ClippingStage(options.Clipping, _layerNames);
         _telemetry = new TelemetryOutputs(_layers, options, _logger);
         _observations = new LayerObservation[_layers.Length];
         _history = new GradientHistory(_layers.Length, options.Exploding.SpikeEmaDecay, options.Exploding.SpikeWarmupSteps, options.Exploding.EarlySteps);
@@ -167,8 +136,7 @@ public sealed class GradientAnalyzer : IDisposable
         }
 
         layers.CopyTo(_observations);
-        (double? depthGain, int probed) = FitDepthGain(layers);
-        var evidence = new StepEvidence(step, loss, all.L2Norm, statistics, _observations, _layers, depthGain, probed, _history);
+        var evidence = new StepEvidence(step, loss, all.L2Norm, statistics, _observations, _layers, _history);
         List<GradientAlert> alerts = [];
         foreach (IGradientDetector detector in _detectors)
         {
@@ -178,7 +146,13 @@ public sealed class GradientAnalyzer : IDisposable
         _history.Record(all.L2Norm, _spikeZScoreThreshold, statistics);
 
         bool nonFinite = !all.IsFinite || (loss is double l && !double.IsFinite(l));
-        ClippingOutcome? clipped = _clipping is not null && clippingTarget is not null ? _clipping.Run(step, statistics, nonFinite, clippingTarget, alerts) : null;
+        ClippingOutcome? clipped = _clipping is not null && clippingTarget is not null ? _clipping.Run(statistics, nonFinite, clippingTarget) : null;
+        evidence.Clipping = clipped;
+        foreach (IGradientDetector detector in _afterClipping)
+        {
+            detector.Detect(evidence, alerts);
+        }
+
         var result = new GradientStepResult
         {
             Step = step,
@@ -187,7 +161,7 @@ public sealed class GradientAnalyzer : IDisposable
             Loss = loss,
             SkipStep = nonFinite && (_skipNonFiniteSteps || clipped?.SkipStep == true),
             Layers = statistics,
-            DepthGain = depthGain,
+            DepthGain = evidence.DepthGain,
             Alerts = alerts,
             NormBeforeClipping = clipped?.NormBefore,
             NormAfterClipping = clipped?.NormAfter,
@@ -206,26 +180,19 @@ public sealed class GradientAnalyzer : IDisposable
 
     private GradientStepKind KindOf(long step) => step % _fullStatisticsInterval == 0 ? GradientStepKind.Full : GradientStepKind.Cheap;
 
-    internal static (double? Gain, int Probed) FitDepthGain(ReadOnlySpan<LayerObservation> layers)
-    {
-        Span<double> norms = layers.Length <= 256 ? stackalloc double[layers.Length] : new double[layers.Length];
-        int probed = 0;
-        foreach (LayerObservation layer in layers)
-        {
-            if (layer.OutputGradientNorm is double norm)
-            {
-                norms[probed++] = norm;
-            }
-        }
-
-        return (probed >= 2 ? DepthProfile.FitGain(norms[..probed]) : null, probed);
-    }
+    /// <summary>The depth gain of observations outside a step (the gradient-flow preflight); the same fit as
+    /// <see cref="StepEvidence.DepthGain"/>.</summary>
+    internal static (double? Gain, int Probed) FitDepthGain(ReadOnlySpan<LayerObservation> layers) =>
+        DepthProfile.FitProbed(layers, static o => o.OutputGradientNorm);
 
     private void Publish(GradientAlert alert)
     {
         try
         {
-            Log.Alert(_logger, alert);
+            if (!Log.Alert(_logger, alert) && _unmappedKinds.Add(alert.Kind))
+            {
+                GradientSelfLog.Write($"the alert kind {alert.Kind} has no event id mapped, so its alerts are not logged (they are still raised as events); map it in its detector's options.", null);
+            }
         }
 #pragma warning disable CA1031 // A failing logger must never break the training loop.
         catch (Exception ex)

@@ -89,14 +89,11 @@ public sealed class GradientMonitorOptions
     /// <exception cref="ArgumentOutOfRangeException">An option is out of its documented range.</exception>
     public void Validate()
     {
-        Vanishing.Validate(nameof(Vanishing));
-        Exploding.Validate(nameof(Exploding));
-        NonFinite.Validate(nameof(NonFinite));
-        Saturation.Validate(nameof(Saturation));
-        DeadUnits.Validate(nameof(DeadUnits));
-        PoorInitialization.Validate(nameof(PoorInitialization));
-        UpdateRatio.Validate(nameof(UpdateRatio));
-        PersistentClipping.Validate(nameof(PersistentClipping));
+        foreach ((string path, GradientDetectorOptions detector) in Detectors)
+        {
+            detector.Validate(path);
+        }
+
         Telemetry.Validate(nameof(Telemetry));
         Report.Validate(nameof(Report));
         OptionGuard.InRange(FullStatisticsInterval, 1, 1_000_000, nameof(FullStatisticsInterval));
@@ -110,12 +107,15 @@ public sealed class GradientMonitorOptions
     public static GradientMonitorOptions Sensitive()
     {
         var options = new GradientMonitorOptions();
-        foreach (PersistentDetectorOptions detector in options.PersistentDetectors)
+        foreach (GradientDetectorOptions detector in options.Detectors.Select(d => d.Options).Where(d => d is not PersistentClippingOptions))
         {
-            (detector.Persistence, detector.PersistenceWindow, detector.CooldownSteps) = (1, 1, 10);
+            detector.CooldownSteps = 10;
+            if (detector is PersistentDetectorOptions persistent)
+            {
+                (persistent.Persistence, persistent.PersistenceWindow) = (1, 1);
+            }
         }
 
-        options.NonFinite.CooldownSteps = 10;
         options.Vanishing.RelativeNormThreshold = 1e-3;
         options.Exploding.RelativeNormThreshold = 1e3;
         options.Exploding.GlobalNormThreshold = 1e3;
@@ -136,12 +136,11 @@ public sealed class GradientMonitorOptions
     public static GradientMonitorOptions Quiet()
     {
         var options = new GradientMonitorOptions();
-        foreach (PersistentDetectorOptions detector in options.PersistentDetectors)
+        foreach (GradientDetectorOptions detector in options.Detectors.Select(d => d.Options).Where(d => d is not PersistentClippingOptions))
         {
             detector.CooldownSteps = 1000;
         }
 
-        options.NonFinite.CooldownSteps = 1000;
         (options.Vanishing.Persistence, options.Vanishing.PersistenceWindow) = (8, 10);
         options.Vanishing.RelativeNormThreshold = 1e-6;
         options.Exploding.GlobalNormThreshold = 1e5;
@@ -153,5 +152,21 @@ public sealed class GradientMonitorOptions
         return options;
     }
 
-    internal PersistentDetectorOptions[] PersistentDetectors => [Vanishing, Exploding, Saturation, DeadUnits, PoorInitialization, UpdateRatio];
+    /// <summary>The registered detectors with their option paths, in the order they run (those reading the clipping
+    /// outcome run after the clipping stage): the one place a detector is registered. Validation, the presets and the
+    /// analyzer's detector list all come from it.</summary>
+    internal IEnumerable<(string Path, GradientDetectorOptions Options)> Detectors =>
+    [
+        (nameof(NonFinite), NonFinite),
+        (nameof(Vanishing), Vanishing),
+        (nameof(Exploding), Exploding),
+        (nameof(Saturation), Saturation),
+        (nameof(DeadUnits), DeadUnits),
+        (nameof(PoorInitialization), PoorInitialization),
+        (nameof(UpdateRatio), UpdateRatio),
+        (nameof(PersistentClipping), PersistentClipping),
+    ];
+
+    /// <summary>The registered detectors that judge a condition over several steps (k of n).</summary>
+    internal IEnumerable<PersistentDetectorOptions> PersistentDetectors => Detectors.Select(d => d.Options).OfType<PersistentDetectorOptions>();
 }

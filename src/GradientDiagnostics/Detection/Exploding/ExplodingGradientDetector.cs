@@ -78,7 +78,7 @@ internal sealed class ExplodingGradientDetector(ExplodingGradientOptions options
         if (evidence.DepthGainOverDepth is double overDepth &&
             _depth.Observe(evidence.Step, options.DepthGrowth && overDepth > options.RelativeNormThreshold))
         {
-            LayerGradientStatistics first = VanishingGradientDetector.FirstProbed(layers);
+            LayerGradientStatistics first = evidence.FirstProbed!;
             alerts.Add(Diagnose(evidence, first).ToAlert(
                 GradientAlertKind.Exploding, GradientAlertSeverity.Warning, evidence.Step, first.Name,
                 GradientMetricNames.DepthGainOverDepth, overDepth, options.RelativeNormThreshold,

@@ -17,8 +17,7 @@ internal sealed class NonFiniteGradientDetector(NonFiniteGradientOptions options
 {
     private const int LayersListed = 5;
     private const string WeightsSourcePrefix = "weights of ";
-    private string? _previousSource;
-    private long _lastFired = long.MinValue;
+    private readonly AlertGate _gate = new(options);
 
     public void Detect(StepEvidence evidence, List<GradientAlert> alerts)
     {
@@ -44,15 +43,11 @@ internal sealed class NonFiniteGradientDetector(NonFiniteGradientOptions options
             : closestGradient >= 0 ? layers[closestGradient].Name
             : closestWeights >= 0 ? WeightsSourcePrefix + layers[closestWeights].Name
             : null;
-        bool fire = source is not null &&
-            (source != _previousSource || _lastFired == long.MinValue || evidence.Step - _lastFired > options.CooldownSteps);
-        _previousSource = source;
-        if (!fire)
+        if (!_gate.ObserveSource(evidence.Step, source))
         {
             return;
         }
 
-        _lastFired = evidence.Step;
         var message = new StringBuilder();
         if (lossNonFinite)
         {
