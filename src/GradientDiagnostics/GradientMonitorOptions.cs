@@ -1,3 +1,5 @@
+using System.Reflection;
+
 namespace GradientDiagnostics;
 
 /// <summary>
@@ -9,14 +11,23 @@ namespace GradientDiagnostics;
 /// </summary>
 public sealed class GradientMonitorOptions
 {
+    // Every public property of a GradientDetectorOptions type below is a registered detector: its one registration
+    // line. Detectors run in the order declared here (those reading the clipping outcome after the clipping stage).
+    private static readonly PropertyInfo[] DetectorProperties =
+    [
+        .. typeof(GradientMonitorOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => typeof(GradientDetectorOptions).IsAssignableFrom(p.PropertyType))
+            .OrderBy(p => p.MetadataToken),
+    ];
+
+    /// <summary>The NaN / ±Infinity detector.</summary>
+    public NonFiniteGradientOptions NonFinite { get; } = new();
+
     /// <summary>The vanishing-gradient detector.</summary>
     public VanishingGradientOptions Vanishing { get; } = new();
 
     /// <summary>The exploding-gradient detector.</summary>
     public ExplodingGradientOptions Exploding { get; } = new();
-
-    /// <summary>The NaN / ±Infinity detector.</summary>
-    public NonFiniteGradientOptions NonFinite { get; } = new();
 
     /// <summary>The saturation detector (tanh / sigmoid layers stuck in their flat tails); needs activation statistics.</summary>
     public SaturationOptions Saturation { get; } = new();
@@ -152,20 +163,10 @@ public sealed class GradientMonitorOptions
         return options;
     }
 
-    /// <summary>The registered detectors with their option paths, in the order they run (those reading the clipping
-    /// outcome run after the clipping stage): the one place a detector is registered. Validation, the presets and the
-    /// analyzer's detector list all come from it.</summary>
+    /// <summary>The registered detectors (see <see cref="DetectorProperties"/>) with their option paths, in the order
+    /// they run. Validation, the presets, the alert-kind mapping and the analyzer's detector list all come from it.</summary>
     internal IEnumerable<(string Path, GradientDetectorOptions Options)> Detectors =>
-    [
-        (nameof(NonFinite), NonFinite),
-        (nameof(Vanishing), Vanishing),
-        (nameof(Exploding), Exploding),
-        (nameof(Saturation), Saturation),
-        (nameof(DeadUnits), DeadUnits),
-        (nameof(PoorInitialization), PoorInitialization),
-        (nameof(UpdateRatio), UpdateRatio),
-        (nameof(PersistentClipping), PersistentClipping),
-    ];
+        DetectorProperties.Select(p => (p.Name, (GradientDetectorOptions)p.GetValue(this)!));
 
     /// <summary>The registered detectors that judge a condition over several steps (k of n).</summary>
     internal IEnumerable<PersistentDetectorOptions> PersistentDetectors => Detectors.Select(d => d.Options).OfType<PersistentDetectorOptions>();
