@@ -23,7 +23,6 @@ public sealed class GradientAnalyzer : IDisposable
     private readonly IGradientDetector[] _detectors;
     private readonly IGradientDetector[] _afterClipping;
     private readonly ClippingStage? _clipping;
-    private readonly LayerObservation[] _observations;
     private readonly GradientHistory _history;
     private readonly HashSet<Delegate> _failedHandlers = [];
     private readonly HashSet<GradientAlertKind> _unmappedKinds = [];
@@ -69,7 +68,6 @@ public sealed class GradientAnalyzer : IDisposable
         _afterClipping = [.. detectors.Where(d => d.ReadsClipping)];
         _clipping = options.Clipping is null ? null : new ClippingStage(options.Clipping, _layerNames);
         _telemetry = new TelemetryOutputs(_layers, options, _logger);
-        _observations = new LayerObservation[_layers.Length];
         _history = new GradientHistory(_layers.Length, options.Exploding.SpikeEmaDecay, options.Exploding.SpikeWarmupSteps, options.Exploding.EarlySteps);
     }
 
@@ -131,12 +129,21 @@ public sealed class GradientAnalyzer : IDisposable
         TensorStatistics all = default;
         for (int i = 0; i < layers.Length; i++)
         {
-            statistics[i] = new LayerGradientStatistics { Index = i, Name = _layerNames[i], Gradient = layers[i].Gradient, OutputGradientNorm = layers[i].OutputGradientNorm };
+            LayerObservation o = layers[i];
+            statistics[i] = new LayerGradientStatistics
+            {
+                Index = i,
+                Name = _layerNames[i],
+                Gradient = o.Gradient,
+                OutputGradientNorm = o.OutputGradientNorm,
+                Parameters = o.Parameters,
+                ParameterUpdateNorm = o.ParameterUpdateNorm,
+                Activations = o.Activations,
+            };
             all = TensorStatistics.Combine(all, layers[i].Gradient);
         }
 
-        layers.CopyTo(_observations);
-        var evidence = new StepEvidence(step, loss, all.L2Norm, statistics, _observations, _layers, _history);
+        var evidence = new StepEvidence(step, loss, all.L2Norm, statistics, _layers, _history);
         List<GradientAlert> alerts = [];
         foreach (IGradientDetector detector in _detectors)
         {
@@ -162,6 +169,8 @@ public sealed class GradientAnalyzer : IDisposable
             SkipStep = nonFinite && (_skipNonFiniteSteps || clipped?.SkipStep == true),
             Layers = statistics,
             DepthGain = evidence.DepthGain,
+            ProbedLayerCount = evidence.ProbedLayers,
+            DepthGainOverDepth = evidence.DepthGainOverDepth,
             Alerts = alerts,
             NormBeforeClipping = clipped?.NormBefore,
             NormAfterClipping = clipped?.NormAfter,

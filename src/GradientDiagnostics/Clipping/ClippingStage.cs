@@ -34,6 +34,12 @@ internal sealed class ClippingStage
         _policy.Apply(context);
         context.Finish();
         double after = context.TotalNorm(_normType);
+        for (int i = 0; i < layers.Length; i++)
+        {
+            // Exact without a second read: scalings are tracked, element-wise changes were measured again by Finish.
+            layers[i].GradientNormAfterClipping = context.Layer(i).L2Norm;
+        }
+
         return new ClippingOutcome(before, after, context.Coefficient, context.Acted, SkipStep: false, Ran: true);
     }
 }

@@ -4,14 +4,12 @@ namespace GradientDiagnostics;
 /// here (the probed layers, the fitted depth gain). Valid only during the step: detectors copy what they keep.</summary>
 internal sealed class StepEvidence
 {
-    public StepEvidence(long step, double? loss, double globalNorm, LayerGradientStatistics[] layers, LayerObservation[] observations,
-        LayerDescriptor[] descriptors, GradientHistory history)
+    public StepEvidence(long step, double? loss, double globalNorm, LayerGradientStatistics[] layers, LayerDescriptor[] descriptors, GradientHistory history)
     {
         Step = step;
         Loss = loss;
         GlobalNorm = globalNorm;
         Layers = layers;
-        Observations = observations;
         Descriptors = descriptors;
         History = history;
 
@@ -25,11 +23,9 @@ internal sealed class StepEvidence
 
     public double GlobalNorm { get; }
 
-    /// <summary>Per-layer statistics in forward order; the last is closest to the loss.</summary>
+    /// <summary>The per-layer records in forward order (the last is closest to the loss): gradient statistics and
+    /// whatever else was measured (weights, update norm, output gradient, activations). The step result carries the same.</summary>
     public LayerGradientStatistics[] Layers { get; }
-
-    /// <summary>Per-layer raw observations, in the order of <see cref="Layers"/>.</summary>
-    public LayerObservation[] Observations { get; }
 
     /// <summary>Per-layer static descriptions, in the order of <see cref="Layers"/>.</summary>
     public LayerDescriptor[] Descriptors { get; }

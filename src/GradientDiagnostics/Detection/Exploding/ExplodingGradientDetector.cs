@@ -134,7 +134,7 @@ internal sealed class ExplodingGradientDetector(ExplodingGradientOptions options
     {
         LayerDescriptor descriptor = evidence.Descriptors[layer.Index];
         return new Diagnosis()
-            .AddInitScale(InitializationScale.Measure(descriptor, evidence.Observations[layer.Index]))
+            .AddInitScale(InitializationScale.Measure(descriptor, evidence.Layers[layer.Index]))
             .OrClassic(Diagnosis.ClassicExploding)
             .Add("no gradient clipping", "clip gradients by global norm (for example max norm 1.0)")
             .Add("too large a learning rate", "lower the learning rate (or warm it up)")

@@ -32,7 +32,7 @@ internal sealed class NonFiniteGradientDetector(NonFiniteGradientOptions options
                 gradientsAffected++;
             }
 
-            if (evidence.Observations[i].Parameters is TensorStatistics { IsFinite: false })
+            if (evidence.Layers[i].Parameters is TensorStatistics { IsFinite: false })
             {
                 closestWeights = closestWeights < 0 ? i : closestWeights;
                 weightsAffected++;
@@ -55,7 +55,7 @@ internal sealed class NonFiniteGradientDetector(NonFiniteGradientOptions options
         }
 
         AppendAffected(message, evidence, gradientsAffected, "gradients", i => layers[i].Gradient);
-        AppendAffected(message, evidence, weightsAffected, "weights", i => evidence.Observations[i].Parameters);
+        AppendAffected(message, evidence, weightsAffected, "weights", i => evidence.Layers[i].Parameters);
 
         var diagnosis = new Diagnosis();
         if (weightsAffected > 0)
@@ -83,7 +83,7 @@ internal sealed class NonFiniteGradientDetector(NonFiniteGradientOptions options
         else
         {
             alerts.Add(diagnosis.ToAlert(GradientAlertKind.NonFinite, GradientAlertSeverity.Critical, evidence.Step, layers[closestWeights].Name,
-                GradientMetricNames.NonFiniteWeightCount, evidence.Observations[closestWeights].Parameters!.Value.NonFiniteCount, 0, evidenceText));
+                GradientMetricNames.NonFiniteWeightCount, evidence.Layers[closestWeights].Parameters!.Value.NonFiniteCount, 0, evidenceText));
         }
     }
 

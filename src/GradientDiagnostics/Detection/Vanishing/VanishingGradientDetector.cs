@@ -96,7 +96,7 @@ internal sealed class VanishingGradientDetector(VanishingGradientOptions options
         LayerDescriptor descriptor = evidence.Descriptors[layer.Index];
         return new Diagnosis()
             .AddSaturatingActivation(descriptor)
-            .AddInitScale(InitializationScale.Measure(descriptor, evidence.Observations[layer.Index]))
+            .AddInitScale(InitializationScale.Measure(descriptor, evidence.Layers[layer.Index]))
             .AddDepth(evidence.Layers.Length)
             .OrClassic(Diagnosis.ClassicVanishing);
     }
