@@ -55,9 +55,9 @@ public sealed class GradientMonitorOptions
     /// <summary>The alert raised when <see cref="Clipping"/> acts on almost every step.</summary>
     public PersistentClippingOptions PersistentClipping { get; } = new();
 
-    /// <summary>Whether the monitor probes the layers' outputs on full-statistics steps: a forward hook summarizes
-    /// each probed layer's output (mean, variance, zero, saturated and per-unit active fractions, see
-    /// <see cref="ActivationStatistics"/>) and has libtorch retain the output's gradient, from which ‖∂L/∂y‖ is read
+    /// <summary>Whether the adapter probes the layers' outputs on full-statistics steps: it summarizes each probed
+    /// layer's output (mean, variance, zero, saturated and per-unit active fractions, see
+    /// <see cref="ActivationStatistics"/>) and keeps the output's gradient, from which ‖∂L/∂y‖ is read
     /// after backward (<see cref="LayerGradientStatistics.OutputGradientNorm"/>, and from it
     /// <see cref="GradientStepResult.DepthGain"/>). Costs time on full steps and holds each probed output, and after
     /// backward a copy of its gradient, until they are read; see docs/torchsharp.md and docs/performance.md.</summary>
