@@ -1,3 +1,5 @@
+using GradientDiagnostics.Testing;
+
 namespace GradientDiagnostics.Tests.Detection;
 
 /// <summary>A detector is registered by its options property on <see cref="GradientMonitorOptions"/>; validation, the
@@ -33,5 +35,21 @@ public sealed class DetectorRegistrationTests
         var context = new DetectorContext([new LayerDescriptor("fc")], ClippingConfigured: false);
 
         Assert.Null(new PersistentClippingOptions().Build(context));
+    }
+
+    [Fact]
+    public void Each_registered_detector_lives_in_its_own_folder_named_after_its_option()
+    {
+        var context = new DetectorContext([new LayerDescriptor("fc")], ClippingConfigured: true);
+        string detection = Path.Combine(RepositoryRoot.Path, "src", "GradientDiagnostics", "Detection");
+
+        foreach ((string path, GradientDetectorOptions options) in new GradientMonitorOptions().Detectors)
+        {
+            options.Enabled = true;
+            string folder = Path.Combine(detection, path);
+            Assert.True(File.Exists(Path.Combine(folder, options.GetType().Name + ".cs")), $"{options.GetType().Name} is not in Detection/{path}/");
+            string detector = options.Build(context)!.GetType().Name;
+            Assert.True(File.Exists(Path.Combine(folder, detector + ".cs")), $"{detector} is not in Detection/{path}/");
+        }
     }
 }
