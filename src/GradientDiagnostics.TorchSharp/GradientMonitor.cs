@@ -196,17 +196,10 @@ public sealed class GradientMonitor : IDisposable
             .Where(d => d.Enabled).Select(d => d.Name)];
         if (idle.Length > 0 && logger.IsEnabled(LogLevel.Information))
         {
-            try
-            {
-                string detectors = string.Join(", ", idle);
-                Log.DetectorsIdle(logger, detectors, nameof(GradientMonitorOptions.CaptureLayerOutputs));
-            }
-#pragma warning disable CA1031 // A failing logger must never break attach.
-            catch (Exception)
-#pragma warning restore CA1031
-            {
-                // Not self-logged here: the analyzer reports a failing logger once, at its first alert.
-            }
+            // A failing logger must never break attach. Not self-logged here: the analyzer reports a failing logger once,
+            // at its first alert.
+            _ = FaultIsolation.Run((Logger: logger, Detectors: string.Join(", ", idle)),
+                static s => Log.DetectorsIdle(s.Logger, s.Detectors, nameof(GradientMonitorOptions.CaptureLayerOutputs)));
         }
     }
 
