@@ -47,7 +47,7 @@ public sealed class GradientMonitor : IDisposable
         _layers = layers;
         _placement = new ParameterPlacement(layers);
         _logger = logger ?? NullLogger.Instance;
-        _analyzer = new GradientAnalyzer([.. layers.Select(l => l.Descriptor)], options, logger, eventSender: this);
+        _analyzer = new GradientAnalyzer([.. layers.Select(l => l.Descriptor)], options, logger);
         _gradients = new GradientStatisticsReader(layers);
         // The update-ratio detector needs ‖θ_t − θ_{t−1}‖: enabling it turns the (memory-costly) measurement on.
         _parameters = new ParameterObserver(layers, options.CaptureParameterUpdates || options.UpdateRatio.Enabled);
@@ -61,8 +61,8 @@ public sealed class GradientMonitor : IDisposable
         }
     }
 
-    /// <summary>Raised on the training loop's thread, inside <see cref="Step"/>, once per alert. A subscriber that
-    /// throws is logged once and never breaks training.</summary>
+    /// <summary>Raised on the training loop's thread, inside <see cref="Step"/>, once per alert; the sender is the
+    /// monitor's <see cref="GradientAnalyzer"/>. A subscriber that throws is logged once and never breaks training.</summary>
     public event EventHandler<GradientAlert>? AlertRaised
     {
         add => _analyzer.AlertRaised += value;
@@ -124,7 +124,7 @@ public sealed class GradientMonitor : IDisposable
         bool full = _analyzer.NextStepKind == GradientStepKind.Full;
         double? lossValue = Measure(loss, step, full);
         // Statistics, detectors, then the clipping policy applied in place on the gradients' device.
-        GradientStepResult result = _analyzer.AnalyzeAndClip(_observations, lossValue, _clipping, start);
+        GradientStepResult result = _analyzer.Analyze(_observations, lossValue, _clipping, start);
         PrepareNextStep(step);
         return result;
     }
@@ -196,17 +196,10 @@ public sealed class GradientMonitor : IDisposable
             .Where(d => d.Enabled).Select(d => d.Name)];
         if (idle.Length > 0 && logger.IsEnabled(LogLevel.Information))
         {
-            try
-            {
-                string detectors = string.Join(", ", idle);
-                Log.DetectorsIdle(logger, detectors, nameof(GradientMonitorOptions.CaptureLayerOutputs));
-            }
-#pragma warning disable CA1031 // A failing logger must never break attach.
-            catch (Exception)
-#pragma warning restore CA1031
-            {
-                // Not self-logged here: the analyzer reports a failing logger once, at its first alert.
-            }
+            // A failing logger must never break attach. Not self-logged here: the analyzer reports a failing logger once,
+            // at its first alert.
+            _ = FaultIsolation.Run((Logger: logger, Detectors: string.Join(", ", idle)),
+                static s => Log.DetectorsIdle(s.Logger, s.Detectors, nameof(GradientMonitorOptions.CaptureLayerOutputs)));
         }
     }
 
@@ -219,7 +212,7 @@ public sealed class GradientMonitor : IDisposable
 
         try
         {
-            _analyzer.AddTelemetryOutput(new TensorBoardWriter(directory, layers, telemetry.ExportInterval,
+            _analyzer.AddStepObserver(new TensorBoardWriter(directory, layers, telemetry.ExportInterval,
                 $"{nameof(GradientMonitorOptions.Telemetry)}.{nameof(GradientTelemetryOptions.TensorBoardLogDirectory)}"));
         }
         catch

@@ -15,25 +15,24 @@ public sealed class GradientAnalyzer : IDisposable
 {
     private readonly LayerDescriptor[] _layers;
     private readonly string[] _layerNames;
-    private readonly GradientMonitorOptions _options;
+    private readonly int _fullStatisticsInterval;
+    private readonly bool _skipNonFiniteSteps;
+    private readonly double _spikeZScoreThreshold;
     private readonly ILogger _logger;
-    private readonly object _sender;
     private readonly IGradientDetector[] _detectors;
+    private readonly IGradientDetector[] _afterClipping;
     private readonly ClippingStage? _clipping;
-    private readonly LayerObservation[] _observations;
     private readonly GradientHistory _history;
-    private readonly HashSet<Delegate> _failedHandlers = [];
+    private readonly AlertPublisher _publisher;
     private readonly TelemetryOutputs _telemetry;
-    private bool _loggerFailed;
 
     /// <summary>Creates an analyzer for a network whose layers, in forward order, have the given names.</summary>
     /// <param name="layerNames">The layers' names in forward order (index 0 is closest to the input).</param>
     /// <param name="options">The options; validated here.</param>
     /// <param name="logger">Where alerts are logged; <see cref="NullLogger.Instance"/> when null.</param>
-    /// <param name="eventSender">The sender passed to <see cref="AlertRaised"/> subscribers; this analyzer when null.</param>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
-    public GradientAnalyzer(IReadOnlyList<string> layerNames, GradientMonitorOptions options, ILogger? logger = null, object? eventSender = null)
-        : this([.. (layerNames ?? throw new ArgumentNullException(nameof(layerNames))).Select(n => new LayerDescriptor(n))], options, logger, eventSender)
+    public GradientAnalyzer(IReadOnlyList<string> layerNames, GradientMonitorOptions options, ILogger? logger = null)
+        : this([.. (layerNames ?? throw new ArgumentNullException(nameof(layerNames))).Select(n => new LayerDescriptor(n))], options, logger)
     {
     }
 
@@ -41,65 +40,35 @@ public sealed class GradientAnalyzer : IDisposable
     /// <param name="layers">The layers in forward order (index 0 is closest to the input).</param>
     /// <param name="options">The options; validated here.</param>
     /// <param name="logger">Where alerts are logged; <see cref="NullLogger.Instance"/> when null.</param>
-    /// <param name="eventSender">The sender passed to <see cref="AlertRaised"/> subscribers; this analyzer when null.</param>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
     /// <exception cref="ArgumentException">A telemetry output path cannot be written; ParamName is the option's path.</exception>
-    public GradientAnalyzer(IReadOnlyList<LayerDescriptor> layers, GradientMonitorOptions options, ILogger? logger = null, object? eventSender = null)
+    public GradientAnalyzer(IReadOnlyList<LayerDescriptor> layers, GradientMonitorOptions options, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(layers);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _layers = [.. layers];
         _layerNames = [.. _layers.Select(l => l.Name)];
-        _options = options;
+        // Options are copied here, after validation: each detector and the clipping stage get their own copy, and the
+        // analyzer keeps the values it reads per step, so changing the options object after attach has no effect.
+        _fullStatisticsInterval = options.FullStatisticsInterval;
+        _skipNonFiniteSteps = options.SkipNonFiniteSteps;
+        _spikeZScoreThreshold = options.Exploding.SpikeZScoreThreshold;
         _logger = logger ?? NullLogger.Instance;
-        _sender = eventSender ?? this;
+        _publisher = new AlertPublisher(_logger, this);
 
-        var detectors = new List<IGradientDetector>();
-        if (options.NonFinite.Enabled)
-        {
-            detectors.Add(new NonFiniteGradientDetector(options.NonFinite));
-        }
-
-        if (options.Vanishing.Enabled)
-        {
-            detectors.Add(new VanishingGradientDetector(options.Vanishing));
-        }
-
-        if (options.Exploding.Enabled)
-        {
-            detectors.Add(new ExplodingGradientDetector(options.Exploding));
-        }
-
-        if (options.Saturation.Enabled)
-        {
-            detectors.Add(new SaturationDetector(options.Saturation));
-        }
-
-        if (options.DeadUnits.Enabled)
-        {
-            detectors.Add(new DeadUnitsDetector(options.DeadUnits, _layers.Length));
-        }
-
-        if (options.PoorInitialization.Enabled)
-        {
-            detectors.Add(new PoorInitializationDetector(options.PoorInitialization));
-        }
-
-        if (options.UpdateRatio.Enabled)
-        {
-            detectors.Add(new UpdateRatioDetector(options.UpdateRatio));
-        }
-
-        _detectors = [.. detectors];
-        _clipping = options.Clipping is null ? null : new ClippingStage(options.Clipping, _layerNames, options.PersistentClipping);
+        var context = new DetectorContext(_layers, ClippingConfigured: options.Clipping is not null);
+        IGradientDetector[] detectors = [.. options.Detectors.Select(d => d.Options.Build(context)).OfType<IGradientDetector>()];
+        _detectors = [.. detectors.Where(d => !d.ReadsClipping)];
+        _afterClipping = [.. detectors.Where(d => d.ReadsClipping)];
+        _clipping = options.Clipping is null ? null : new ClippingStage(options.Clipping, _layerNames);
         _telemetry = new TelemetryOutputs(_layers, options, _logger);
-        _observations = new LayerObservation[_layers.Length];
         _history = new GradientHistory(_layers.Length, options.Exploding.SpikeEmaDecay, options.Exploding.SpikeWarmupSteps, options.Exploding.EarlySteps);
     }
 
-    /// <summary>Raised on the caller's thread, inside <see cref="Analyze"/>, once per alert. A subscriber that throws
-    /// is logged once (EventId <see cref="GradientLogEvents.AlertHandlerFailed"/>) and never breaks training.</summary>
+    /// <summary>Raised on the caller's thread, inside <see cref="Analyze"/>, once per alert; the sender is this analyzer.
+    /// A subscriber that throws is logged once (EventId <see cref="GradientLogEvents.AlertHandlerFailed"/>) and never
+    /// breaks training.</summary>
     public event EventHandler<GradientAlert>? AlertRaised;
 
     /// <summary>The layers' names in forward order.</summary>
@@ -119,15 +88,6 @@ public sealed class GradientAnalyzer : IDisposable
     /// step's forward pass to decide whether to measure layer outputs, activations and parameters.</summary>
     public GradientStepKind NextStepKind => KindOf(StepCount);
 
-    /// <summary>Analyzes one step. <see cref="GradientMonitorOptions.Clipping"/> is applied by adapters, which own the
-    /// gradients (for example the TorchSharp <c>GradientMonitor.Step</c>); this method only measures and detects.</summary>
-    /// <param name="layers">One observation per layer, in the order of <see cref="LayerNames"/>.</param>
-    /// <param name="loss">The loss value, when known; a non-finite loss raises an alert and skips the step.</param>
-    /// <returns>The step's statistics, alerts and skip decision.</returns>
-    /// <exception cref="ArgumentException">The number of observations differs from the number of layers.</exception>
-    public GradientStepResult Analyze(ReadOnlySpan<LayerObservation> layers, double? loss = null) =>
-        AnalyzeAndClip(layers, loss, clippingTarget: null);
-
     /// <summary>Builds an HTML report of the run so far from the bounded history the analyzer keeps
     /// (see <see cref="GradientMonitorOptions.Report"/>).</summary>
     /// <param name="title">The report's title; "training run" when null.</param>
@@ -137,15 +97,31 @@ public sealed class GradientAnalyzer : IDisposable
     /// <summary>Flushes and closes the telemetry outputs (the JSON Lines file). Safe to call more than once.</summary>
     public void Dispose() => _telemetry.Dispose();
 
-    /// <summary>Adds a telemetry output built by an adapter; it receives every later step.</summary>
-    internal void AddTelemetryOutput(IGradientStepObserver output) => _telemetry.Add(output);
-
-    /// <summary>Analyzes one step, then applies the clipping policy (when one is set) to <paramref name="clippingTarget"/>.
-    /// The step's measurement started at <paramref name="startTimestamp"/> (<see cref="Stopwatch.GetTimestamp"/>; now when
-    /// null), so the overhead metric includes the adapter's reading.</summary>
-    internal GradientStepResult AnalyzeAndClip(ReadOnlySpan<LayerObservation> layers, double? loss, IGradientClippingTarget? clippingTarget, long? startTimestamp = null)
+    /// <summary>Adds a telemetry output, for example one an adapter builds (the TorchSharp adapter's TensorBoard writer);
+    /// it receives every later step, with fault isolation (see <see cref="IGradientStepObserver"/>), and is disposed with
+    /// this analyzer.</summary>
+    /// <param name="observer">The output.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="observer"/> is null.</exception>
+    public void AddStepObserver(IGradientStepObserver observer)
     {
-        long start = startTimestamp ?? Stopwatch.GetTimestamp();
+        ArgumentNullException.ThrowIfNull(observer);
+        _telemetry.Add(observer);
+    }
+
+    /// <summary>Analyzes one step: statistics, detectors and alerts, then, when <see cref="GradientMonitorOptions.Clipping"/>
+    /// is set and a <paramref name="clippingTarget"/> is given, the clipping policy applied to it in place (an adapter
+    /// passes its gradients; <see cref="ArrayClippingTarget"/> is the CPU reference). Without a target nothing is clipped
+    /// and the result has no clipping figures.</summary>
+    /// <param name="layers">One observation per layer, in the order of <see cref="LayerNames"/>.</param>
+    /// <param name="loss">The loss value, when known; a non-finite loss raises an alert and skips the step.</param>
+    /// <param name="clippingTarget">Where the clipping policy applies its decisions; null to measure and detect only.</param>
+    /// <param name="measurementStarted">When the adapter started measuring this step (a <see cref="Stopwatch.GetTimestamp"/>
+    /// value), so the overhead metric includes its reading; now when null.</param>
+    /// <returns>The step's statistics, alerts, clipping figures and skip decision.</returns>
+    /// <exception cref="ArgumentException">The number of observations differs from the number of layers.</exception>
+    public GradientStepResult Analyze(ReadOnlySpan<LayerObservation> layers, double? loss = null, IGradientClippingTarget? clippingTarget = null, long? measurementStarted = null)
+    {
+        long start = measurementStarted ?? Stopwatch.GetTimestamp();
         if (layers.Length != _layerNames.Length)
         {
             throw new ArgumentException($"Expected {_layerNames.Length} layer observations, one per layer, but got {layers.Length}.", nameof(layers));
@@ -156,32 +132,48 @@ public sealed class GradientAnalyzer : IDisposable
         TensorStatistics all = default;
         for (int i = 0; i < layers.Length; i++)
         {
-            statistics[i] = new LayerGradientStatistics { Index = i, Name = _layerNames[i], Gradient = layers[i].Gradient, OutputGradientNorm = layers[i].OutputGradientNorm };
+            LayerObservation o = layers[i];
+            statistics[i] = new LayerGradientStatistics
+            {
+                Index = i,
+                Name = _layerNames[i],
+                Gradient = o.Gradient,
+                OutputGradientNorm = o.OutputGradientNorm,
+                Parameters = o.Parameters,
+                ParameterUpdateNorm = o.ParameterUpdateNorm,
+                Activations = o.Activations,
+            };
             all = TensorStatistics.Combine(all, layers[i].Gradient);
         }
 
-        layers.CopyTo(_observations);
-        (double? depthGain, int probed) = FitDepthGain(layers);
-        var evidence = new StepEvidence(step, loss, all.L2Norm, statistics, _observations, _layers, depthGain, probed, _history);
+        var evidence = new StepEvidence(step, loss, all.L2Norm, statistics, _layers, _history);
         List<GradientAlert> alerts = [];
         foreach (IGradientDetector detector in _detectors)
         {
             detector.Detect(evidence, alerts);
         }
 
-        _history.Record(all.L2Norm, _options.Exploding.SpikeZScoreThreshold, statistics);
+        _history.Record(all.L2Norm, _spikeZScoreThreshold, statistics);
 
         bool nonFinite = !all.IsFinite || (loss is double l && !double.IsFinite(l));
-        ClippingOutcome? clipped = _clipping is not null && clippingTarget is not null ? _clipping.Run(step, statistics, nonFinite, clippingTarget, alerts) : null;
+        ClippingOutcome? clipped = _clipping is not null && clippingTarget is not null ? _clipping.Run(statistics, nonFinite, clippingTarget) : null;
+        evidence.Clipping = clipped;
+        foreach (IGradientDetector detector in _afterClipping)
+        {
+            detector.Detect(evidence, alerts);
+        }
+
         var result = new GradientStepResult
         {
             Step = step,
             Kind = KindOf(step),
             GlobalNorm = evidence.GlobalNorm,
             Loss = loss,
-            SkipStep = nonFinite && (_options.SkipNonFiniteSteps || clipped?.SkipStep == true),
+            SkipStep = nonFinite && (_skipNonFiniteSteps || clipped?.SkipStep == true),
             Layers = statistics,
-            DepthGain = depthGain,
+            DepthGain = evidence.DepthGain,
+            ProbedLayerCount = evidence.ProbedLayers,
+            DepthGainOverDepth = evidence.DepthGainOverDepth,
             Alerts = alerts,
             NormBeforeClipping = clipped?.NormBefore,
             NormAfterClipping = clipped?.NormAfter,
@@ -191,83 +183,17 @@ public sealed class GradientAnalyzer : IDisposable
         double overheadSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
         foreach (GradientAlert alert in alerts)
         {
-            Publish(alert);
+            _publisher.Publish(alert, AlertRaised);
         }
 
         _telemetry.OnStep(result, overheadSeconds);
         return result;
     }
 
-    private GradientStepKind KindOf(long step) => step % _options.FullStatisticsInterval == 0 ? GradientStepKind.Full : GradientStepKind.Cheap;
+    private GradientStepKind KindOf(long step) => step % _fullStatisticsInterval == 0 ? GradientStepKind.Full : GradientStepKind.Cheap;
 
-    internal static (double? Gain, int Probed) FitDepthGain(ReadOnlySpan<LayerObservation> layers)
-    {
-        Span<double> norms = layers.Length <= 256 ? stackalloc double[layers.Length] : new double[layers.Length];
-        int probed = 0;
-        foreach (LayerObservation layer in layers)
-        {
-            if (layer.OutputGradientNorm is double norm)
-            {
-                norms[probed++] = norm;
-            }
-        }
-
-        return (probed >= 2 ? DepthProfile.FitGain(norms[..probed]) : null, probed);
-    }
-
-    private void Publish(GradientAlert alert)
-    {
-        try
-        {
-            Log.Alert(_logger, alert);
-        }
-#pragma warning disable CA1031 // A failing logger must never break the training loop.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            if (!_loggerFailed)
-            {
-                _loggerFailed = true;
-                GradientSelfLog.Write("the logger threw while logging an alert; alerts are still raised as events, and later logger failures are not reported.", ex);
-            }
-        }
-
-        EventHandler<GradientAlert>? handlers = AlertRaised;
-        if (handlers is null)
-        {
-            return;
-        }
-
-        foreach (EventHandler<GradientAlert> handler in handlers.GetInvocationList().Cast<EventHandler<GradientAlert>>())
-        {
-            try
-            {
-                handler(_sender, alert);
-            }
-#pragma warning disable CA1031 // A failing subscriber must never break the training loop.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                if (_failedHandlers.Add(handler))
-                {
-                    ReportHandlerFailure(handler, ex);
-                }
-            }
-        }
-    }
-
-    private void ReportHandlerFailure(Delegate handler, Exception exception)
-    {
-        GradientSelfLog.Write($"an AlertRaised subscriber ({handler.Method.DeclaringType?.FullName}.{handler.Method.Name}) threw; training goes on, and later failures of this subscriber are not reported.", exception);
-        try
-        {
-            Log.AlertHandlerFailed(_logger, $"{handler.Method.DeclaringType?.FullName}.{handler.Method.Name}", exception);
-        }
-#pragma warning disable CA1031 // The logger itself may be the thing that fails.
-        catch (Exception)
-#pragma warning restore CA1031
-        {
-            // Already in the self-log above; a failing logger is reported there by Publish.
-        }
-    }
+    /// <summary>The depth gain of observations outside a step (the gradient-flow preflight); the same fit as
+    /// <see cref="StepEvidence.DepthGain"/>.</summary>
+    internal static (double? Gain, int Probed) FitDepthGain(ReadOnlySpan<LayerObservation> layers) =>
+        DepthProfile.FitProbed(layers, static o => o.OutputGradientNorm);
 }

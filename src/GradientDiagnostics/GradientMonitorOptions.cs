@@ -1,20 +1,33 @@
+using System.Reflection;
+
 namespace GradientDiagnostics;
 
 /// <summary>
 /// Configures a gradient monitor: its detectors and its protection. Set the properties in the configure callback of
 /// <c>AttachGradientMonitor</c>; they are validated once, at attach, and a value out of range throws an
 /// <see cref="ArgumentOutOfRangeException"/> naming the option (for example <c>Vanishing.MeanMagnitudeThreshold</c>).
+/// They are also copied at attach: each detector, the clipping policy and the step cadence keep their own copy, so
+/// changing this object after attach has no effect on a running monitor (attach a new monitor to change them).
 /// </summary>
 public sealed class GradientMonitorOptions
 {
+    // Every public property of a GradientDetectorOptions type below is a registered detector: its one registration
+    // line. Detectors run in the order declared here (those reading the clipping outcome after the clipping stage).
+    private static readonly PropertyInfo[] DetectorProperties =
+    [
+        .. typeof(GradientMonitorOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => typeof(GradientDetectorOptions).IsAssignableFrom(p.PropertyType))
+            .OrderBy(p => p.MetadataToken),
+    ];
+
+    /// <summary>The NaN / ±Infinity detector.</summary>
+    public NonFiniteGradientOptions NonFinite { get; } = new();
+
     /// <summary>The vanishing-gradient detector.</summary>
     public VanishingGradientOptions Vanishing { get; } = new();
 
     /// <summary>The exploding-gradient detector.</summary>
     public ExplodingGradientOptions Exploding { get; } = new();
-
-    /// <summary>The NaN / ±Infinity detector.</summary>
-    public NonFiniteGradientOptions NonFinite { get; } = new();
 
     /// <summary>The saturation detector (tanh / sigmoid layers stuck in their flat tails); needs activation statistics.</summary>
     public SaturationOptions Saturation { get; } = new();
@@ -42,9 +55,9 @@ public sealed class GradientMonitorOptions
     /// <summary>The alert raised when <see cref="Clipping"/> acts on almost every step.</summary>
     public PersistentClippingOptions PersistentClipping { get; } = new();
 
-    /// <summary>Whether the monitor probes the layers' outputs on full-statistics steps: a forward hook summarizes
-    /// each probed layer's output (mean, variance, zero, saturated and per-unit active fractions, see
-    /// <see cref="ActivationStatistics"/>) and has libtorch retain the output's gradient, from which ‖∂L/∂y‖ is read
+    /// <summary>Whether the adapter probes the layers' outputs on full-statistics steps: it summarizes each probed
+    /// layer's output (mean, variance, zero, saturated and per-unit active fractions, see
+    /// <see cref="ActivationStatistics"/>) and keeps the output's gradient, from which ‖∂L/∂y‖ is read
     /// after backward (<see cref="LayerGradientStatistics.OutputGradientNorm"/>, and from it
     /// <see cref="GradientStepResult.DepthGain"/>). Costs time on full steps and holds each probed output, and after
     /// backward a copy of its gradient, until they are read; see docs/torchsharp.md and docs/performance.md.</summary>
@@ -87,14 +100,11 @@ public sealed class GradientMonitorOptions
     /// <exception cref="ArgumentOutOfRangeException">An option is out of its documented range.</exception>
     public void Validate()
     {
-        Vanishing.Validate(nameof(Vanishing));
-        Exploding.Validate(nameof(Exploding));
-        NonFinite.Validate(nameof(NonFinite));
-        Saturation.Validate(nameof(Saturation));
-        DeadUnits.Validate(nameof(DeadUnits));
-        PoorInitialization.Validate(nameof(PoorInitialization));
-        UpdateRatio.Validate(nameof(UpdateRatio));
-        PersistentClipping.Validate(nameof(PersistentClipping));
+        foreach ((string path, GradientDetectorOptions detector) in Detectors)
+        {
+            detector.Validate(path);
+        }
+
         Telemetry.Validate(nameof(Telemetry));
         Report.Validate(nameof(Report));
         OptionGuard.InRange(FullStatisticsInterval, 1, 1_000_000, nameof(FullStatisticsInterval));
@@ -108,12 +118,15 @@ public sealed class GradientMonitorOptions
     public static GradientMonitorOptions Sensitive()
     {
         var options = new GradientMonitorOptions();
-        foreach (PersistentDetectorOptions detector in options.PersistentDetectors)
+        foreach (GradientDetectorOptions detector in options.Detectors.Select(d => d.Options).Where(d => d is not PersistentClippingOptions))
         {
-            (detector.Persistence, detector.PersistenceWindow, detector.CooldownSteps) = (1, 1, 10);
+            detector.CooldownSteps = 10;
+            if (detector is PersistentDetectorOptions persistent)
+            {
+                (persistent.Persistence, persistent.PersistenceWindow) = (1, 1);
+            }
         }
 
-        options.NonFinite.CooldownSteps = 10;
         options.Vanishing.RelativeNormThreshold = 1e-3;
         options.Exploding.RelativeNormThreshold = 1e3;
         options.Exploding.GlobalNormThreshold = 1e3;
@@ -134,12 +147,11 @@ public sealed class GradientMonitorOptions
     public static GradientMonitorOptions Quiet()
     {
         var options = new GradientMonitorOptions();
-        foreach (PersistentDetectorOptions detector in options.PersistentDetectors)
+        foreach (GradientDetectorOptions detector in options.Detectors.Select(d => d.Options).Where(d => d is not PersistentClippingOptions))
         {
             detector.CooldownSteps = 1000;
         }
 
-        options.NonFinite.CooldownSteps = 1000;
         (options.Vanishing.Persistence, options.Vanishing.PersistenceWindow) = (8, 10);
         options.Vanishing.RelativeNormThreshold = 1e-6;
         options.Exploding.GlobalNormThreshold = 1e5;
@@ -151,5 +163,11 @@ public sealed class GradientMonitorOptions
         return options;
     }
 
-    internal PersistentDetectorOptions[] PersistentDetectors => [Vanishing, Exploding, Saturation, DeadUnits, PoorInitialization, UpdateRatio];
+    /// <summary>The registered detectors (see <see cref="DetectorProperties"/>) with their option paths, in the order
+    /// they run. Validation, the presets, the alert-kind mapping and the analyzer's detector list all come from it.</summary>
+    internal IEnumerable<(string Path, GradientDetectorOptions Options)> Detectors =>
+        DetectorProperties.Select(p => (p.Name, (GradientDetectorOptions)p.GetValue(this)!));
+
+    /// <summary>The registered detectors that judge a condition over several steps (k of n).</summary>
+    internal IEnumerable<PersistentDetectorOptions> PersistentDetectors => Detectors.Select(d => d.Options).OfType<PersistentDetectorOptions>();
 }

@@ -29,6 +29,16 @@ public sealed class GradientStepResult
     /// explodes. Null when fewer than two layers were probed at this step.</summary>
     public double? DepthGain { get; internal init; }
 
+    /// <summary>The number of layers whose output gradient ‖∂L/∂y‖ was probed at this step (0 on cheap steps or without
+    /// probes); <see cref="DepthGain"/> is fitted across them.</summary>
+    public int ProbedLayerCount { get; internal init; }
+
+    /// <summary>g^d: <see cref="DepthGain"/> raised to the number of probed layer-to-layer steps
+    /// (<see cref="ProbedLayerCount"/> − 1), the factor by which the back-propagated signal changes from the last probed
+    /// layer to the first; the value the depth criteria of the vanishing and exploding detectors compare
+    /// (<see cref="GradientMetricNames.DepthGainOverDepth"/>). Null when fewer than two layers were probed.</summary>
+    public double? DepthGainOverDepth { get; internal init; }
+
     /// <summary>Whether this step measured everything (<see cref="GradientStepKind.Full"/>, every
     /// <see cref="GradientMonitorOptions.FullStatisticsInterval"/> steps, from step 0) or only the per-step check
     /// (<see cref="GradientStepKind.Cheap"/>).</summary>

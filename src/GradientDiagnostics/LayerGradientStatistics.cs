@@ -1,6 +1,8 @@
 namespace GradientDiagnostics;
 
-/// <summary>One layer's gradient statistics at one step, over all its trainable parameters taken together.</summary>
+/// <summary>One layer's record at one step: its gradient statistics over all its trainable parameters taken together,
+/// and whatever else was measured for it (output gradient, activations, weights, update, the gradient after clipping).
+/// The detectors, the report, the metrics, JSON Lines and TensorBoard all read this one record.</summary>
 public sealed class LayerGradientStatistics
 {
     internal LayerGradientStatistics()
@@ -22,6 +24,22 @@ public sealed class LayerGradientStatistics
     /// <summary>‖∂L/∂y‖₂, the norm of the loss gradient with respect to the layer's output (the back-propagated
     /// signal at this depth); null when the layer was not probed at this step.</summary>
     public double? OutputGradientNorm { get; internal init; }
+
+    /// <summary>The L2 norm of the layer's parameter gradients after the clipping policy ran (what the optimizer
+    /// applies); null when no policy ran at this step (none is set, or the step is non-finite and its gradients were left
+    /// untouched).</summary>
+    public double? GradientNormAfterClipping { get; internal set; }
+
+    /// <summary>The element statistics of the layer's weights (its trainable parameters); null when not measured at this
+    /// step (measured on <see cref="GradientStepKind.Full"/> steps).</summary>
+    public TensorStatistics? Parameters { get; internal init; }
+
+    /// <summary>‖θ_t − θ_{t−1}‖₂, the L2 norm of the change the last optimizer step made to the layer's parameters; null
+    /// when not measured (see <see cref="GradientMonitorOptions.CaptureParameterUpdates"/>).</summary>
+    public double? ParameterUpdateNorm { get; internal init; }
+
+    /// <summary>Statistics of the layer's output (the activation's input); null when the layer was not probed at this step.</summary>
+    public ActivationStatistics? Activations { get; internal init; }
 
     /// <summary>The mean |g| over the layer's gradient elements.</summary>
     public double MeanMagnitude => Gradient.MeanMagnitude;

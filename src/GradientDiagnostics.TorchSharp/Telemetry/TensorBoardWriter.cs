@@ -4,10 +4,12 @@ namespace GradientDiagnostics.TorchSharp;
 
 /// <summary>
 /// Writes the monitor's figures to TensorBoard event files with TorchSharp's <c>SummaryWriter</c>, every
-/// <see cref="GradientTelemetryOptions.ExportInterval"/> steps: the global norm, each layer's gradient norm and
-/// gradient histogram, the clip coefficient, and the alerts raised per kind since the previous write.
+/// <see cref="GradientTelemetryOptions.ExportInterval"/> steps: the global norm, each layer's gradient norm (before
+/// clipping, and after it when a policy ran) and gradient histogram (after clipping: it reads <c>.grad</c> when the step
+/// is written, after the policy), the clip coefficient, and the alerts raised per kind since the previous write.
 /// </summary>
-/// <remarks>Tags: <c>gradients/global_norm</c>, <c>gradients/norm/{layer}</c>, <c>gradients/histogram/{layer}</c>,
+/// <remarks>Tags: <c>gradients/global_norm</c>, <c>gradients/norm/{layer}</c>,
+/// <c>gradients/norm_after_clipping/{layer}</c>, <c>gradients/histogram/{layer}</c>,
 /// <c>gradients/clip_coefficient</c>, <c>alerts/{kind}</c>. TensorBoard steps are <c>int</c>; later steps are written
 /// at <see cref="int.MaxValue"/>. Histograms copy each layer's gradients to the host, so they cost one transfer per
 /// layer at export steps only. Layers whose gradients are non-finite or reach 1e20 get no histogram.</remarks>
@@ -17,6 +19,7 @@ internal sealed class TensorBoardWriter : IGradientStepObserver
     public const string ClipCoefficientTag = "gradients/clip_coefficient";
     public const string LayerNormTagPrefix = "gradients/norm/";
     public const string HistogramTagPrefix = "gradients/histogram/";
+    public const string LayerNormAfterClippingTagPrefix = "gradients/norm_after_clipping/";
     public const string AlertTagPrefix = "alerts/";
 
     private const double TensorFlowBinsLimit = 1e20;
@@ -26,6 +29,7 @@ internal sealed class TensorBoardWriter : IGradientStepObserver
     private readonly int _interval;
     private readonly string[] _normTags;
     private readonly string[] _histogramTags;
+    private readonly string[] _normAfterClippingTags;
     private readonly GradientAlertKind[] _kinds = Enum.GetValues<GradientAlertKind>();
     private readonly Dictionary<GradientAlertKind, int> _alertsSinceLastWrite = [];
 
@@ -47,6 +51,7 @@ internal sealed class TensorBoardWriter : IGradientStepObserver
         _interval = interval;
         _normTags = [.. layers.Select(l => LayerNormTagPrefix + l.Name)];
         _histogramTags = [.. layers.Select(l => HistogramTagPrefix + l.Name)];
+        _normAfterClippingTags = [.. layers.Select(l => LayerNormAfterClippingTagPrefix + l.Name)];
     }
 
     /// <summary>The directory the event files are written to.</summary>
@@ -80,6 +85,12 @@ internal sealed class TensorBoardWriter : IGradientStepObserver
         for (int i = 0; i < _layers.Length && i < result.Layers.Count; i++)
         {
             _writer.add_scalar(_normTags[i], (float)result.Layers[i].GradientNorm, step);
+            if (result.Layers[i].GradientNormAfterClipping is double after)
+            {
+                // The histogram below reads .grad now, after the clipping policy ran: this is its norm.
+                _writer.add_scalar(_normAfterClippingTags[i], (float)after, step);
+            }
+
             // TensorBoard's log-spaced bins (TorchSharp's default, as PyTorch's) span ±1e-12..1e20: beyond them TorchSharp
             // throws "the histogram is empty", and its data-driven bin selectors reject float64. A layer that large has
             // exploded anyway; its norm scalar and the alerts say so.

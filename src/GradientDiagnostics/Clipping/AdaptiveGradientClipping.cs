@@ -8,21 +8,12 @@ namespace GradientDiagnostics;
 /// [out, in, k…] (dimension 0), or a whole tensor of at most one dimension (bias, norm gain). For each unit i:
 /// max = λ · max(‖W_i‖₂, ε), and when ‖G_i‖₂ &gt; max, G_i ← G_i · max / max(‖G_i‖₂, 1e-6).
 /// </summary>
-internal sealed class AdaptiveGradientClipping(double clipping, double epsilon, LayerExclusion exclusion, bool[]? excluded = null) : GradientClipping
+internal sealed class AdaptiveGradientClipping(double clipping, double epsilon, LayerExclusion exclusion) : GradientClipping
 {
     /// <summary>The floor on a unit's gradient norm before dividing by it, from the NFNets reference code.</summary>
     public const double GradientNormFloor = 1e-6;
 
-    internal override GradientClipping Bind(IReadOnlyList<string> layerNames) =>
-        new AdaptiveGradientClipping(clipping, epsilon, exclusion, exclusion.Resolve(layerNames));
-
-    internal override void Apply(ClippingContext context)
-    {
-        if (!context.NonFinite)
-        {
-            context.ClipUnitWise(clipping, epsilon, excluded ?? new bool[context.LayerCount]);
-        }
-    }
+    internal override IClippingPolicy Bind(IReadOnlyList<string> layerNames) => new Policy(clipping, epsilon, exclusion.Resolve(layerNames));
 
     /// <summary>The CPU reference: clips one parameter's gradient in place, unit by unit.</summary>
     /// <param name="gradient">The gradient, row-major, <paramref name="units"/> equal consecutive slices.</param>
@@ -56,4 +47,10 @@ internal sealed class AdaptiveGradientClipping(double clipping, double epsilon, 
     }
 
     private static double Norm(ReadOnlySpan<float> values) => Math.Sqrt(TensorStatistics.Compute(values).SumOfSquares);
+
+    /// <summary>The policy bound to one monitor's layers, with the exclusions resolved.</summary>
+    private sealed class Policy(double clipping, double epsilon, bool[] excluded) : IClippingPolicy
+    {
+        public void Apply(ClippingContext context) => context.ClipUnitWise(clipping, epsilon, excluded);
+    }
 }

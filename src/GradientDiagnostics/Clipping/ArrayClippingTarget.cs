@@ -4,19 +4,27 @@ namespace GradientDiagnostics;
 
 /// <summary>
 /// The CPU implementation of <see cref="IGradientClippingTarget"/> over plain arrays: each layer is a list of parameters,
-/// each a gradient array, its weight array and its number of AGC units. It applies the core's decisions with span
-/// primitives and is the reference the adapter's on-device implementation is tested against.
+/// each a gradient array, its weight array and its number of AGC units. It applies the core's decisions in place with
+/// span primitives; it is the public reference for adapters, and the one the TorchSharp adapter's on-device
+/// implementation is tested against.
 /// </summary>
-internal sealed class ArrayClippingTarget(ArrayClippingTarget.Parameter[][] layers) : IGradientClippingTarget
+/// <param name="layers">The layers in forward order, each a list of parameters; the arrays are changed in place.</param>
+public sealed class ArrayClippingTarget(ArrayClippingTarget.Parameter[][] layers) : IGradientClippingTarget
 {
     /// <summary>One parameter: its gradient, its values, and how many units (rows / output filters) it has for AGC.</summary>
-    internal sealed record Parameter(float[] Gradient, float[] Weight, int Units);
+    /// <param name="Gradient">The gradient elements, changed in place by clipping.</param>
+    /// <param name="Weight">The parameter's values (the weights), read by adaptive clipping; the same length as the gradient.</param>
+    /// <param name="Units">The number of AGC units: rows of a Linear weight, output filters of a Conv weight, 1 for a
+    /// 1-D tensor; the gradient's length must be a multiple of it.</param>
+    public sealed record Parameter(float[] Gradient, float[] Weight, int Units);
 
-    public Parameter[][] Layers => layers;
+    /// <summary>The layers in forward order, as given.</summary>
+    public IReadOnlyList<Parameter[]> Layers => layers;
 
     /// <summary>The observations an adapter would give the analyzer for these gradients.</summary>
     public LayerObservation[] Observe() => [.. Measure().Select(s => new LayerObservation(s))];
 
+    /// <inheritdoc/>
     public void Scale(ReadOnlySpan<double> layerCoefficients)
     {
         for (int i = 0; i < layers.Length; i++)
@@ -31,6 +39,7 @@ internal sealed class ArrayClippingTarget(ArrayClippingTarget.Parameter[][] laye
         }
     }
 
+    /// <inheritdoc/>
     public void Clamp(double value)
     {
         foreach (Parameter p in layers.SelectMany(l => l))
@@ -39,6 +48,7 @@ internal sealed class ArrayClippingTarget(ArrayClippingTarget.Parameter[][] laye
         }
     }
 
+    /// <inheritdoc/>
     public void ClipUnitWise(double clipping, double epsilon, ReadOnlySpan<bool> excludedLayers)
     {
         for (int i = 0; i < layers.Length; i++)
@@ -53,9 +63,11 @@ internal sealed class ArrayClippingTarget(ArrayClippingTarget.Parameter[][] laye
         }
     }
 
+    /// <inheritdoc/>
     public TensorStatistics[] Measure() =>
         [.. layers.Select(l => l.Aggregate(default(TensorStatistics), (all, p) => TensorStatistics.Combine(all, TensorStatistics.Compute(p.Gradient))))];
 
+    /// <inheritdoc/>
     public double[] PowerSums(double p) =>
         [.. layers.Select(l => l.Sum(parameter => parameter.Gradient.Sum(x => Math.Pow(Math.Abs((double)x), p))))];
 }

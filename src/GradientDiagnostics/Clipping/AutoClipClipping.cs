@@ -3,56 +3,12 @@ namespace GradientDiagnostics;
 /// <summary>
 /// AutoClip (Seetharaman et al. 2020): each step, the pre-clip global L2 norm joins the history, and the gradients are
 /// clipped as by <see cref="GlobalNormClipping"/> to the history's p-th percentile (numpy's default linear
-/// interpolation). The history is this monitor's own (see <see cref="Bind"/>); non-finite steps do not enter it.
+/// interpolation). The description is immutable; the history belongs to the policy each monitor binds
+/// (<see cref="AutoClipPolicy"/>), and non-finite steps never reach it.
 /// </summary>
 internal sealed class AutoClipClipping(double percentile, int? window) : GradientClipping
 {
-    private readonly List<double> _sorted = [];
-    private readonly Queue<double> _arrivals = new();
-
     internal override double? GlobalNormType => 2;
 
-    internal override GradientClipping Bind(IReadOnlyList<string> layerNames) => new AutoClipClipping(percentile, window);
-
-    internal override void Apply(ClippingContext context)
-    {
-        if (context.NonFinite)
-        {
-            return;
-        }
-
-        double norm = context.TotalNorm(2);
-        double threshold = Observe(norm);
-        context.ScaleAll(GlobalNormClipping.Coefficient(threshold, norm));
-    }
-
-    /// <summary>Adds a norm to the history and returns the history's percentile.</summary>
-    public double Observe(double norm)
-    {
-        Insert(norm);
-        _arrivals.Enqueue(norm);
-        if (window is int w && _arrivals.Count > w)
-        {
-            double oldest = _arrivals.Dequeue();
-            _sorted.RemoveAt(_sorted.BinarySearch(oldest) is int at && at >= 0 ? at : throw new InvalidOperationException("AutoClip history out of sync."));
-        }
-
-        return Percentile(_sorted, percentile);
-    }
-
-    /// <summary>numpy's <c>percentile(a, q)</c> with its default linear interpolation, over sorted values:
-    /// rank r = q/100 · (n − 1), value = a[⌊r⌋] + (r − ⌊r⌋)·(a[⌊r⌋+1] − a[⌊r⌋]).</summary>
-    public static double Percentile(IReadOnlyList<double> sorted, double q)
-    {
-        double rank = q / 100 * (sorted.Count - 1);
-        int low = (int)Math.Floor(rank);
-        int high = Math.Min(low + 1, sorted.Count - 1);
-        return sorted[low] + ((rank - low) * (sorted[high] - sorted[low]));
-    }
-
-    private void Insert(double norm)
-    {
-        int at = _sorted.BinarySearch(norm);
-        _sorted.Insert(at >= 0 ? at : ~at, norm);
-    }
+    internal override IClippingPolicy Bind(IReadOnlyList<string> layerNames) => new AutoClipPolicy(percentile, window);
 }

@@ -12,13 +12,17 @@ internal sealed class ClippingChain(GradientClipping[] policies) : GradientClipp
 
     internal override bool SkipsNonFiniteSteps => policies.Any(p => p.SkipsNonFiniteSteps);
 
-    internal override GradientClipping Bind(IReadOnlyList<string> layerNames) => new ClippingChain([.. policies.Select(p => p.Bind(layerNames))]);
+    internal override IClippingPolicy Bind(IReadOnlyList<string> layerNames) => new Policy([.. policies.Select(p => p.Bind(layerNames))]);
 
-    internal override void Apply(ClippingContext context)
+    /// <summary>The bound policies of the chain, run in order.</summary>
+    private sealed class Policy(IClippingPolicy[] policies) : IClippingPolicy
     {
-        foreach (GradientClipping policy in policies)
+        public void Apply(ClippingContext context)
         {
-            policy.Apply(context);
+            foreach (IClippingPolicy policy in policies)
+            {
+                policy.Apply(context);
+            }
         }
     }
 }

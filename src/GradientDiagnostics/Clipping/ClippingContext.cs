@@ -16,18 +16,12 @@ internal sealed class ClippingContext
     private double _powerSumP = double.NaN;
     private double[]? _powerSums;
 
-    public ClippingContext(TensorStatistics[] layers, bool nonFinite, IGradientClippingTarget target)
+    /// <summary>Starts a finite step's clipping; the clipping stage never creates one for a non-finite step.</summary>
+    public ClippingContext(TensorStatistics[] layers, IGradientClippingTarget target)
     {
         _layers = layers;
-        NonFinite = nonFinite;
         _target = target;
     }
-
-    /// <summary>True when a gradient or the loss is NaN or ±Infinity: no policy changes anything then.</summary>
-    public bool NonFinite { get; }
-
-    /// <summary>Set by <see cref="SkipNonFiniteClipping"/>: the step must not be applied.</summary>
-    public bool SkipStep { get; set; }
 
     /// <summary>The number of layers.</summary>
     public int LayerCount => _layers.Length;

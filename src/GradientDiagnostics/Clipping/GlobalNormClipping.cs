@@ -5,7 +5,7 @@ namespace GradientDiagnostics;
 /// maxNorm / (total + 1e-6) clamped to at most 1, applied to every gradient. Norm types 1, 2 and ∞ come from the
 /// statistics already measured; other p need one reduction where the gradients live.
 /// </summary>
-internal sealed class GlobalNormClipping(double maxNorm, double normType) : GradientClipping
+internal sealed class GlobalNormClipping(double maxNorm, double normType) : GradientClipping, IClippingPolicy
 {
     public double MaxNorm => maxNorm;
 
@@ -13,15 +13,9 @@ internal sealed class GlobalNormClipping(double maxNorm, double normType) : Grad
 
     internal override double? GlobalNormThreshold => maxNorm;
 
-    internal override GradientClipping Bind(IReadOnlyList<string> layerNames) => this;
+    internal override IClippingPolicy Bind(IReadOnlyList<string> layerNames) => this;
 
-    internal override void Apply(ClippingContext context)
-    {
-        if (!context.NonFinite)
-        {
-            context.ScaleAll(Coefficient(maxNorm, context.TotalNorm(normType)));
-        }
-    }
+    public void Apply(ClippingContext context) => context.ScaleAll(Coefficient(maxNorm, context.TotalNorm(normType)));
 
     /// <summary>maxNorm / (total + 1e-6), clamped to at most 1, as PyTorch computes it.</summary>
     public static double Coefficient(double maxNorm, double total) => Math.Min(1.0, maxNorm / (total + ClippingContext.NormEpsilon));

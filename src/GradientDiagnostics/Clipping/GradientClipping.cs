@@ -6,8 +6,8 @@ namespace GradientDiagnostics;
 /// <see cref="GradientMonitorOptions.Clipping"/>; combine several with <see cref="Then"/>.
 /// </summary>
 /// <remarks>
-/// <para>A policy object is an immutable description: each monitor it is given to keeps its own state (AutoClip's
-/// history, ZScore's running mean), so one policy can configure several monitors.</para>
+/// <para>A policy object is an immutable description: each monitor it is given to binds its own policy from it, with
+/// its own state (AutoClip's history, ZScore's running mean), so one policy can configure several monitors.</para>
 /// <para>No policy ever changes gradients on a step whose gradients or loss hold NaN or ±Infinity: they are left
 /// untouched for inspection, and the step is skipped when <see cref="GradientMonitorOptions.SkipNonFiniteSteps"/> is on
 /// (the default) or the policy contains <see cref="SkipNonFinite"/>. So a non-finite total norm never turns finite
@@ -158,12 +158,10 @@ public abstract class GradientClipping
     /// <summary>Whether this policy marks non-finite steps as skipped.</summary>
     internal virtual bool SkipsNonFiniteSteps => false;
 
-    /// <summary>A copy for one monitor with the given layers: fresh state, exclusions resolved.</summary>
+    /// <summary>The policy one monitor with the given layers runs: fresh state, exclusions resolved. The description
+    /// itself is never changed.</summary>
     /// <exception cref="ArgumentException">An excluded layer name matches no layer.</exception>
-    internal abstract GradientClipping Bind(IReadOnlyList<string> layerNames);
-
-    /// <summary>Decides and applies this policy for one step. Does nothing when <see cref="ClippingContext.NonFinite"/>.</summary>
-    internal abstract void Apply(ClippingContext context);
+    internal abstract IClippingPolicy Bind(IReadOnlyList<string> layerNames);
 
     private static IEnumerable<GradientClipping> Flatten(GradientClipping policy) =>
         policy is ClippingChain chain ? chain.Policies : [policy];

@@ -1,7 +1,9 @@
 namespace GradientDiagnostics;
 
-/// <summary>Marks a step whose gradients or loss are non-finite as skipped; changes no gradient.</summary>
-internal sealed class SkipNonFiniteClipping : GradientClipping
+/// <summary>Marks a step whose gradients or loss are non-finite as skipped, whatever
+/// <see cref="GradientMonitorOptions.SkipNonFiniteSteps"/> says; changes no gradient. The clipping stage reads
+/// <see cref="SkipsNonFiniteSteps"/>, so the bound policy has nothing to do on a finite step.</summary>
+internal sealed class SkipNonFiniteClipping : GradientClipping, IClippingPolicy
 {
     public static readonly SkipNonFiniteClipping Instance = new();
 
@@ -11,7 +13,10 @@ internal sealed class SkipNonFiniteClipping : GradientClipping
 
     internal override bool SkipsNonFiniteSteps => true;
 
-    internal override GradientClipping Bind(IReadOnlyList<string> layerNames) => this;
+    internal override IClippingPolicy Bind(IReadOnlyList<string> layerNames) => this;
 
-    internal override void Apply(ClippingContext context) => context.SkipStep |= context.NonFinite;
+    public void Apply(ClippingContext context)
+    {
+        // Nothing on a finite step; non-finite steps are the stage's, which never calls a policy on them.
+    }
 }

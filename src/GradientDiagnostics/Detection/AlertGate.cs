@@ -2,24 +2,67 @@ namespace GradientDiagnostics;
 
 /// <summary>
 /// Persistence (fire after the condition held on k of the last n evaluations) and cooldown (stay quiet for c steps
-/// after firing) for one detector criterion.
+/// after firing) for one detector criterion. Detectors without persistence options get 1 of 1.
 /// </summary>
-internal sealed class AlertGate(PersistentDetectorOptions options)
+internal sealed class AlertGate
 {
+    private readonly int _persistence;
+    private readonly int _window;
+    private readonly int _cooldown;
     private ulong _history;
     private long _lastFired = long.MinValue;
+    private string? _source;
+
+    public AlertGate(GradientDetectorOptions options)
+    {
+        (_persistence, _window) = options is PersistentDetectorOptions p ? (p.Persistence, p.PersistenceWindow) : (1, 1);
+        _cooldown = options.CooldownSteps;
+    }
+
+    /// <summary>The number of recent evaluations, out of the persistence window, on which the condition held.</summary>
+    public int RecentCount => (int)ulong.PopCount(_history);
+
+    /// <summary>The persistence window n.</summary>
+    public int Window => _window;
 
     /// <summary>Records whether the condition held at <paramref name="step"/> and says whether to fire now.</summary>
     public bool Observe(long step, bool conditionHolds)
     {
-        ulong window = options.PersistenceWindow >= 64 ? ulong.MaxValue : (1UL << options.PersistenceWindow) - 1;
+        ulong window = _window >= 64 ? ulong.MaxValue : (1UL << _window) - 1;
         _history = ((_history << 1) | (conditionHolds ? 1UL : 0UL)) & window;
-        if (!conditionHolds || ulong.PopCount(_history) < (ulong)options.Persistence)
+        if (!conditionHolds || ulong.PopCount(_history) < (ulong)_persistence)
         {
             return false;
         }
 
-        if (_lastFired != long.MinValue && step - _lastFired <= options.CooldownSteps)
+        return Fire(step);
+    }
+
+    /// <summary>For criteria that name a source (a layer, the loss): a new source, or the first step after a step with
+    /// none, always fires; the same source on consecutive steps fires again only after the cooldown.</summary>
+    /// <param name="step">The step.</param>
+    /// <param name="source">The source the condition holds at, or null when it does not hold.</param>
+    public bool ObserveSource(long step, string? source)
+    {
+        string? previous = _source;
+        _source = source;
+        if (source is null)
+        {
+            return false;
+        }
+
+        if (source != previous)
+        {
+            _lastFired = step;
+            return true;
+        }
+
+        return Fire(step);
+    }
+
+    private bool Fire(long step)
+    {
+        if (_lastFired != long.MinValue && step - _lastFired <= _cooldown)
         {
             return false;
         }

@@ -60,7 +60,7 @@ internal sealed class Diagnosis
 
     /// <summary>Describes layer <paramref name="index"/> of a step with its activation and init evidence.</summary>
     public static string DescribeLayer(StepEvidence evidence, int index) =>
-        DescribeLayer(evidence.Descriptors[index], InitializationScale.Measure(evidence.Descriptors[index], evidence.Observations[index]));
+        DescribeLayer(evidence.Descriptors[index], InitializationScale.Measure(evidence.Descriptors[index], evidence.Layers[index]));
 
     /// <summary>Adds the init-scale cause when the measured scale is off by more than <see cref="InitScaleFactorWorthNaming"/>.</summary>
     public Diagnosis AddInitScale(InitializationScale? scale, double factor = InitScaleFactorWorthNaming)

@@ -2,7 +2,8 @@ namespace GradientDiagnostics;
 
 /// <summary>
 /// What every detector shares: it can be turned off, and after firing it stays quiet for <see cref="CooldownSteps"/>
-/// steps, so a bad run gives a few clear alerts rather than thousands.
+/// steps, so a bad run gives a few clear alerts rather than thousands. Detectors whose condition is judged over several
+/// steps derive from <see cref="PersistentDetectorOptions"/> instead.
 /// </summary>
 public abstract class GradientDetectorOptions
 {
@@ -17,7 +18,20 @@ public abstract class GradientDetectorOptions
     /// <value>The default depends on the detector; see its options class.</value>
     public int CooldownSteps { get; set; }
 
+    /// <summary>How the alerts this detector raises are logged and counted.</summary>
+    internal abstract AlertKindEvent AlertEvent { get; }
+
     /// <summary>Throws when a value is out of range; <paramref name="path"/> prefixes the option names in messages.</summary>
     internal virtual void Validate(string path) =>
         OptionGuard.InRange(CooldownSteps, 0, int.MaxValue, $"{path}.{nameof(CooldownSteps)}");
+
+    /// <summary>Creates the detector at attach, after validation, from a copy of these options (so later changes to
+    /// the user's options object have no effect on a running monitor); null when it is disabled or cannot run.</summary>
+    internal IGradientDetector? Build(DetectorContext context) => Enabled ? CopyOptions().CreateDetector(context) : null;
+
+    /// <summary>Creates the detector from these options, which are already a private copy.</summary>
+    internal abstract IGradientDetector? CreateDetector(DetectorContext context);
+
+    /// <summary>A copy taken at attach: the detector reads only its copy.</summary>
+    private GradientDetectorOptions CopyOptions() => (GradientDetectorOptions)MemberwiseClone();
 }

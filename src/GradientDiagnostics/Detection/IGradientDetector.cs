@@ -1,7 +1,12 @@
 namespace GradientDiagnostics;
 
-/// <summary>One detector: looks at a step's evidence and adds the alerts it decides to raise.</summary>
+/// <summary>One detector: looks at a step's evidence and adds the alerts it decides to raise. Created at attach by its
+/// options (<see cref="GradientDetectorOptions.CreateDetector"/>) from a copy of them; the analyzer runs the list.</summary>
 internal interface IGradientDetector
 {
+    /// <summary>Whether the detector reads <see cref="StepEvidence.Clipping"/>, so it runs after the clipping stage
+    /// rather than before it.</summary>
+    bool ReadsClipping => false;
+
     void Detect(StepEvidence evidence, List<GradientAlert> alerts);
 }

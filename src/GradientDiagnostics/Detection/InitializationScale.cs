@@ -15,7 +15,7 @@ internal readonly record struct InitializationScale(string Scheme, double Expect
     public double Ratio => Measured / Expected;
 
     /// <summary>The expected scale, or null when the fan-in, the parameters or the activation are unknown.</summary>
-    public static InitializationScale? Measure(LayerDescriptor layer, in LayerObservation observation)
+    public static InitializationScale? Measure(LayerDescriptor layer, LayerGradientStatistics observation)
     {
         if (observation.Parameters is not TensorStatistics parameters || parameters.ElementCount == 0 || !parameters.IsFinite ||
             ExpectedFor(layer) is not (string scheme, double expected))

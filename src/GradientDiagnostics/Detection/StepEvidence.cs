@@ -1,40 +1,50 @@
 namespace GradientDiagnostics;
 
-/// <summary>Everything the detectors may look at for one step. Valid only during the step: detectors copy what they keep.</summary>
-internal sealed class StepEvidence(
-    long step,
-    double? loss,
-    double globalNorm,
-    LayerGradientStatistics[] layers,
-    LayerObservation[] observations,
-    LayerDescriptor[] descriptors,
-    double? depthGain,
-    int probedLayers,
-    GradientHistory history)
+/// <summary>Everything the detectors may look at for one step, with the facts several of them share computed once
+/// here (the probed layers, the fitted depth gain). Valid only during the step: detectors copy what they keep.</summary>
+internal sealed class StepEvidence
 {
-    public long Step { get; } = step;
+    public StepEvidence(long step, double? loss, double globalNorm, LayerGradientStatistics[] layers, LayerDescriptor[] descriptors, GradientHistory history)
+    {
+        Step = step;
+        Loss = loss;
+        GlobalNorm = globalNorm;
+        Layers = layers;
+        Descriptors = descriptors;
+        History = history;
 
-    public double? Loss { get; } = loss;
+        FirstProbed = Array.Find(layers, l => l.OutputGradientNorm is not null);
+        (DepthGain, ProbedLayers) = DepthProfile.FitProbed<LayerGradientStatistics>(layers, static l => l.OutputGradientNorm);
+    }
 
-    public double GlobalNorm { get; } = globalNorm;
+    public long Step { get; }
 
-    /// <summary>Per-layer statistics in forward order; the last is closest to the loss.</summary>
-    public LayerGradientStatistics[] Layers { get; } = layers;
+    public double? Loss { get; }
 
-    /// <summary>Per-layer raw observations, in the order of <see cref="Layers"/>.</summary>
-    public LayerObservation[] Observations { get; } = observations;
+    public double GlobalNorm { get; }
+
+    /// <summary>The per-layer records in forward order (the last is closest to the loss): gradient statistics and
+    /// whatever else was measured (weights, update norm, output gradient, activations). The step result carries the same.</summary>
+    public LayerGradientStatistics[] Layers { get; }
 
     /// <summary>Per-layer static descriptions, in the order of <see cref="Layers"/>.</summary>
-    public LayerDescriptor[] Descriptors { get; } = descriptors;
+    public LayerDescriptor[] Descriptors { get; }
 
     /// <summary>The fitted per-layer gain of the output-gradient norms (<see cref="DepthProfile.FitGain"/>); null when fewer than two layers were probed.</summary>
-    public double? DepthGain { get; } = depthGain;
+    public double? DepthGain { get; }
 
     /// <summary>The number of layers whose output gradient was probed at this step.</summary>
-    public int ProbedLayers { get; } = probedLayers;
+    public int ProbedLayers { get; }
+
+    /// <summary>The probed layer closest to the input, where the depth criteria report; null when no layer was probed.</summary>
+    public LayerGradientStatistics? FirstProbed { get; }
 
     /// <summary>The history up to, not including, this step.</summary>
-    public GradientHistory History { get; } = history;
+    public GradientHistory History { get; }
+
+    /// <summary>What the clipping stage did at this step; null before it ran or when no policy is set. Read by the
+    /// detectors that run after clipping (<see cref="IGradientDetector.ReadsClipping"/>).</summary>
+    public ClippingOutcome? Clipping { get; set; }
 
     /// <summary>g^d over the probed layers: the factor by which the back-propagated signal changes from the last probed
     /// layer to the first; null when not measured.</summary>

@@ -30,7 +30,7 @@ internal static class GradientFlowPreflight
     /// <summary>The check's result from the analyzer's single step.</summary>
     public static GradientFlowCheckResult ToResult(GradientStepResult step, GradientMonitorOptions options, IReadOnlyList<string> unprobed)
     {
-        int probed = step.Layers.Count(l => l.OutputGradientNorm is not null);
+        int probed = step.ProbedLayerCount;
         return new GradientFlowCheckResult
         {
             DepthGain = step.DepthGain,

@@ -63,7 +63,7 @@ internal sealed class GradientRunHistory : IGradientStepObserver
         if (result.Layers.Count > 0 && (result.Step % _layersInterval == 0 || result.Alerts.Count > 0))
         {
             LatestLayers = result;
-            if (result.Layers.Count(l => l.OutputGradientNorm is not null) >= 2)
+            if (result.ProbedLayerCount >= 2)
             {
                 LatestProbed = result;
             }

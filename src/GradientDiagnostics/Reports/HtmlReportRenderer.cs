@@ -107,15 +107,19 @@ internal static class HtmlReportRenderer
             return;
         }
 
-        List<(int Depth, double Norm, string Name)> points = [.. step.Layers
-            .Where(l => l.OutputGradientNorm is double n && double.IsFinite(n) && n > 0)
-            .Select(l => (l.Index, l.OutputGradientNorm!.Value, l.Name))];
+        // Rank is the position among the probed layers: the gain is fitted per probed layer-to-layer step, which is one
+        // layer only when every layer is probed (a LayerOutputFilter may probe fewer).
+        List<(int Depth, int Rank, double Norm, string Name)> points = [.. step.Layers
+            .Where(l => l.OutputGradientNorm is not null)
+            .Select((l, rank) => (l.Index, rank, l.OutputGradientNorm!.Value, l.Name))
+            .Where(p => double.IsFinite(p.Value) && p.Value > 0)];
+        int probed = step.ProbedLayerCount;
         double? gain = step.DepthGain;
         html.Append("<p class=\"note\">‖∂L/∂y‖, the back-propagated signal at each layer's output, at step ").Append(F(step.Step)).Append(", against depth (log scale)");
         if (gain is double g)
         {
             html.Append(". Fitted gain per layer g = <b>").Append(G(g)).Append("</b> (").Append(g < 1 ? "below 1: the signal shrinks towards the input" : "at or above 1: the signal does not shrink towards the input")
-                .Append(CultureInfo.InvariantCulture, $"; over {step.Layers.Count - 1} layers that is a factor {G(Math.Pow(g, step.Layers.Count - 1))}");
+                .Append(CultureInfo.InvariantCulture, $"; across {probed} probed layers that is a factor {G(step.DepthGainOverDepth ?? double.NaN)}");
             html.Append(')');
         }
 
@@ -128,14 +132,16 @@ internal static class HtmlReportRenderer
         double X(double depth) => Left + 10 + (depth / (layers - 1) * (PlotWidth - 20));
         if (gain is double fitted && fitted > 0 && points.Count >= 2)
         {
-            // n_l ≈ C·g^(L−1−l) (DepthProfile): anchor C at the geometric mean of the measured points.
+            // n_k ≈ C·g^(P−1−k) over the probed ranks k (DepthProfile): anchor C at the geometric mean of the measured
+            // points, and draw the fit through the probed layers' positions.
             double logGain = Math.Log10(fitted);
-            double anchor = points.Average(p => Math.Log10(p.Norm) - ((layers - 1 - p.Depth) * logGain));
-            double Fit(int depth) => Math.Pow(10, anchor + ((layers - 1 - depth) * logGain));
-            html.Append(CultureInfo.InvariantCulture, $"<path d=\"M{X(0):F1},{y.Y(Fit(0)):F1} L{X(layers - 1):F1},{y.Y(Fit(layers - 1)):F1}\" stroke=\"{FitColor}\" stroke-width=\"2\" stroke-dasharray=\"6 4\" fill=\"none\"><title>fitted gain {G(fitted)} per layer</title></path>\n");
+            double anchor = points.Average(p => Math.Log10(p.Norm) - ((probed - 1 - p.Rank) * logGain));
+            double Fit(int rank) => Math.Pow(10, anchor + ((probed - 1 - rank) * logGain));
+            string path = string.Join(" L", points.Select(p => string.Create(CultureInfo.InvariantCulture, $"{X(p.Depth):F1},{y.Y(Fit(p.Rank)):F1}")));
+            html.Append(CultureInfo.InvariantCulture, $"<path d=\"M{path}\" stroke=\"{FitColor}\" stroke-width=\"2\" stroke-dasharray=\"6 4\" fill=\"none\"><title>fitted gain {G(fitted)} per probed layer</title></path>\n");
         }
 
-        foreach ((int depth, double norm, string name) in points)
+        foreach ((int depth, _, double norm, string name) in points)
         {
             html.Append(CultureInfo.InvariantCulture, $"<circle cx=\"{X(depth):F1}\" cy=\"{y.Y(norm):F1}\" r=\"4\" fill=\"{MeanColor}\"><title>{Encode(name)} (depth {depth}): {G(norm)}</title></circle>\n");
         }

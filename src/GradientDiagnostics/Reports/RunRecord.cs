@@ -55,6 +55,11 @@ internal sealed class StepRecord : RunRecord
 
     public double? DepthGain { get; set; }
 
+    /// <summary>Absent in files written before it was recorded; then derived from the recorded layers.</summary>
+    public int? ProbedLayerCount { get; set; }
+
+    public double? DepthGainOverDepth { get; set; }
+
     public double? ClipCoefficient { get; set; }
 
     public double? NormBeforeClipping { get; set; }
@@ -87,6 +92,8 @@ internal sealed class LayerStepRecord
     public long InfinityCount { get; set; }
 
     public double? OutputGradientNorm { get; set; }
+
+    public double? NormAfterClipping { get; set; }
 }
 
 internal sealed class AlertRecord

@@ -22,6 +22,8 @@ internal static class RunRecordMapping
         Loss = result.Loss,
         SkipStep = result.SkipStep,
         DepthGain = result.DepthGain,
+        ProbedLayerCount = result.ProbedLayerCount > 0 ? result.ProbedLayerCount : null,
+        DepthGainOverDepth = result.DepthGainOverDepth,
         ClipCoefficient = ClippingTelemetry.Coefficient(result),
         NormBeforeClipping = result.NormBeforeClipping,
         NormAfterClipping = result.NormAfterClipping,
@@ -33,6 +35,7 @@ internal static class RunRecordMapping
     public static GradientStepResult ToResult(StepRecord record, IReadOnlyList<LayerDescriptor> layers)
     {
         List<LayerStepRecord>? recorded = record.Layers;
+        int probed = record.ProbedLayerCount ?? recorded?.Count(l => l.OutputGradientNorm is not null) ?? 0;
         if (recorded is not null && recorded.Count != layers.Count)
         {
             throw new InvalidDataException($"Step {record.Step} has {recorded.Count} layers but the run header lists {layers.Count}.");
@@ -45,6 +48,9 @@ internal static class RunRecordMapping
             Loss = record.Loss,
             SkipStep = record.SkipStep,
             DepthGain = record.DepthGain,
+            ProbedLayerCount = probed,
+            // Files written before the factor was recorded: the same g^(P−1) the analyzer computes.
+            DepthGainOverDepth = record.DepthGainOverDepth ?? (record.DepthGain is double g && probed >= 2 ? Math.Pow(g, probed - 1) : null),
             ClippingCoefficient = record.ClipCoefficient ?? 1,
             NormBeforeClipping = record.NormBeforeClipping,
             NormAfterClipping = record.NormAfterClipping,
@@ -64,6 +70,7 @@ internal static class RunRecordMapping
         NaNCount = layer.Gradient.NaNCount,
         InfinityCount = layer.Gradient.InfinityCount,
         OutputGradientNorm = layer.OutputGradientNorm,
+        NormAfterClipping = layer.GradientNormAfterClipping,
     };
 
     private static AlertRecord ToRecord(GradientAlert alert) => new()
@@ -82,6 +89,7 @@ internal static class RunRecordMapping
         Index = index,
         Name = name,
         OutputGradientNorm = layer.OutputGradientNorm,
+        GradientNormAfterClipping = layer.NormAfterClipping,
         Gradient = new TensorStatistics
         {
             ElementCount = layer.ElementCount,

@@ -49,4 +49,22 @@ public static class DepthProfile
 
         return Math.Exp(sum / used.Length);
     }
+
+    /// <summary>Fits the gain over the layers whose output gradient was probed, in forward order; the one fit the
+    /// analyzer (<see cref="GradientStepResult.DepthGain"/>) and the gradient-flow preflight both use.</summary>
+    /// <returns>The gain (null when fewer than two layers were probed) and the number of probed layers.</returns>
+    internal static (double? Gain, int Probed) FitProbed<T>(ReadOnlySpan<T> layers, Func<T, double?> outputGradientNorm)
+    {
+        Span<double> norms = layers.Length <= 256 ? stackalloc double[layers.Length] : new double[layers.Length];
+        int probed = 0;
+        foreach (T layer in layers)
+        {
+            if (outputGradientNorm(layer) is double norm)
+            {
+                norms[probed++] = norm;
+            }
+        }
+
+        return (probed >= 2 ? FitGain(norms[..probed]) : null, probed);
+    }
 }

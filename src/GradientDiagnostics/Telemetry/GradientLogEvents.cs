@@ -3,7 +3,7 @@ namespace GradientDiagnostics;
 /// <summary>
 /// The stable <see cref="Microsoft.Extensions.Logging.EventId"/> numbers the monitor logs with. Alerts log with one id
 /// per <see cref="GradientAlertKind"/> (1000 + the kind's value); the self-diagnostics (failures of the library itself)
-/// have ids from 1900.
+/// have ids from 1900; an adapter logs its own (1902, 1903) under the ids listed here.
 /// </summary>
 public static class GradientLogEvents
 {
@@ -42,11 +42,11 @@ public static class GradientLogEvents
     /// per output, which is then switched off for the rest of the run (EventName <c>TelemetryOutputFailed</c>).</summary>
     public const int TelemetryOutputFailed = 1901;
 
-    /// <summary>Layer outputs that the probes of <see cref="GradientMonitorOptions.CaptureLayerOutputs"/> do not see
-    /// (EventName <c>LayerOutputNotCaptured</c>, level Warning), in three messages: at attach, the layers that cannot be
-    /// probed and why (inside a native module, an unhookable module); on a full-statistics step that captured nothing at
-    /// all, once, the probed layers and the likely cause (<c>child.forward(x)</c> instead of <c>child.call(x)</c>, which
-    /// bypasses hooks); and once per layer whose hook did not run while others' did.</summary>
+    /// <summary>Logged by an adapter (the TorchSharp adapter's probes of <see cref="GradientMonitorOptions.CaptureLayerOutputs"/>):
+    /// layer outputs its probes do not see (EventName <c>LayerOutputNotCaptured</c>, level Warning), in three messages: at
+    /// attach, the layers that cannot be probed and why; on a full-statistics step that captured nothing at all, once, the
+    /// probed layers and the likely cause in that framework; and once per layer whose capture did not run while others'
+    /// did.</summary>
     public const int LayerOutputNotCaptured = 1902;
 
     /// <summary>At attach: enabled detectors that cannot run with the chosen options (for example Saturation and

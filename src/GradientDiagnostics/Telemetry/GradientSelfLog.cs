@@ -31,25 +31,24 @@ public static class GradientSelfLog
     /// <summary>Stops calling the callback set by <see cref="Enable"/>; messages go to <see cref="Trace"/> again.</summary>
     public static void Disable() => s_output = null;
 
-    /// <summary>Reports one fault of the library; never throws.</summary>
-    internal static void Write(string message, Exception? exception = null)
+    /// <summary>Reports one fault of the library or of an adapter built on it (a hook that threw, an output that
+    /// failed); never throws. Adapters call it for their own faults, so every self-diagnostic goes to one place.</summary>
+    /// <param name="message">What failed and what the library did about it; prefixed with <c>GradientDiagnostics:</c>.</param>
+    /// <param name="exception">The exception, when there is one; appended to the line.</param>
+    public static void Write(string message, Exception? exception = null)
     {
         string line = exception is null ? $"GradientDiagnostics: {message}" : $"GradientDiagnostics: {message} {exception}";
-        try
+        // The self-log is the last resort: a callback that throws is ignored.
+        _ = FaultIsolation.Run((Output: s_output, Line: line), static s =>
         {
-            if (s_output is Action<string> output)
+            if (s.Output is Action<string> output)
             {
-                output(line);
+                output(s.Line);
             }
             else
             {
-                Trace.TraceWarning(line);
+                Trace.TraceWarning(s.Line);
             }
-        }
-#pragma warning disable CA1031 // The self-log is the last resort: nothing it does may reach the training loop.
-        catch (Exception)
-#pragma warning restore CA1031
-        {
-        }
+        });
     }
 }

@@ -1,9 +1,11 @@
 namespace GradientDiagnostics;
 
 /// <summary>A telemetry output fed by <see cref="GradientAnalyzer"/> after each step's result is built: metrics,
-/// the summary log line, JSON Lines, the report history, TensorBoard. Observers only consume results; a failing one
-/// is logged once and skipped, never thrown into the training loop.</summary>
-internal interface IGradientStepObserver : IDisposable
+/// the summary log line, JSON Lines, the report history, TensorBoard, or one an adapter adds with
+/// <see cref="GradientAnalyzer.AddStepObserver"/>. Observers only consume results; one that throws is logged once
+/// (EventId <see cref="GradientLogEvents.TelemetryOutputFailed"/> and <see cref="GradientSelfLog"/>), disposed and
+/// switched off, never thrown into the training loop. The analyzer disposes its observers when it is disposed.</summary>
+public interface IGradientStepObserver : IDisposable
 {
     /// <summary>Consumes one step.</summary>
     /// <param name="result">The step's result, alerts included.</param>

@@ -48,13 +48,8 @@ internal sealed class TelemetryOutputs : IDisposable
     {
         for (int i = 0; i < _outputs.Count; i++)
         {
-            try
-            {
-                _outputs[i].OnStep(result, overheadSeconds);
-            }
-#pragma warning disable CA1031 // Telemetry must never break the training loop.
-            catch (Exception ex)
-#pragma warning restore CA1031
+            // Telemetry must never break the training loop: a failing output is reported once and switched off.
+            if (FaultIsolation.Run((Output: _outputs[i], Result: result, Overhead: overheadSeconds), static s => s.Output.OnStep(s.Result, s.Overhead)) is Exception ex)
             {
                 IGradientStepObserver failed = _outputs[i];
                 _outputs.RemoveAt(i--);
@@ -77,27 +72,14 @@ internal sealed class TelemetryOutputs : IDisposable
     private void ReportFailure(IGradientStepObserver output, Exception exception)
     {
         GradientSelfLog.Write($"the telemetry output {output.GetType().Name} failed and was switched off; training goes on.", exception);
-        try
-        {
-            Log.TelemetryOutputFailed(_logger, output.GetType().Name, exception);
-        }
-#pragma warning disable CA1031 // The logger itself may be the thing that fails.
-        catch (Exception)
-#pragma warning restore CA1031
-        {
-            // Already in the self-log above.
-        }
+        // The logger itself may be the thing that fails; the self-log above already has it.
+        _ = FaultIsolation.Run((Logger: _logger, Name: output.GetType().Name, Exception: exception), static s => Log.TelemetryOutputFailed(s.Logger, s.Name, s.Exception));
     }
 
     private void DisposeQuietly(IGradientStepObserver output)
     {
-        try
-        {
-            output.Dispose();
-        }
-#pragma warning disable CA1031 // Closing a broken output (a full disk) must not break the training loop either.
-        catch (Exception ex)
-#pragma warning restore CA1031
+        // Closing a broken output (a full disk) must not break the training loop either.
+        if (FaultIsolation.Run(output, static o => o.Dispose()) is Exception ex)
         {
             ReportFailure(output, ex);
         }

@@ -26,7 +26,7 @@ public sealed class AutoClipClippingTests
     [InlineData(0, 1.0)]
     [InlineData(100, 10.0)]
     public void Percentile_interpolates_linearly_as_numpy(double percentile, double expected) =>
-        Assert.Equal(expected, AutoClipClipping.Percentile([1, 2, 3, 4, 10], percentile), 1e-12);
+        Assert.Equal(expected, AutoClipPolicy.Percentile([1, 2, 3, 4, 10], percentile), 1e-12);
 
     [Fact]
     public void Window_bounds_the_history_to_the_latest_norms()

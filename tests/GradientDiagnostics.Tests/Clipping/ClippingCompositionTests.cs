@@ -55,7 +55,7 @@ public sealed class ClippingCompositionTests
         {
             target.Layers[0][0].Gradient[0] = 3;
             target.Layers[0][0].Gradient[1] = 4;
-            analyzer.AnalyzeAndClip(target.Observe(), 1.0, target);
+            analyzer.Analyze(target.Observe(), 1.0, target);
         }
 
         GradientAlert alert = Assert.Single(fired, a => a.Kind == GradientAlertKind.PersistentClipping);
@@ -77,7 +77,7 @@ public sealed class ClippingCompositionTests
             float scale = step % 4 == 0 ? 10 : 1;
             target.Layers[0][0].Gradient[0] = 3 * scale;
             target.Layers[0][0].Gradient[1] = 4 * scale;
-            Assert.DoesNotContain(analyzer.AnalyzeAndClip(target.Observe(), 1.0, target).Alerts, a => a.Kind == GradientAlertKind.PersistentClipping);
+            Assert.DoesNotContain(analyzer.Analyze(target.Observe(), 1.0, target).Alerts, a => a.Kind == GradientAlertKind.PersistentClipping);
         }
     }
 }

@@ -48,7 +48,7 @@ public sealed class ClippingCostTests
         var inner = new ArrayClippingTarget([ClippingHarness.Layer(3, 4), [new ArrayClippingTarget.Parameter([.3f, .4f, 12f, 0f], [3, 4, 1, 1], Units: 2)]]);
         var counting = new CountingTarget(inner);
         var analyzer = new GradientAnalyzer(["a", "b"], new GradientMonitorOptions { Clipping = policy });
-        analyzer.AnalyzeAndClip(inner.Observe(), 1.0, counting);
+        analyzer.Analyze(inner.Observe(), 1.0, counting);
         return counting;
     }
 

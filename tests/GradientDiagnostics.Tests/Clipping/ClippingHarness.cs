@@ -29,7 +29,7 @@ internal sealed class ClippingHarness
 
     public float[] Gradient(int layer, int parameter = 0) => Target.Layers[layer][parameter].Gradient;
 
-    public GradientStepResult Step(double? loss = null) => Analyzer.AnalyzeAndClip(Target.Observe(), loss, Target);
+    public GradientStepResult Step(double? loss = null) => Analyzer.Analyze(Target.Observe(), loss, Target);
 
     /// <summary>Sets new gradient values (same shapes) and runs a step.</summary>
     public GradientStepResult Step(params float[][] gradients)

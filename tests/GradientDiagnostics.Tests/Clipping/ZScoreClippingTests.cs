@@ -5,7 +5,7 @@ public sealed class ZScoreClippingTests
     [Fact]
     public void Reference_norms_reproduce_the_published_ema_z_scores_and_coefficient()
     {
-        var policy = (ZScoreClipping)GradientClipping.ZScore(warmupSteps: 3).Bind(["layer0"]);
+        var policy = (ZScorePolicy)GradientClipping.ZScore(warmupSteps: 3).Bind(["layer0"]);
 
         Assert.Equal(1, policy.Observe(1));
         Assert.Equal(2, policy.Observe(2));

@@ -20,4 +20,23 @@ public sealed class AlertGateTests
 
         Assert.Equal([true, false, false, false, true, false, false, false, true], fired);
     }
+
+    [Fact]
+    public void Options_without_persistence_fire_on_the_first_step_the_condition_holds()
+    {
+        var gate = new AlertGate(new DeadUnitsOptions { CooldownSteps = 2 });
+        bool[] fired = [.. new[] { false, true, true, true, true }.Select((c, step) => gate.Observe(step, c))];
+
+        Assert.Equal([false, true, false, false, true], fired);
+    }
+
+    [Fact]
+    public void A_new_source_always_fires_and_the_same_source_waits_for_the_cooldown()
+    {
+        var gate = new AlertGate(new NonFiniteGradientOptions { CooldownSteps = 2 });
+        string?[] sources = ["a", "a", "b", "b", "b", "b", null, "b"];
+        bool[] fired = [.. sources.Select((s, step) => gate.ObserveSource(step, s))];
+
+        Assert.Equal([true, false, true, false, false, true, false, true], fired);
+    }
 }

@@ -32,10 +32,10 @@ public sealed class TensorStatisticsTests
     [Fact]
     public void Finite_tensors_take_the_vectorized_path_and_non_finite_ones_fall_back()
     {
-        Assert.True(TensorStatistics.TryComputeFiniteVectorized([.. Enumerable.Range(0, 64).Select(i => (float)i)], out TensorStatistics s));
+        Assert.True(TensorStatisticsKernel.TryComputeFiniteVectorized([.. Enumerable.Range(0, 64).Select(i => (float)i)], out TensorStatistics s));
         Assert.Equal(64, s.ElementCount);
-        Assert.False(TensorStatistics.TryComputeFiniteVectorized([.. Enumerable.Range(0, 64).Select(i => i == 9 ? float.NaN : i)], out _));
-        Assert.False(TensorStatistics.TryComputeFiniteVectorized([.. Enumerable.Range(0, 67).Select(i => i == 66 ? float.PositiveInfinity : i)], out _));
+        Assert.False(TensorStatisticsKernel.TryComputeFiniteVectorized([.. Enumerable.Range(0, 64).Select(i => i == 9 ? float.NaN : i)], out _));
+        Assert.False(TensorStatisticsKernel.TryComputeFiniteVectorized([.. Enumerable.Range(0, 67).Select(i => i == 66 ? float.PositiveInfinity : i)], out _));
     }
 
     [Theory]
@@ -54,8 +54,8 @@ public sealed class TensorStatisticsTests
 
         TensorStatistics s;
         bool vectorized = width == 256
-            ? TensorStatistics.TryComputeFiniteVectorized<FloatLanes256, System.Runtime.Intrinsics.Vector256<float>>(values, out s)
-            : TensorStatistics.TryComputeFiniteVectorized<FloatLanes512, System.Runtime.Intrinsics.Vector512<float>>(values, out s);
+            ? TensorStatisticsKernel.TryComputeFiniteVectorized<FloatLanes256, System.Runtime.Intrinsics.Vector256<float>>(values, out s)
+            : TensorStatisticsKernel.TryComputeFiniteVectorized<FloatLanes512, System.Runtime.Intrinsics.Vector512<float>>(values, out s);
 
         Assert.True(vectorized);
         double squares = values.Sum(v => (double)v * v), magnitudes = values.Sum(v => Math.Abs((double)v));
@@ -65,8 +65,8 @@ public sealed class TensorStatisticsTests
         Assert.Equal(values.Count(v => v == 0), s.ZeroCount);
         values[length / 2] = float.NaN;
         Assert.False(width == 256
-            ? TensorStatistics.TryComputeFiniteVectorized<FloatLanes256, System.Runtime.Intrinsics.Vector256<float>>(values, out _)
-            : TensorStatistics.TryComputeFiniteVectorized<FloatLanes512, System.Runtime.Intrinsics.Vector512<float>>(values, out _));
+            ? TensorStatisticsKernel.TryComputeFiniteVectorized<FloatLanes256, System.Runtime.Intrinsics.Vector256<float>>(values, out _)
+            : TensorStatisticsKernel.TryComputeFiniteVectorized<FloatLanes512, System.Runtime.Intrinsics.Vector512<float>>(values, out _));
     }
 
     [Fact]

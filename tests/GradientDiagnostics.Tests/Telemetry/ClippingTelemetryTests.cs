@@ -35,7 +35,7 @@ public sealed class ClippingTelemetryTests
         var target = new ArrayClippingTarget([ClippingHarness.Layer(3, 4)]);
         using var analyzer = new GradientAnalyzer(["layer0"], options, logger);
 
-        GradientStepResult result = analyzer.AnalyzeAndClip(target.Observe(), null, target);
+        GradientStepResult result = analyzer.Analyze(target.Observe(), null, target);
 
         Assert.True(result.ClippingActed);
         Assert.Contains("clipped x0.2", logger.Collector.GetSnapshot().Single(r => r.Id.Id == GradientLogEvents.StepSummary).Message, StringComparison.Ordinal);

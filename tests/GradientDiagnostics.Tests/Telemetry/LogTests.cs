@@ -64,7 +64,7 @@ public sealed class LogTests
         var logger = new FakeLogger();
         using GradientAnalyzer analyzer = SyntheticRun.Analyzer(4, logger: logger);
         var failing = new FailingOutput();
-        analyzer.AddTelemetryOutput(failing);
+        analyzer.AddStepObserver(failing);
 
         List<GradientStepResult> results = SyntheticRun.Run(analyzer, 3, gain: 1);
 

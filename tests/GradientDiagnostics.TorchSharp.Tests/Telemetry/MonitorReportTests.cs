@@ -30,6 +30,37 @@ public sealed class MonitorReportTests : IDisposable
     }
 
     [Fact]
+    public void With_a_layer_output_filter_the_report_and_the_alert_print_the_same_depth_factor()
+    {
+        manual_seed(14);
+        string path = Path.Combine(_directory, "filtered.jsonl");
+        using var model = Mlp.Create(depth: 20, 64, Activation.Sigmoid, Init.TorchSharpDefault);
+        GradientStepResult result;
+        GradientReport live;
+        using (var monitor = model.AttachGradientMonitor(o =>
+        {
+            o.CaptureLayerOutputs = true;
+            // fc0, fc2, …, fc18: 10 probed of 20 layers, so "over the layers" and "over the probed layers" differ.
+            o.LayerOutputFilter = name => name.StartsWith("fc", StringComparison.Ordinal) &&
+                int.Parse(System.Text.RegularExpressions.Regex.Match(name, "[0-9]+").Value, System.Globalization.CultureInfo.InvariantCulture) % 2 == 0;
+            (o.Vanishing.Persistence, o.Vanishing.PersistenceWindow) = (1, 1);
+            o.Telemetry.JsonLinesPath = path;
+        }))
+        {
+            result = Training.Run(model, monitor, steps: 1, 64).Single();
+            live = monitor.CreateReport();
+        }
+
+        GradientAlert depth = Assert.Single(result.Alerts, a => a.Metric == GradientMetricNames.DepthGainOverDepth);
+        Assert.Equal(10, result.ProbedLayerCount);
+        Assert.Equal(depth.Value, result.DepthGainOverDepth);
+        string factor = depth.Value.ToString("G3", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains($"{factor} from the last", depth.Message, StringComparison.Ordinal);
+        Assert.Contains($"across 10 probed layers that is a factor {factor})", live.ToHtml(), StringComparison.Ordinal);
+        Assert.Contains($"across 10 probed layers that is a factor {factor})", GradientReport.FromJsonLines(path).ToHtml(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Json_lines_from_a_monitor_load_back_with_every_step_and_close_on_dispose()
     {
         manual_seed(4);

@@ -14,7 +14,7 @@ internal static class TensorBoardEventFile
 {
     public sealed record Event(long Step, string? FileVersion, List<Value> Values);
 
-    public sealed record Value(string Tag, float? Simple, double? HistogramCount);
+    public sealed record Value(string Tag, float? Simple, double? HistogramCount, double? HistogramSumSquares = null);
 
     /// <summary>Reads every record, asserting both checksums of each.</summary>
     public static List<Event> Read(string path)
@@ -82,18 +82,22 @@ internal static class TensorBoardEventFile
     {
         string tag = string.Empty;
         float? simple = null;
-        double? count = null;
+        double? count = null, sumSquares = null;
         foreach ((int field, ulong number, byte[]? bytes) in Fields(data))
         {
             switch (field)
             {
                 case 1: tag = Encoding.UTF8.GetString(bytes!); break;
                 case 2: simple = BitConverter.Int32BitsToSingle((int)number); break;
-                case 5: count = Fields(bytes!).Where(f => f.Field == 3).Select(f => BitConverter.Int64BitsToDouble((long)f.Number)).FirstOrDefault(); break;
+                case 5:
+                    // HistogramProto: min = 1, max = 2, num = 3, sum = 4, sum_squares = 5 (doubles).
+                    count = Fields(bytes!).Where(f => f.Field == 3).Select(f => BitConverter.Int64BitsToDouble((long)f.Number)).FirstOrDefault();
+                    sumSquares = Fields(bytes!).Where(f => f.Field == 5).Select(f => BitConverter.Int64BitsToDouble((long)f.Number)).FirstOrDefault();
+                    break;
             }
         }
 
-        return new Value(tag, simple, count);
+        return new Value(tag, simple, count, sumSquares);
     }
 
     /// <summary>The fields of a protobuf message: varint and fixed values as numbers, length-delimited ones as bytes.</summary>

@@ -43,6 +43,29 @@ public sealed class TensorBoardWriterTests : IDisposable
     }
 
     [Fact]
+    public void With_clipping_the_histogram_shows_the_post_clip_gradients_whose_norm_is_written_beside_it()
+    {
+        manual_seed(12);
+        string logDirectory = Path.Combine(_directory, "clipped");
+        using var model = Mlp.Create(depth: 3, 16, Activation.ReLU, Init.He);
+        using var monitor = model.AttachGradientMonitor(o =>
+            (o.Telemetry.TensorBoardLogDirectory, o.Telemetry.ExportInterval, o.Clipping) = (logDirectory, 1, GradientClipping.ByLayerNorm(1e-3)));
+
+        GradientStepResult result = Training.Run(model, monitor, steps: 1, 16).Single();
+
+        var values = TensorBoardEventFile.Read(Directory.GetFiles(logDirectory).Single()).SelectMany(e => e.Values).ToList();
+        foreach (LayerGradientStatistics layer in result.Layers)
+        {
+            double after = layer.GradientNormAfterClipping!.Value;
+            Assert.InRange(after, 0.9e-3, 1.0e-3);
+            Assert.True(layer.GradientNorm > 10 * after, $"{layer.Name}: {layer.GradientNorm} before");
+            Assert.Equal((float)after, values.Single(v => v.Tag == $"gradients/norm_after_clipping/{layer.Name}").Simple);
+            double histogramNorm = Math.Sqrt(values.Single(v => v.Tag == $"gradients/histogram/{layer.Name}").HistogramSumSquares!.Value);
+            Assert.Equal(after, histogramNorm, after * 1e-4);
+        }
+    }
+
+    [Fact]
     public void Alert_counts_are_the_alerts_raised_since_the_previous_write()
     {
         manual_seed(5);

@@ -78,7 +78,7 @@ internal sealed class ExplodingGradientDetector(ExplodingGradientOptions options
         if (evidence.DepthGainOverDepth is double overDepth &&
             _depth.Observe(evidence.Step, options.DepthGrowth && overDepth > options.RelativeNormThreshold))
         {
-            LayerGradientStatistics first = VanishingGradientDetector.FirstProbed(layers);
+            LayerGradientStatistics first = evidence.FirstProbed!;
             alerts.Add(Diagnose(evidence, first).ToAlert(
                 GradientAlertKind.Exploding, GradientAlertSeverity.Warning, evidence.Step, first.Name,
                 GradientMetricNames.DepthGainOverDepth, overDepth, options.RelativeNormThreshold,
@@ -134,7 +134,7 @@ internal sealed class ExplodingGradientDetector(ExplodingGradientOptions options
     {
         LayerDescriptor descriptor = evidence.Descriptors[layer.Index];
         return new Diagnosis()
-            .AddInitScale(InitializationScale.Measure(descriptor, evidence.Observations[layer.Index]))
+            .AddInitScale(InitializationScale.Measure(descriptor, evidence.Layers[layer.Index]))
             .OrClassic(Diagnosis.ClassicExploding)
             .Add("no gradient clipping", "clip gradients by global norm (for example max norm 1.0)")
             .Add("too large a learning rate", "lower the learning rate (or warm it up)")

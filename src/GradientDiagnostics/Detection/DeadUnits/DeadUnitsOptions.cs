@@ -5,13 +5,14 @@ namespace GradientDiagnostics;
 /// It reads <see cref="ActivationStatistics.UnitActiveFraction"/> of layers followed by ReLU or GELU; leaky ReLU and
 /// its kin keep a gradient for negative inputs, so their units cannot die.
 /// The window is the persistence: a unit is dead only after <see cref="Window"/> measured steps without activity, so
-/// the gate itself fires on the first step the condition holds (1 of 1), with a cooldown of 100 steps.
+/// the detector has no k-of-n persistence of its own; it fires on the first step the condition holds, with a cooldown
+/// of 100 steps.
 /// </remarks>
-public sealed class DeadUnitsOptions : PersistentDetectorOptions
+public sealed class DeadUnitsOptions : GradientDetectorOptions
 {
     /// <summary>Creates the options with their defaults.</summary>
     public DeadUnitsOptions()
-        : base(persistence: 1, persistenceWindow: 1, cooldownSteps: 100)
+        : base(cooldownSteps: 100)
     {
     }
 
@@ -31,4 +32,8 @@ public sealed class DeadUnitsOptions : PersistentDetectorOptions
         OptionGuard.InOpenRange(DeadFractionThreshold, 0, 1, $"{path}.{nameof(DeadFractionThreshold)}");
         OptionGuard.InRange(Window, 1, 100_000, $"{path}.{nameof(Window)}");
     }
+
+    internal override AlertKindEvent AlertEvent { get; } = new(GradientAlertKind.DeadUnits, "DeadUnits", AboutGradient: false);
+
+    internal override IGradientDetector? CreateDetector(DetectorContext context) => new DeadUnitsDetector(this, context.Layers.Count);
 }

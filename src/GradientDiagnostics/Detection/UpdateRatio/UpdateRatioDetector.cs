@@ -13,9 +13,9 @@ internal sealed class UpdateRatioDetector(UpdateRatioOptions options) : IGradien
         int measured = 0, zeroUpdates = 0, hardCount = 0, softCount = 0, hardWorst = -1, softWorst = -1;
         double hardWorstRatio = 0, softWorstRatio = 0, hardDistance = -1, softDistance = -1;
         double softLow = options.TypicalRatio / options.SoftBandFactor, softHigh = options.TypicalRatio * options.SoftBandFactor;
-        for (int i = 0; i < evidence.Observations.Length; i++)
+        for (int i = 0; i < evidence.Layers.Length; i++)
         {
-            LayerObservation o = evidence.Observations[i];
+            LayerGradientStatistics o = evidence.Layers[i];
             if (o.ParameterUpdateNorm is not double update || !double.IsFinite(update) ||
                 o.Parameters is not TensorStatistics { IsFinite: true } parameters || parameters.L2Norm <= 0)
             {
@@ -75,7 +75,7 @@ internal sealed class UpdateRatioDetector(UpdateRatioOptions options) : IGradien
     private static GradientAlert Build(StepEvidence evidence, int index, double ratio, double threshold, GradientAlertSeverity severity, string where)
     {
         LayerDescriptor layer = evidence.Descriptors[index];
-        LayerObservation o = evidence.Observations[index];
+        LayerGradientStatistics o = evidence.Layers[index];
         bool high = ratio > threshold;
         Diagnosis diagnosis = high
             ? new Diagnosis()

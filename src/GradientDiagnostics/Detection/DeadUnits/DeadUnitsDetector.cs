@@ -12,12 +12,12 @@ internal sealed class DeadUnitsDetector(DeadUnitsOptions options, int layerCount
     {
         int worst = -1, judged = 0, dying = 0;
         double worstFraction = 0;
-        for (int i = 0; i < evidence.Observations.Length && i < _windows.Length; i++)
+        for (int i = 0; i < evidence.Layers.Length && i < _windows.Length; i++)
         {
             // Leaky ReLU (and its kin in ActivationKind.LeakyReLU) keeps a gradient for negative inputs, so its units
             // cannot die; ReLU passes none and GELU almost none (GELU'(x) ≈ 0 below x ≈ −3).
             if (evidence.Descriptors[i].FollowingActivation is not (ActivationKind.ReLU or ActivationKind.GELU) ||
-                evidence.Observations[i].Activations is not { UnitActiveFraction.IsEmpty: false } activations)
+                evidence.Layers[i].Activations is not { UnitActiveFraction.IsEmpty: false } activations)
             {
                 continue;
             }
@@ -47,7 +47,7 @@ internal sealed class DeadUnitsDetector(DeadUnitsOptions options, int layerCount
         }
 
         LayerDescriptor layer = evidence.Descriptors[worst];
-        InitializationScale? scale = InitializationScale.Measure(layer, evidence.Observations[worst]);
+        InitializationScale? scale = InitializationScale.Measure(layer, evidence.Layers[worst]);
         int units = _windows[worst]!.UnitCount;
         Diagnosis diagnosis = new Diagnosis()
             .AddInitScale(scale)

@@ -25,4 +25,8 @@ public sealed class SaturationOptions : PersistentDetectorOptions
         base.Validate(path);
         OptionGuard.InOpenRange(SaturatedFractionThreshold, 0, 1, $"{path}.{nameof(SaturatedFractionThreshold)}");
     }
+
+    internal override AlertKindEvent AlertEvent { get; } = new(GradientAlertKind.Saturation, "SaturatedActivation", AboutGradient: false);
+
+    internal override IGradientDetector? CreateDetector(DetectorContext context) => new SaturationDetector(this);
 }

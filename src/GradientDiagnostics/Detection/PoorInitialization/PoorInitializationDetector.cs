@@ -43,17 +43,17 @@ internal sealed class PoorInitializationDetector(PoorInitializationOptions optio
         // shrink with depth even at a good init (measured here on a 30-layer tanh + Xavier MLP through the TorchSharp
         // adapter: a ratio of 57 while the gradient gain stays 0.94), and the last layer's scale is set by the loss.
         int smallest = -1, largest = -1, measured = 0;
-        for (int i = 0; i < evidence.Observations.Length - 1; i++)
+        for (int i = 0; i < evidence.Layers.Length - 1; i++)
         {
             if (evidence.Descriptors[i].FollowingActivation is not (ActivationKind.ReLU or ActivationKind.LeakyReLU or ActivationKind.GELU) ||
-                evidence.Observations[i].Activations is not { } a || !double.IsFinite(a.Variance) || a.Variance <= 0)
+                evidence.Layers[i].Activations is not { } a || !double.IsFinite(a.Variance) || a.Variance <= 0)
             {
                 continue;
             }
 
             measured++;
-            smallest = smallest < 0 || a.Variance < evidence.Observations[smallest].Activations!.Variance ? i : smallest;
-            largest = largest < 0 || a.Variance > evidence.Observations[largest].Activations!.Variance ? i : largest;
+            smallest = smallest < 0 || a.Variance < evidence.Layers[smallest].Activations!.Variance ? i : smallest;
+            largest = largest < 0 || a.Variance > evidence.Layers[largest].Activations!.Variance ? i : largest;
         }
 
         if (measured < 2)
@@ -61,7 +61,7 @@ internal sealed class PoorInitializationDetector(PoorInitializationOptions optio
             return false;
         }
 
-        double low = evidence.Observations[smallest].Activations!.Variance, high = evidence.Observations[largest].Activations!.Variance;
+        double low = evidence.Layers[smallest].Activations!.Variance, high = evidence.Layers[largest].Activations!.Variance;
         double ratio = high / low;
         if (!_variance.Observe(evidence.Step, ratio > options.ActivationVarianceRatioThreshold))
         {
@@ -72,7 +72,7 @@ internal sealed class PoorInitializationDetector(PoorInitializationOptions optio
         // forward signal has drifted to.
         int named = Math.Max(smallest, largest);
         LayerDescriptor layer = evidence.Descriptors[named];
-        InitializationScale? scale = InitializationScale.Measure(layer, evidence.Observations[named]);
+        InitializationScale? scale = InitializationScale.Measure(layer, evidence.Layers[named]);
         Diagnosis diagnosis = new Diagnosis()
             .AddInitScale(scale)
             .OrClassic(d => d.Add("an init scale that does not preserve the activation variance from layer to layer",
@@ -94,9 +94,9 @@ internal sealed class PoorInitializationDetector(PoorInitializationOptions optio
         int worst = -1, measured = 0, off = 0;
         double worstLogDistance = 0;
         InitializationScale worstScale = default;
-        for (int i = 0; i < evidence.Observations.Length; i++)
+        for (int i = 0; i < evidence.Layers.Length; i++)
         {
-            if (InitializationScale.Measure(evidence.Descriptors[i], evidence.Observations[i]) is not InitializationScale scale || scale.Measured <= 0)
+            if (InitializationScale.Measure(evidence.Descriptors[i], evidence.Layers[i]) is not InitializationScale scale || scale.Measured <= 0)
             {
                 continue;
             }

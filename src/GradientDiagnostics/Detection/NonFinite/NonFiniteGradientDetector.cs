@@ -17,8 +17,7 @@ internal sealed class NonFiniteGradientDetector(NonFiniteGradientOptions options
 {
     private const int LayersListed = 5;
     private const string WeightsSourcePrefix = "weights of ";
-    private string? _previousSource;
-    private long _lastFired = long.MinValue;
+    private readonly AlertGate _gate = new(options);
 
     public void Detect(StepEvidence evidence, List<GradientAlert> alerts)
     {
@@ -33,7 +32,7 @@ internal sealed class NonFiniteGradientDetector(NonFiniteGradientOptions options
                 gradientsAffected++;
             }
 
-            if (evidence.Observations[i].Parameters is TensorStatistics { IsFinite: false })
+            if (evidence.Layers[i].Parameters is TensorStatistics { IsFinite: false })
             {
                 closestWeights = closestWeights < 0 ? i : closestWeights;
                 weightsAffected++;
@@ -44,15 +43,11 @@ internal sealed class NonFiniteGradientDetector(NonFiniteGradientOptions options
             : closestGradient >= 0 ? layers[closestGradient].Name
             : closestWeights >= 0 ? WeightsSourcePrefix + layers[closestWeights].Name
             : null;
-        bool fire = source is not null &&
-            (source != _previousSource || _lastFired == long.MinValue || evidence.Step - _lastFired > options.CooldownSteps);
-        _previousSource = source;
-        if (!fire)
+        if (!_gate.ObserveSource(evidence.Step, source))
         {
             return;
         }
 
-        _lastFired = evidence.Step;
         var message = new StringBuilder();
         if (lossNonFinite)
         {
@@ -60,7 +55,7 @@ internal sealed class NonFiniteGradientDetector(NonFiniteGradientOptions options
         }
 
         AppendAffected(message, evidence, gradientsAffected, "gradients", i => layers[i].Gradient);
-        AppendAffected(message, evidence, weightsAffected, "weights", i => evidence.Observations[i].Parameters);
+        AppendAffected(message, evidence, weightsAffected, "weights", i => evidence.Layers[i].Parameters);
 
         var diagnosis = new Diagnosis();
         if (weightsAffected > 0)
@@ -88,7 +83,7 @@ internal sealed class NonFiniteGradientDetector(NonFiniteGradientOptions options
         else
         {
             alerts.Add(diagnosis.ToAlert(GradientAlertKind.NonFinite, GradientAlertSeverity.Critical, evidence.Step, layers[closestWeights].Name,
-                GradientMetricNames.NonFiniteWeightCount, evidence.Observations[closestWeights].Parameters!.Value.NonFiniteCount, 0, evidenceText));
+                GradientMetricNames.NonFiniteWeightCount, evidence.Layers[closestWeights].Parameters!.Value.NonFiniteCount, 0, evidenceText));
         }
     }
 

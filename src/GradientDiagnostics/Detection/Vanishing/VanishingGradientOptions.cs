@@ -42,4 +42,8 @@ public sealed class VanishingGradientOptions : PersistentDetectorOptions
         OptionGuard.Positive(MeanMagnitudeThreshold, $"{path}.{nameof(MeanMagnitudeThreshold)}");
         OptionGuard.InOpenRange(RelativeNormThreshold, 0, 1, $"{path}.{nameof(RelativeNormThreshold)}");
     }
+
+    internal override AlertKindEvent AlertEvent { get; } = new(GradientAlertKind.Vanishing, "VanishingGradient", AboutGradient: true);
+
+    internal override IGradientDetector? CreateDetector(DetectorContext context) => new VanishingGradientDetector(this);
 }

@@ -17,4 +17,8 @@ public sealed class PersistentClippingOptions : PersistentDetectorOptions
         : base(persistence: 60, persistenceWindow: 64, cooldownSteps: 1000)
     {
     }
+
+    internal override AlertKindEvent AlertEvent { get; } = new(GradientAlertKind.PersistentClipping, "PersistentClipping", AboutGradient: true);
+
+    internal override IGradientDetector? CreateDetector(DetectorContext context) => context.ClippingConfigured ? new PersistentClippingDetector(this) : null;
 }

@@ -11,9 +11,9 @@ internal sealed class SaturationDetector(SaturationOptions options) : IGradientD
     {
         int worst = -1, measured = 0, saturating = 0;
         double worstFraction = 0;
-        for (int i = 0; i < evidence.Observations.Length; i++)
+        for (int i = 0; i < evidence.Layers.Length; i++)
         {
-            if (evidence.Observations[i].Activations?.SaturatedFraction is not double fraction || double.IsNaN(fraction))
+            if (evidence.Layers[i].Activations?.SaturatedFraction is not double fraction || double.IsNaN(fraction))
             {
                 continue;
             }
@@ -36,7 +36,7 @@ internal sealed class SaturationDetector(SaturationOptions options) : IGradientD
         }
 
         LayerDescriptor layer = evidence.Descriptors[worst];
-        InitializationScale? scale = InitializationScale.Measure(layer, evidence.Observations[worst]);
+        InitializationScale? scale = InitializationScale.Measure(layer, evidence.Layers[worst]);
         Diagnosis diagnosis = new Diagnosis()
             .AddInitScale(scale)
             .Add("pre-activations too large for a saturating activation (inputs not normalized, or a learning rate that pushed the weights up)",

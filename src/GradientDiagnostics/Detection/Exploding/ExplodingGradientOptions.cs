@@ -92,4 +92,8 @@ public sealed class ExplodingGradientOptions : PersistentDetectorOptions
         OptionGuard.InOpenRange(SpikeFactorOverEarlyMax, 1, double.MaxValue, $"{path}.{nameof(SpikeFactorOverEarlyMax)}");
         OptionGuard.InRange(EarlySteps, 1, 100_000, $"{path}.{nameof(EarlySteps)}");
     }
+
+    internal override AlertKindEvent AlertEvent { get; } = new(GradientAlertKind.Exploding, "ExplodingGradient", AboutGradient: true);
+
+    internal override IGradientDetector? CreateDetector(DetectorContext context) => new ExplodingGradientDetector(this);
 }

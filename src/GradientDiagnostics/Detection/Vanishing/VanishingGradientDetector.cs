@@ -80,26 +80,13 @@ internal sealed class VanishingGradientDetector(VanishingGradientOptions options
         if (evidence.DepthGainOverDepth is double overDepth &&
             _depth.Observe(evidence.Step, options.DepthDecay && overDepth < options.RelativeNormThreshold))
         {
-            LayerGradientStatistics first = FirstProbed(layers);
+            LayerGradientStatistics first = evidence.FirstProbed!;
             alerts.Add(Diagnose(evidence, first).ToAlert(
                 GradientAlertKind.Vanishing, GradientAlertSeverity.Warning, evidence.Step, first.Name,
                 GradientMetricNames.DepthGainOverDepth, overDepth, options.RelativeNormThreshold,
                 string.Create(CultureInfo.InvariantCulture,
                     $"The output gradient ‖∂L/∂y‖ shrinks by a factor {evidence.DepthGain:G3} per layer across {evidence.ProbedLayers} probed layers: {overDepth:G3} from the last to {Diagnosis.DescribeLayer(evidence, first.Index)}, below {options.RelativeNormThreshold:G3}.")));
         }
-    }
-
-    internal static LayerGradientStatistics FirstProbed(LayerGradientStatistics[] layers)
-    {
-        foreach (LayerGradientStatistics layer in layers)
-        {
-            if (layer.OutputGradientNorm is not null)
-            {
-                return layer;
-            }
-        }
-
-        return layers[0];
     }
 
     private static string Describe(StepEvidence evidence, LayerGradientStatistics layer) => Diagnosis.Capitalize(Diagnosis.DescribeLayer(evidence, layer.Index));
@@ -109,7 +96,7 @@ internal sealed class VanishingGradientDetector(VanishingGradientOptions options
         LayerDescriptor descriptor = evidence.Descriptors[layer.Index];
         return new Diagnosis()
             .AddSaturatingActivation(descriptor)
-            .AddInitScale(InitializationScale.Measure(descriptor, evidence.Observations[layer.Index]))
+            .AddInitScale(InitializationScale.Measure(descriptor, evidence.Layers[layer.Index]))
             .AddDepth(evidence.Layers.Length)
             .OrClassic(Diagnosis.ClassicVanishing);
     }

@@ -13,4 +13,8 @@ public sealed class NonFiniteGradientOptions : GradientDetectorOptions
         : base(cooldownSteps: 100)
     {
     }
+
+    internal override AlertKindEvent AlertEvent { get; } = new(GradientAlertKind.NonFinite, "NonFiniteGradient", AboutGradient: true);
+
+    internal override IGradientDetector? CreateDetector(DetectorContext context) => new NonFiniteGradientDetector(this);
 }

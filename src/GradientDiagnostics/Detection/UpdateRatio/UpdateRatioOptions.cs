@@ -49,4 +49,8 @@ public sealed class UpdateRatioOptions : PersistentDetectorOptions
         OptionGuard.Positive(TypicalRatio, $"{path}.{nameof(TypicalRatio)}");
         OptionGuard.InOpenRange(SoftBandFactor, 1, double.MaxValue, $"{path}.{nameof(SoftBandFactor)}");
     }
+
+    internal override AlertKindEvent AlertEvent { get; } = new(GradientAlertKind.UpdateRatio, "UpdateRatio", AboutGradient: false);
+
+    internal override IGradientDetector? CreateDetector(DetectorContext context) => new UpdateRatioDetector(this);
 }

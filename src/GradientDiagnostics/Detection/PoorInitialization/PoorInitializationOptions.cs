@@ -6,14 +6,14 @@ namespace GradientDiagnostics;
 /// Two criteria: the activation variances of the measured layers differ by more than
 /// <see cref="ActivationVarianceRatioThreshold"/> (a signal that grows or dies with depth in the forward pass), and a
 /// layer's weight standard deviation is off the Xavier / He expectation for its fan-in, fan-out and following
-/// activation by more than <see cref="WeightStdFactor"/>. Defaults: persistence 1 of 1 and a cooldown of 100 steps,
-/// so each criterion fires at most once.
+/// activation by more than <see cref="WeightStdFactor"/>. Each criterion is judged once, so there is no persistence
+/// (a k-of-n rule could never be met); the cooldown of 100 steps is kept for the options' shape.
 /// </remarks>
-public sealed class PoorInitializationOptions : PersistentDetectorOptions
+public sealed class PoorInitializationOptions : GradientDetectorOptions
 {
     /// <summary>Creates the options with their defaults.</summary>
     public PoorInitializationOptions()
-        : base(persistence: 1, persistenceWindow: 1, cooldownSteps: 100)
+        : base(cooldownSteps: 100)
     {
     }
 
@@ -51,4 +51,8 @@ public sealed class PoorInitializationOptions : PersistentDetectorOptions
         OptionGuard.InOpenRange(ActivationVarianceRatioThreshold, 1, double.MaxValue, $"{path}.{nameof(ActivationVarianceRatioThreshold)}");
         OptionGuard.InOpenRange(WeightStdFactor, 1, double.MaxValue, $"{path}.{nameof(WeightStdFactor)}");
     }
+
+    internal override AlertKindEvent AlertEvent { get; } = new(GradientAlertKind.PoorInitialization, "PoorInitialization", AboutGradient: false);
+
+    internal override IGradientDetector? CreateDetector(DetectorContext context) => new PoorInitializationDetector(this);
 }

@@ -1,0 +1,27 @@
+using System.Globalization;
+
+namespace GradientDiagnostics;
+
+/// <summary>Fires when the clipping policy changed the gradients on almost every recent step (the clipping stage's
+/// outcome, <see cref="StepEvidence.Clipping"/>): the threshold is then below this model's typical gradient norm.
+/// Steps on which clipping did not run (non-finite steps) are not counted.</summary>
+internal sealed class PersistentClippingDetector(PersistentClippingOptions options) : IGradientDetector
+{
+    private readonly AlertGate _gate = new(options);
+
+    public bool ReadsClipping => true;
+
+    public void Detect(StepEvidence evidence, List<GradientAlert> alerts)
+    {
+        if (evidence.Clipping is not ClippingOutcome { Ran: true } outcome || !_gate.Observe(evidence.Step, outcome.Acted))
+        {
+            return;
+        }
+
+        int window = _gate.Window, acted = _gate.RecentCount;
+        alerts.Add(new GradientAlert(GradientAlertKind.PersistentClipping, GradientAlertSeverity.Warning, evidence.Step, GradientAlert.GlobalLayerName,
+            GradientMetricNames.ClippingActiveFraction, (double)acted / window, (double)options.Persistence / window,
+            string.Create(CultureInfo.InvariantCulture,
+                $"Clipping changed the gradients on {acted} of the last {window} steps: its threshold is below this model's typical gradient norm, so it acts as a hidden cut of the learning rate rather than a guard against spikes. Raise maxNorm (a value near the median pre-clip norm, NormBeforeClipping, is a common choice), or use AutoClip or ZScore, which follow the norm's own history.")));
+    }
+}

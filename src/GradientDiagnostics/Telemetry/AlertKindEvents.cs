@@ -1,0 +1,23 @@
+namespace GradientDiagnostics;
+
+/// <summary>The kind → EventId → log message → metric tag mapping, gathered from the registered detectors' options
+/// (<see cref="GradientDetectorOptions.AlertEvent"/>) and from the kinds raised outside a detector (listed here).
+/// <c>AlertKindMappingTests</c> proves it covers every <see cref="GradientAlertKind"/>; a kind it does not know is never
+/// logged under another kind's id.</summary>
+internal static class AlertKindEvents
+{
+    private static readonly Dictionary<GradientAlertKind, AlertKindEvent> ByKind = Build();
+
+    /// <summary>Every mapped kind.</summary>
+    public static IReadOnlyCollection<AlertKindEvent> All => ByKind.Values;
+
+    /// <summary>The mapping of <paramref name="kind"/>; false when it has none.</summary>
+    public static bool TryGet(GradientAlertKind kind, out AlertKindEvent mapping) => ByKind.TryGetValue(kind, out mapping!);
+
+    private static Dictionary<GradientAlertKind, AlertKindEvent> Build()
+    {
+        // Kinds raised outside a detector (none today) would be added to this list.
+        AlertKindEvent[] others = [];
+        return new GradientMonitorOptions().Detectors.Select(d => d.Options.AlertEvent).Concat(others).ToDictionary(e => e.Kind);
+    }
+}
