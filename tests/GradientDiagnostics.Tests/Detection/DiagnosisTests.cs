@@ -25,6 +25,22 @@ public sealed class DiagnosisTests
     }
 
     [Fact]
+    public void Vanishing_in_a_tanh_net_with_a_tiny_init_names_the_init_scale_before_the_activation()
+    {
+        LayerDescriptor[] layers = Synthetic.Linear(12, 100, ActivationKind.Tanh);
+        GradientAnalyzer analyzer = Synthetic.Analyzer(layers, o => (o.Vanishing.Persistence, o.Vanishing.PersistenceWindow, o.PoorInitialization.Enabled) = (1, 1, false));
+        LayerObservation[] step = [.. Enumerable.Range(0, 12).Select(i =>
+            LayerObservations.Create(Synthetic.Filled(100, i == 0 ? 1e-9f : 1e-2f), Synthetic.Weights(10_000, i == 0 ? 0.01 : 0.1)))];
+
+        GradientAlert alert = analyzer.Analyze(step).Alerts.First(a => a.Metric == GradientMetricNames.MeanAbsoluteGradient);
+
+        Assert.Equal("fc0", alert.Layer);
+        Assert.Contains("0.1× the Xavier expectation", alert.LikelyCauses[0], StringComparison.Ordinal);
+        Assert.Contains("re-initialise with Xavier", alert.SuggestedFixes[0], StringComparison.Ordinal);
+        Assert.StartsWith("saturating activation: Tanh", alert.LikelyCauses[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Without_evidence_the_classic_causes_are_given()
     {
         GradientAnalyzer analyzer = Synthetic.Analyzer([new LayerDescriptor("a")], o => (o.Vanishing.Persistence, o.Vanishing.PersistenceWindow) = (1, 1));

@@ -94,9 +94,14 @@ internal sealed class VanishingGradientDetector(VanishingGradientOptions options
     private static Diagnosis Diagnose(StepEvidence evidence, LayerGradientStatistics layer)
     {
         LayerDescriptor descriptor = evidence.Descriptors[layer.Index];
-        return new Diagnosis()
-            .AddSaturatingActivation(descriptor)
-            .AddInitScale(InitializationScale.Measure(descriptor, evidence.Layers[layer.Index]))
+        InitializationScale? scale = InitializationScale.Measure(descriptor, evidence.Layers[layer.Index]);
+        // Evidence first, in the order that fixes it: sigmoid caps the per-layer gain at 0.25·σ_w·√n whatever the init
+        // (mean-field gain 0.24 at the Xavier scale), so the activation is the cause to fix first; tanh at the Xavier
+        // scale keeps the gain near 1, so a tanh layer that vanishes has a measured init scale to fix first.
+        var diagnosis = new Diagnosis();
+        return (descriptor.FollowingActivation == ActivationKind.Tanh
+                ? diagnosis.AddInitScale(scale).AddSaturatingActivation(descriptor)
+                : diagnosis.AddSaturatingActivation(descriptor).AddInitScale(scale))
             .AddDepth(evidence.Layers.Length)
             .OrClassic(Diagnosis.ClassicVanishing);
     }
