@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using GradientDiagnostics.TorchSharp.Probes;
+using GradientDiagnostics.TorchSharp.Recovery;
+using GradientDiagnostics.TorchSharp.Tracing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -31,6 +33,8 @@ public sealed class GradientMonitor : IDisposable
     // model replaces its elements in place, so every reader sees the new parameters.
     private readonly ModuleLayer[] _layers;
     private ParameterPlacement _placement;
+    private readonly ForwardOriginTracer? _tracer;
+    private TrainingStateRecovery? _recovery;
     private bool _disposed;
 
     internal GradientMonitor(torch.nn.Module module, GradientMonitorOptions options, ILogger? logger)
@@ -59,6 +63,8 @@ public sealed class GradientMonitor : IDisposable
         {
             _probes = new LayerOutputProbes(layers, options.LayerOutputFilter, _logger) { Capturing = _analyzer.NextStepKind == GradientStepKind.Full };
         }
+
+        _tracer = options.NonFinite.TraceOrigin ? new ForwardOriginTracer(module) : null;
     }
 
     /// <summary>Raised on the training loop's thread, inside <see cref="Step"/>, once per alert; the sender is the
@@ -122,11 +128,46 @@ public sealed class GradientMonitor : IDisposable
 
         long step = _analyzer.StepCount;
         bool full = _analyzer.NextStepKind == GradientStepKind.Full;
-        double? lossValue = Measure(loss, step, full);
+        double? lossValue = Measure(loss, step, full, out string? origin);
         // Statistics, detectors, then the clipping policy applied in place on the gradients' device.
-        GradientStepResult result = _analyzer.Analyze(_observations, lossValue, _clipping, start);
+        GradientStepResult result = _analyzer.AnalyzeTraced(_observations, lossValue, _clipping, start, origin);
+        _recovery?.Apply(_analyzer.LastRecovery, step, _analyzer.Recovery!);
         PrepareNextStep(step);
         return result;
+    }
+
+    /// <summary>
+    /// Turns on recovery for the steps to come. <see cref="Step"/> then refuses a step whose global gradient norm or
+    /// loss spikes (<see cref="GradientStepResult.SkipStep"/>, before the optimizer applies it), keeps in-memory
+    /// snapshots of the model's parameters and buffers and of <paramref name="optimizer"/>'s state (momentum buffers,
+    /// Adam's moments and step counts) taken on healthy steps, restores the last good one bit-exactly when steps keep
+    /// failing (<see cref="GradientStepResult.RolledBackToStep"/>), and gives up with a Critical alert at the configured
+    /// limits. Each action raises a <see cref="GradientAlertKind.Recovery"/> alert. Pass the step's loss to
+    /// <see cref="Step"/> for the loss spike criterion.
+    /// </summary>
+    /// <param name="optimizer">The optimizer that updates the model: a TorchSharp optimizer derived from
+    /// <c>OptimizerHelper</c> (SGD, Adam, AdamW, RMSprop, …).</param>
+    /// <param name="configure">Sets the options; they are validated and copied before this method returns.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="optimizer"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="optimizer"/> keeps its state in native code, which cannot be
+    /// snapshotted.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it
+    /// (for example <c>Recovery.SnapshotInterval</c>).</exception>
+    /// <exception cref="InvalidOperationException">Recovery is already enabled on this monitor.</exception>
+    /// <exception cref="ObjectDisposedException">The monitor was disposed.</exception>
+    public void EnableRecovery(torch.optim.Optimizer optimizer, Action<GradientRecoveryOptions>? configure = null)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(optimizer);
+        if (optimizer is not global::TorchSharp.Modules.OptimizerHelper managed)
+        {
+            throw new ArgumentException($"Recovery needs an optimizer whose state TorchSharp exposes (derived from OptimizerHelper, as SGD and Adam are); {optimizer.GetType().Name} is not.", nameof(optimizer));
+        }
+
+        var options = new GradientRecoveryOptions();
+        configure?.Invoke(options);
+        _analyzer.EnableRecovery(options);
+        _recovery = new TrainingStateRecovery(_module, managed, options.KeepSnapshotsOnDevice);
     }
 
     /// <summary>Builds a self-contained HTML report of the run so far (gradient flow, depth profile, global norm over
@@ -146,6 +187,8 @@ public sealed class GradientMonitor : IDisposable
 
         _disposed = true;
         _probes?.Dispose();
+        _tracer?.Dispose();
+        _recovery?.Dispose();
         _parameters.Dispose();
         _analyzer.Dispose();
     }
@@ -232,8 +275,13 @@ public sealed class GradientMonitor : IDisposable
 
     internal LayerOutputProbes? Probes => _probes;
 
-    /// <summary>Fills <see cref="_observations"/> for the step with one host transfer, and returns the loss value.</summary>
-    private double? Measure(torch.Tensor? loss, long step, bool full)
+    internal ForwardOriginTracer? Tracer => _tracer;
+
+    internal TrainingStateRecovery? RecoveryState => _recovery;
+
+    /// <summary>Fills <see cref="_observations"/> for the step with one host transfer, and returns the loss value and the
+    /// forward pass's non-finite origin (when traced).</summary>
+    private double? Measure(torch.Tensor? loss, long step, bool full, out string? origin)
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
@@ -245,7 +293,9 @@ public sealed class GradientMonitor : IDisposable
             _probes?.Queue(_transfer);
         }
 
+        _tracer?.Queue(_transfer);
         ReadOnlySpan<double> host = _transfer.Fetch();
+        origin = _tracer?.Complete(host);
         _gradients.Complete(host);
         for (int i = 0; i < _observations.Length; i++)
         {

@@ -69,6 +69,13 @@ public sealed class GradientAlert
     /// <see cref="Message"/>. Empty for an alert built by user code.</summary>
     public IReadOnlyList<string> SuggestedFixes { get; internal init; } = [];
 
+    /// <summary>For a <see cref="GradientAlertKind.NonFinite"/> alert with
+    /// <see cref="NonFiniteGradientOptions.TraceOrigin"/> on: the module path whose forward output was the first
+    /// non-finite one in the step's forward pass, in forward order, while its inputs were finite (the producer of the
+    /// NaN / ±Infinity, for example <c>block3.norm</c>). Null when the forward pass was finite (the NaN arose in backward
+    /// or in the gradients), when origin tracing is off, and for every other alert.</summary>
+    public string? Origin { get; internal init; }
+
     /// <inheritdoc />
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"[{Severity}] {Kind} at step {Step}, layer {Layer}: {Metric} = {Value:G4} (threshold {Threshold:G4}). {Message}");

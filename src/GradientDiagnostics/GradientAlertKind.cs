@@ -30,4 +30,8 @@ public enum GradientAlertKind
     /// <summary>The clipping policy changed the gradients on almost every recent step: its threshold is below the model's
     /// typical gradient norm (see <see cref="PersistentClippingOptions"/>).</summary>
     PersistentClipping = 7,
+
+    /// <summary>Recovery acted (see <c>GradientMonitor.EnableRecovery</c>): it refused a spiking step before the optimizer
+    /// applied it, rolled back to a snapshot (<see cref="GradientStepResult.RolledBackToStep"/>), or, Critical, gave up.</summary>
+    Recovery = 8,
 }

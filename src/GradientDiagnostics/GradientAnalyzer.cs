@@ -25,6 +25,8 @@ public sealed class GradientAnalyzer : IDisposable
     private readonly GradientHistory _history;
     private readonly AlertPublisher _publisher;
     private readonly TelemetryOutputs _telemetry;
+    private readonly ExplodingGradientOptions _spikeAtAttach;
+    private RecoveryPolicy? _recovery;
 
     /// <summary>Creates an analyzer for a network whose layers, in forward order, have the given names.</summary>
     /// <param name="layerNames">The layers' names in forward order (index 0 is closest to the input).</param>
@@ -54,6 +56,15 @@ public sealed class GradientAnalyzer : IDisposable
         _fullStatisticsInterval = options.FullStatisticsInterval;
         _skipNonFiniteSteps = options.SkipNonFiniteSteps;
         _spikeZScoreThreshold = options.Exploding.SpikeZScoreThreshold;
+        _spikeAtAttach = new ExplodingGradientOptions
+        {
+            SpikeZScoreThreshold = options.Exploding.SpikeZScoreThreshold,
+            SpikeMinFactorOverMean = options.Exploding.SpikeMinFactorOverMean,
+            SpikeFactorOverEarlyMax = options.Exploding.SpikeFactorOverEarlyMax,
+            SpikeEmaDecay = options.Exploding.SpikeEmaDecay,
+            SpikeWarmupSteps = options.Exploding.SpikeWarmupSteps,
+            EarlySteps = options.Exploding.EarlySteps,
+        };
         _logger = logger ?? NullLogger.Instance;
         _publisher = new AlertPublisher(_logger, this);
 
@@ -97,6 +108,25 @@ public sealed class GradientAnalyzer : IDisposable
     /// <summary>Flushes and closes the telemetry outputs (the JSON Lines file). Safe to call more than once.</summary>
     public void Dispose() => _telemetry.Dispose();
 
+    /// <summary>The recovery decision of the last analyzed step, for the adapter to apply; default without recovery.</summary>
+    internal RecoveryDecision LastRecovery { get; private set; }
+
+    /// <summary>The recovery policy, once <see cref="EnableRecovery"/> was called.</summary>
+    internal RecoveryPolicy? Recovery => _recovery;
+
+    /// <summary>Turns recovery on from the next step: validates and copies <paramref name="options"/>.</summary>
+    /// <exception cref="InvalidOperationException">Recovery is already enabled.</exception>
+    internal void EnableRecovery(GradientRecoveryOptions options)
+    {
+        if (_recovery is not null)
+        {
+            throw new InvalidOperationException("Recovery is already enabled on this monitor.");
+        }
+
+        options.Validate("Recovery");
+        _recovery = new RecoveryPolicy(options, _spikeAtAttach);
+    }
+
     /// <summary>Adds a telemetry output, for example one an adapter builds (the TorchSharp adapter's TensorBoard writer);
     /// it receives every later step, with fault isolation (see <see cref="IGradientStepObserver"/>), and is disposed with
     /// this analyzer.</summary>
@@ -119,7 +149,12 @@ public sealed class GradientAnalyzer : IDisposable
     /// value), so the overhead metric includes its reading; now when null.</param>
     /// <returns>The step's statistics, alerts, clipping figures and skip decision.</returns>
     /// <exception cref="ArgumentException">The number of observations differs from the number of layers.</exception>
-    public GradientStepResult Analyze(ReadOnlySpan<LayerObservation> layers, double? loss = null, IGradientClippingTarget? clippingTarget = null, long? measurementStarted = null)
+    public GradientStepResult Analyze(ReadOnlySpan<LayerObservation> layers, double? loss = null, IGradientClippingTarget? clippingTarget = null, long? measurementStarted = null) =>
+        AnalyzeTraced(layers, loss, clippingTarget, measurementStarted, forwardOrigin: null);
+
+    /// <summary>As the public <c>Analyze</c>, with the module whose forward output was the first non-finite one in this
+    /// step's forward pass (<see cref="NonFiniteGradientOptions.TraceOrigin"/>), or null, for the NonFinite alert.</summary>
+    internal GradientStepResult AnalyzeTraced(ReadOnlySpan<LayerObservation> layers, double? loss, IGradientClippingTarget? clippingTarget, long? measurementStarted, string? forwardOrigin)
     {
         long start = measurementStarted ?? Stopwatch.GetTimestamp();
         if (layers.Length != _layerNames.Length)
@@ -146,7 +181,7 @@ public sealed class GradientAnalyzer : IDisposable
             all = TensorStatistics.Combine(all, layers[i].Gradient);
         }
 
-        var evidence = new StepEvidence(step, loss, all.L2Norm, statistics, _layers, _history);
+        var evidence = new StepEvidence(step, loss, all.L2Norm, statistics, _layers, _history) { ForwardOrigin = forwardOrigin };
         List<GradientAlert> alerts = [];
         foreach (IGradientDetector detector in _detectors)
         {
@@ -163,13 +198,16 @@ public sealed class GradientAnalyzer : IDisposable
             detector.Detect(evidence, alerts);
         }
 
+        bool skipNonFinite = nonFinite && (_skipNonFiniteSteps || clipped?.SkipStep == true);
+        LastRecovery = _recovery?.Decide(step, all.L2Norm, loss, skipNonFinite, alerts) ?? default;
         var result = new GradientStepResult
         {
             Step = step,
             Kind = KindOf(step),
             GlobalNorm = evidence.GlobalNorm,
             Loss = loss,
-            SkipStep = nonFinite && (_skipNonFiniteSteps || clipped?.SkipStep == true),
+            SkipStep = skipNonFinite || LastRecovery.SkipsStep,
+            RolledBackToStep = LastRecovery.RollBackTo,
             Layers = statistics,
             DepthGain = evidence.DepthGain,
             ProbedLayerCount = evidence.ProbedLayers,

@@ -53,4 +53,11 @@ public static class GradientMetricNames
     /// <summary>‖Δw‖₂ / ‖w‖₂: the L2 norm of a layer's parameter change across one optimizer step over the L2 norm of its
     /// parameters. Dimensionless.</summary>
     public const string UpdateRatio = "update_ratio";
+
+    /// <summary>The number of consecutive failing steps: not applied (refused or non-finite), or with a spiking loss.
+    /// Reported by recovery.</summary>
+    public const string ConsecutiveFailingSteps = "consecutive_failing_steps";
+
+    /// <summary>The number of rollbacks within the recovery's rollback window, this one included. Reported when recovery gives up.</summary>
+    public const string RollbacksInWindow = "rollbacks_in_window";
 }

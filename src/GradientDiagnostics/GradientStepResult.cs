@@ -18,7 +18,8 @@ public sealed class GradientStepResult
     public double? Loss { get; internal init; }
 
     /// <summary>True when the optimizer step must not run: the gradients or the loss are non-finite and
-    /// <see cref="GradientMonitorOptions.SkipNonFiniteSteps"/> is on.</summary>
+    /// <see cref="GradientMonitorOptions.SkipNonFiniteSteps"/> is on, or recovery (when enabled) refused the step or
+    /// rolled back at it.</summary>
     public bool SkipStep { get; internal init; }
 
     /// <summary>Per-layer statistics, in forward order (index 0 is closest to the input).</summary>
@@ -63,4 +64,9 @@ public sealed class GradientStepResult
 
     /// <summary>True when the clipping policy changed at least one gradient at this step.</summary>
     public bool ClippingActed { get; internal init; }
+
+    /// <summary>Set on the step where recovery rolled back: the step of the snapshot whose parameters, buffers and
+    /// optimizer state were restored, bit-exactly, before <c>Step()</c> returned (the step is then also
+    /// <see cref="SkipStep"/>). Null on every other step, and always without recovery.</summary>
+    public long? RolledBackToStep { get; internal init; }
 }

@@ -94,12 +94,12 @@ internal static class PairedStepComparison
         }
     }
 
-    private static double Median(List<double> values)
+    internal static double Median(List<double> values)
     {
         List<double> sorted = [.. values.Order()];
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
-    private static double MedianDifference(List<double> values, List<double> baseline) =>
+    internal static double MedianDifference(List<double> values, List<double> baseline) =>
         Median([.. values.Zip(baseline, (a, b) => a - b)]);
 }

@@ -25,5 +25,14 @@ if (args.Length > 0 && args[0] == "--read-floor")
     return;
 }
 
+// Recovery and NaN-origin costs on (a): snapshot capture/restore time and size, and the paired whole-step cost of
+// NonFinite.TraceOrigin and EnableRecovery (see RecoveryCost and docs/reliability.md):
+//   dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --recovery [cycles, default 30]
+if (args.Length > 0 && args[0] == "--recovery")
+{
+    GradientDiagnostics.Benchmarks.RecoveryCost.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 30);
+    return;
+}
+
 string[] arguments = args.Contains("--inProcess") ? args : [.. args, "--inProcess"];
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(arguments);

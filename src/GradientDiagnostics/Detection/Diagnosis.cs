@@ -122,7 +122,7 @@ internal sealed class Diagnosis
         .Add("too large an init scale or a per-layer gain above 1", "use Xavier / He init and normalization layers");
 
     /// <summary>Builds the alert: the message is the evidence sentence followed by the causes and fixes.</summary>
-    public GradientAlert ToAlert(GradientAlertKind kind, GradientAlertSeverity severity, long step, string layer, string metric, double value, double threshold, string evidence)
+    public GradientAlert ToAlert(GradientAlertKind kind, GradientAlertSeverity severity, long step, string layer, string metric, double value, double threshold, string evidence, string? origin = null)
     {
         var message = new StringBuilder(evidence.TrimEnd());
         if (message.Length > 0 && message[^1] != '.')
@@ -140,6 +140,7 @@ internal sealed class Diagnosis
         {
             LikelyCauses = [.. _causes],
             SuggestedFixes = [.. _fixes],
+            Origin = origin,
         };
     }
 }

@@ -39,6 +39,10 @@ internal sealed class StepEvidence
     /// <summary>The probed layer closest to the input, where the depth criteria report; null when no layer was probed.</summary>
     public LayerGradientStatistics? FirstProbed { get; }
 
+    /// <summary>The module path whose forward output was the first non-finite one in this step's forward pass while its
+    /// inputs were finite (<see cref="NonFiniteGradientOptions.TraceOrigin"/>); null when not traced or finite.</summary>
+    public string? ForwardOrigin { get; init; }
+
     /// <summary>The history up to, not including, this step.</summary>
     public GradientHistory History { get; }
 

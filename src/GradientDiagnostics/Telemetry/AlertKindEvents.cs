@@ -16,8 +16,8 @@ internal static class AlertKindEvents
 
     private static Dictionary<GradientAlertKind, AlertKindEvent> Build()
     {
-        // Kinds raised outside a detector (none today) would be added to this list.
-        AlertKindEvent[] others = [];
+        // Kinds raised outside a detector.
+        AlertKindEvent[] others = [RecoveryPolicy.AlertEvent];
         return new GradientMonitorOptions().Detectors.Select(d => d.Options.AlertEvent).Concat(others).ToDictionary(e => e.Kind);
     }
 }

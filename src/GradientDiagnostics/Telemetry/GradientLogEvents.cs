@@ -31,6 +31,10 @@ public static class GradientLogEvents
     /// <summary>A <see cref="GradientAlertKind.PersistentClipping"/> alert (EventName <c>PersistentClipping</c>).</summary>
     public const int PersistentClipping = 1007;
 
+    /// <summary>A <see cref="GradientAlertKind.Recovery"/> alert: a refused step, a rollback, or recovery giving up
+    /// (EventName <c>Recovery</c>).</summary>
+    public const int Recovery = 1008;
+
     /// <summary>The periodic summary line of <see cref="GradientTelemetryOptions.SummaryInterval"/>: global norm, worst
     /// layer, clip status (EventName <c>StepSummary</c>, level Information).</summary>
     public const int StepSummary = 1100;

@@ -13,6 +13,8 @@ public sealed class AlertEventIdTests
     [InlineData(GradientAlertKind.DeadUnits, 1004, "DeadUnits")]
     [InlineData(GradientAlertKind.PoorInitialization, 1005, "PoorInitialization")]
     [InlineData(GradientAlertKind.UpdateRatio, 1006, "UpdateRatio")]
+    [InlineData(GradientAlertKind.PersistentClipping, GradientLogEvents.PersistentClipping, "PersistentClipping")]
+    [InlineData(GradientAlertKind.Recovery, GradientLogEvents.Recovery, "Recovery")]
     public void Each_alert_kind_logs_with_its_stable_event_id_and_fields(GradientAlertKind kind, int eventId, string eventName)
     {
         var logger = new FakeLogger();

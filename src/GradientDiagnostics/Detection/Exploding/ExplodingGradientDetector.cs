@@ -99,13 +99,8 @@ internal sealed class ExplodingGradientDetector(ExplodingGradientOptions options
         double global = evidence.GlobalNorm;
         GradientHistory history = evidence.History;
         ExponentialMovingStatistics moving = history.GlobalMoving;
-        double z = moving.IsWarm ? moving.ZScore(global) : 0;
-        double overEarly = history.EarlyMaxIsFinal && history.EarlyMaxGlobalNorm > 0 ? global / history.EarlyMaxGlobalNorm : 0;
-        // A z-score spike must also be a real jump: a multiple of the moving mean, and, once the early reference exists,
-        // above every norm of the first steps (norms fall as training proceeds; returning to the starting scale is no explosion).
-        bool zSpike = z > options.SpikeZScoreThreshold && global >= options.SpikeMinFactorOverMean * moving.Mean &&
-            (!history.EarlyMaxIsFinal || global > history.EarlyMaxGlobalNorm);
-        bool earlySpike = overEarly >= options.SpikeFactorOverEarlyMax;
+        (bool zSpike, bool earlySpike, double z, double overEarly) =
+            GlobalNormSpike.Judge(global, moving, history.EarlyMaxGlobalNorm, history.EarlyMaxIsFinal, options);
         if (!_spike.Observe(evidence.Step, zSpike || earlySpike))
         {
             return;

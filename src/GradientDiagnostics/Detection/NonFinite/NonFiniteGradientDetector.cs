@@ -58,6 +58,14 @@ internal sealed class NonFiniteGradientDetector(NonFiniteGradientOptions options
         AppendAffected(message, evidence, weightsAffected, "weights", i => evidence.Layers[i].Parameters);
 
         var diagnosis = new Diagnosis();
+        string? origin = evidence.ForwardOrigin;
+        if (origin is not null)
+        {
+            message.Append(CultureInfo.InvariantCulture, $"The first non-finite value was first produced by `{origin}` in the forward pass (its inputs were finite). ");
+            diagnosis.Add($"an operation in `{origin}` that overflows or is undefined for some inputs (log or sqrt of a value ≤ 0, division by ~0, exp of a large value)",
+                $"guard that operation in `{origin}` (clamp its input, add an epsilon) and check the batch that reached it");
+        }
+
         if (weightsAffected > 0)
         {
             diagnosis.Add("the weights themselves are corrupt: an earlier non-finite or overflowing update was applied",
@@ -73,17 +81,17 @@ internal sealed class NonFiniteGradientDetector(NonFiniteGradientOptions options
         if (lossNonFinite)
         {
             alerts.Add(diagnosis.ToAlert(GradientAlertKind.NonFinite, GradientAlertSeverity.Critical, evidence.Step, GradientAlert.LossLayerName,
-                GradientMetricNames.Loss, evidence.Loss!.Value, double.MaxValue, evidenceText));
+                GradientMetricNames.Loss, evidence.Loss!.Value, double.MaxValue, evidenceText, origin));
         }
         else if (closestGradient >= 0)
         {
             alerts.Add(diagnosis.ToAlert(GradientAlertKind.NonFinite, GradientAlertSeverity.Critical, evidence.Step, layers[closestGradient].Name,
-                GradientMetricNames.NonFiniteGradientCount, layers[closestGradient].Gradient.NonFiniteCount, 0, evidenceText));
+                GradientMetricNames.NonFiniteGradientCount, layers[closestGradient].Gradient.NonFiniteCount, 0, evidenceText, origin));
         }
         else
         {
             alerts.Add(diagnosis.ToAlert(GradientAlertKind.NonFinite, GradientAlertSeverity.Critical, evidence.Step, layers[closestWeights].Name,
-                GradientMetricNames.NonFiniteWeightCount, evidence.Layers[closestWeights].Parameters!.Value.NonFiniteCount, 0, evidenceText));
+                GradientMetricNames.NonFiniteWeightCount, evidence.Layers[closestWeights].Parameters!.Value.NonFiniteCount, 0, evidenceText, origin));
         }
     }
 

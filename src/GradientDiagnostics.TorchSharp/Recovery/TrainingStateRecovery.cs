@@ -1,0 +1,114 @@
+using TorchSharp.Modules;
+
+namespace GradientDiagnostics.TorchSharp.Recovery;
+
+/// <summary>
+/// Applies the core's recovery decisions (<see cref="RecoveryPolicy"/>) to a model and its optimizer: takes and drops
+/// snapshots, restores one on a rollback, and scales the learning rates for a while after it.
+/// </summary>
+internal sealed class TrainingStateRecovery(torch.nn.Module model, OptimizerHelper optimizer, bool onDevice) : IDisposable
+{
+    private readonly Dictionary<long, TrainingStateSnapshot> _snapshots = [];
+    private readonly List<(torch.optim.ILearningRateController Group, double Original, double Scaled)> _scaled = [];
+
+    /// <summary>The snapshots held, by step.</summary>
+    internal IReadOnlyDictionary<long, TrainingStateSnapshot> Snapshots => _snapshots;
+
+    /// <summary>Applies the decision made for <paramref name="step"/>, and registers a snapshot with the policy.</summary>
+    public void Apply(RecoveryDecision decision, long step, RecoveryPolicy policy)
+    {
+        if (decision.RestoreLearningRate)
+        {
+            RestoreLearningRates();
+        }
+
+        if (decision.TakeSnapshot)
+        {
+            TakeSnapshot(step, policy);
+        }
+
+        if (decision.RollBackTo is long target)
+        {
+            if (!_snapshots.TryGetValue(target, out TrainingStateSnapshot? snapshot))
+            {
+                throw new InvalidOperationException($"Recovery decided to roll back to the snapshot of step {target}, which is not held.");
+            }
+
+            snapshot.Restore(State(), optimizer);
+        }
+
+        if (decision.ScaleLearningRate is double factor)
+        {
+            ScaleLearningRates(factor);
+        }
+
+        DropSnapshotsExcept(policy.SnapshotSteps);
+    }
+
+    /// <summary>Takes a snapshot; a failure (out of memory) is self-logged and the snapshot skipped, so training goes on
+    /// with the older snapshots.</summary>
+    private void TakeSnapshot(long step, RecoveryPolicy policy)
+    {
+        try
+        {
+            _snapshots[step] = TrainingStateSnapshot.Capture(State(), optimizer, onDevice);
+        }
+#pragma warning disable CA1031 // A snapshot that cannot be taken must not break the training loop.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            GradientSelfLog.Write($"the recovery snapshot of step {step} could not be taken; recovery keeps its older snapshots.", ex);
+            return;
+        }
+
+        policy.SnapshotTaken(step);
+    }
+
+    public void Dispose()
+    {
+        foreach (TrainingStateSnapshot snapshot in _snapshots.Values)
+        {
+            snapshot.Dispose();
+        }
+
+        _snapshots.Clear();
+    }
+
+    /// <summary>The tensors a snapshot holds: every parameter, then every buffer (BatchNorm's running statistics), read
+    /// afresh each time so a model moved with <c>to()</c> is still found.</summary>
+    private List<torch.Tensor> State() => [.. model.parameters(), .. model.buffers()];
+
+    private void DropSnapshotsExcept(IEnumerable<long> kept)
+    {
+        var keep = new HashSet<long>(kept);
+        foreach (long step in _snapshots.Keys.Where(s => !keep.Contains(s)).ToList())
+        {
+            _snapshots[step].Dispose();
+            _snapshots.Remove(step);
+        }
+    }
+
+    private void ScaleLearningRates(double factor)
+    {
+        foreach (torch.optim.ILearningRateController group in optimizer.ParamGroups)
+        {
+            double original = group.LearningRate;
+            group.LearningRate = original * factor;
+            _scaled.Add((group, original, group.LearningRate));
+        }
+    }
+
+    /// <summary>Sets back the learning rates scaled after a rollback, unless something else (a scheduler) changed them.</summary>
+    private void RestoreLearningRates()
+    {
+        foreach ((torch.optim.ILearningRateController group, double original, double scaled) in _scaled)
+        {
+            if (group.LearningRate == scaled)
+            {
+                group.LearningRate = original;
+            }
+        }
+
+        _scaled.Clear();
+    }
+}
