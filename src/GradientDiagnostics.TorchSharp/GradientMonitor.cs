@@ -167,7 +167,7 @@ public sealed class GradientMonitor : IDisposable
         var options = new GradientRecoveryOptions();
         configure?.Invoke(options);
         _analyzer.EnableRecovery(options);
-        _recovery = new TrainingStateRecovery(_module, managed, options.KeepSnapshotsOnDevice);
+        _recovery = new TrainingStateRecovery(_module, managed, options.KeepSnapshotsOnDevice, options.MaxSnapshots);
     }
 
     /// <summary>Builds a self-contained HTML report of the run so far (gradient flow, depth profile, global norm over

@@ -32,28 +32,37 @@ internal static class RecoveryCost
             TrainingSteps.Plain(workload, optimizer); // the optimizer's state exists from the first step
             var helper = (global::TorchSharp.Modules.OptimizerHelper)optimizer;
             List<Tensor> state = [.. workload.Model.parameters(), .. workload.Model.buffers()];
-            var capture = new List<double>();
+            var fresh = new List<double>();
+            var recycledCapture = new List<double>();
             var restore = new List<double>();
             long bytes = 0;
+            TrainingStateSnapshot? recycled = null;
             for (int round = -2; round < rounds; round++)
             {
+                // Paired in each round: a capture into new memory (as every capture was before recycling, and as the first
+                // MaxSnapshots captures still are), then a capture that recycles the previous snapshot, as steady state does.
                 long start = Stopwatch.GetTimestamp();
-                using TrainingStateSnapshot snapshot = TrainingStateSnapshot.Capture(state, helper, onDevice: false);
-                double captured = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                TrainingStateSnapshot.Capture(state, helper, onDevice: false).Dispose();
+                double freshMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
                 start = Stopwatch.GetTimestamp();
-                snapshot.Restore(state, helper);
+                recycled = TrainingStateSnapshot.Capture(state, helper, onDevice: false, reuse: recycled);
+                double recycledMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                start = Stopwatch.GetTimestamp();
+                recycled.Restore(state, helper);
                 double restored = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-                bytes = snapshot.Bytes;
+                bytes = recycled.Bytes;
                 if (round >= 0)
                 {
-                    capture.Add(captured);
+                    fresh.Add(freshMs);
+                    recycledCapture.Add(recycledMs);
                     restore.Add(restored);
                 }
             }
 
+            recycled?.Dispose();
             long parameters = workload.Model.parameters().Sum(p => p.numel());
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Snapshot of a_mlp_50x512 with {(adam ? "Adam" : "SGD + momentum")}: {bytes / 1e6:F1} MB ({bytes / (4.0 * parameters):F2} × the {parameters / 1e6:F1} M float32 parameters); capture median {PairedStepComparison.Median(capture):F1} ms (min {capture.Min():F1}), restore median {PairedStepComparison.Median(restore):F1} ms (min {restore.Min():F1}), {rounds} rounds."));
+                $"Snapshot of a_mlp_50x512 with {(adam ? "Adam" : "SGD + momentum")}: {bytes / 1e6:F1} MB ({bytes / (4.0 * parameters):F2} × the {parameters / 1e6:F1} M float32 parameters); capture into new memory median {PairedStepComparison.Median(fresh):F1} ms (min {fresh.Min():F1}), recycled capture median {PairedStepComparison.Median(recycledCapture):F1} ms (min {recycledCapture.Min():F1}), restore median {PairedStepComparison.Median(restore):F1} ms (min {restore.Min():F1}), {rounds} rounds."));
         }
     }
 

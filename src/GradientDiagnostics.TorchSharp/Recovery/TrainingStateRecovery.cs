@@ -6,9 +6,14 @@ namespace GradientDiagnostics.TorchSharp.Recovery;
 /// Applies the core's recovery decisions (<see cref="RecoveryPolicy"/>) to a model and its optimizer: takes and drops
 /// snapshots, restores one on a rollback, and scales the learning rates for a while after it.
 /// </summary>
-internal sealed class TrainingStateRecovery(torch.nn.Module model, OptimizerHelper optimizer, bool onDevice) : IDisposable
+/// <remarks>Snapshot memory is recycled: a capture that will evict the oldest snapshot (the policy keeps at most
+/// <paramref name="maxSnapshots"/>) copies into that snapshot's tensors and buffer, and a snapshot dropped by a rollback
+/// is kept as a spare for the next capture while fewer than <paramref name="maxSnapshots"/> are held. So at most
+/// <paramref name="maxSnapshots"/> snapshots' memory is ever held, and steady-state captures allocate nothing large.</remarks>
+internal sealed class TrainingStateRecovery(torch.nn.Module model, OptimizerHelper optimizer, bool onDevice, int maxSnapshots) : IDisposable
 {
     private readonly Dictionary<long, TrainingStateSnapshot> _snapshots = [];
+    private TrainingStateSnapshot? _spare;
     private readonly List<(torch.optim.ILearningRateController Group, double Original, double Scaled)> _scaled = [];
 
     /// <summary>The snapshots held, by step.</summary>
@@ -45,18 +50,34 @@ internal sealed class TrainingStateRecovery(torch.nn.Module model, OptimizerHelp
         DropSnapshotsExcept(policy.SnapshotSteps);
     }
 
-    /// <summary>Takes a snapshot; a failure (out of memory) is self-logged and the snapshot skipped, so training goes on
-    /// with the older snapshots.</summary>
+    /// <summary>Takes a snapshot, into the spare or the snapshot it evicts when there is one; a failure (out of memory)
+    /// is self-logged and the snapshot skipped, so training goes on with the older snapshots.</summary>
     private void TakeSnapshot(long step, RecoveryPolicy policy)
     {
+        TrainingStateSnapshot? reuse = _spare;
+        _spare = null;
+        long? evicted = null;
+        if (reuse is null && _snapshots.Count >= maxSnapshots)
+        {
+            // The policy drops its oldest snapshot when this one is registered: capture into it.
+            evicted = _snapshots.Keys.Min();
+            reuse = _snapshots[evicted.Value];
+            _snapshots.Remove(evicted.Value);
+        }
+
         try
         {
-            _snapshots[step] = TrainingStateSnapshot.Capture(State(), optimizer, onDevice);
+            _snapshots[step] = TrainingStateSnapshot.Capture(State(), optimizer, onDevice, reuse);
         }
 #pragma warning disable CA1031 // A snapshot that cannot be taken must not break the training loop.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            if (evicted is long lost)
+            {
+                policy.SnapshotLost(lost); // its memory was being overwritten: it can no longer be restored
+            }
+
             GradientSelfLog.Write($"the recovery snapshot of step {step} could not be taken; recovery keeps its older snapshots.", ex);
             return;
         }
@@ -72,6 +93,8 @@ internal sealed class TrainingStateRecovery(torch.nn.Module model, OptimizerHelp
         }
 
         _snapshots.Clear();
+        _spare?.Dispose();
+        _spare = null;
     }
 
     /// <summary>The tensors a snapshot holds: every parameter, then every buffer (BatchNorm's running statistics), read
@@ -83,8 +106,16 @@ internal sealed class TrainingStateRecovery(torch.nn.Module model, OptimizerHelp
         var keep = new HashSet<long>(kept);
         foreach (long step in _snapshots.Keys.Where(s => !keep.Contains(s)).ToList())
         {
-            _snapshots[step].Dispose();
+            TrainingStateSnapshot dropped = _snapshots[step];
             _snapshots.Remove(step);
+            if (_spare is null && _snapshots.Count < maxSnapshots)
+            {
+                _spare = dropped; // recycled by the next capture
+            }
+            else
+            {
+                dropped.Dispose();
+            }
         }
     }
 

@@ -2,14 +2,21 @@ namespace GradientDiagnostics.TorchSharp.Tracing;
 
 /// <summary>
 /// Finds where a NaN / ±Infinity is born in the forward pass (<see cref="NonFiniteGradientOptions.TraceOrigin"/>). A
-/// forward hook on every hookable module, parameterless ones included, reduces its input and output to one float64 sum
-/// each, on the device: a float32 sum accumulated in float64 cannot overflow, so it is finite exactly when every element
-/// is. The sums are read once per step with the monitor's other results (<see cref="HostTransfer"/>). A tensor already
-/// reduced this step (the previous module's output, passed on by <c>Sequential</c>) is not reduced again.
+/// forward hook on every hookable module, parameterless ones included, reduces its input and output to one sum each, on
+/// the device, and the sums are read once per step with the monitor's other results (<see cref="HostTransfer"/>). A
+/// tensor already reduced this step (the previous module's output, passed on by <c>Sequential</c>) is not reduced again.
 /// </summary>
-/// <remarks>Hooks fire when a module's forward completes, so children come before their parent and the first non-finite
+/// <remarks>
+/// <para>The reduction rule: float32 and float64 tensors are summed in their own dtype, float16 and bfloat16 in float32,
+/// and tensors of other dtypes (integers, bool) are not reduced, since they cannot hold a NaN. A sum is non-finite when
+/// any element is NaN or ±Infinity; it is also non-finite when every element is finite but the sum's magnitude passes
+/// the accumulating dtype's largest value (3.4e38 for float32, 1.8e308 for float64). Such a module is then named as
+/// the origin, which is right: an output that large is itself an explosion. Summing in the tensor's own dtype reads the
+/// output once, with no converted copy.</para>
+/// <para>Hooks fire when a module's forward completes, so children come before their parent and the first non-finite
 /// output whose input was finite is the innermost, earliest producer. When a parent computes the NaN itself between
-/// two child calls, the next child's input is already non-finite, and the parent is named.</remarks>
+/// two child calls, the next child's input is already non-finite, and the parent is named.</para>
+/// </remarks>
 internal sealed class ForwardOriginTracer : IDisposable
 {
     /// <summary>The most module calls recorded between two steps (forward passes run without <c>Step()</c>, such as an
@@ -22,6 +29,8 @@ internal sealed class ForwardOriginTracer : IDisposable
     private readonly List<torch.Tensor> _sums = [];
     private readonly Dictionary<torch.Tensor, int> _reduced = new(ReferenceEqualityComparer.Instance);
     private int _offset = -1;
+    private torch.ScalarType? _sumDtype;
+    private bool _mixedDtypes;
 
     public ForwardOriginTracer(torch.nn.Module root)
     {
@@ -34,7 +43,10 @@ internal sealed class ForwardOriginTracer : IDisposable
     /// <summary>Queues this step's sums on the transfer as one tensor (no sync here).</summary>
     public void Queue(HostTransfer transfer)
     {
-        _offset = _sums.Count == 0 ? -1 : transfer.Add(torch.stack(_sums));
+        // Usually every sum has one dtype (float32); when float32 and float64 sums mix, they are widened first (exact).
+        // The transfer converts to float64 itself. Called inside the step's dispose scope, which frees the stacked tensor.
+        _offset = _sums.Count == 0 ? -1
+            : transfer.Add(_mixedDtypes ? torch.stack(_sums.Select(s => s.to_type(torch.ScalarType.Float64))) : torch.stack(_sums));
     }
 
     /// <summary>Names the first module whose output was non-finite while its input was finite, or null; then forgets
@@ -47,7 +59,7 @@ internal sealed class ForwardOriginTracer : IDisposable
             ReadOnlySpan<double> sums = host.Slice(_offset, _sums.Count);
             foreach ((int module, int input, int output) in _calls)
             {
-                if (!double.IsFinite(sums[output]) && (input < 0 || double.IsFinite(sums[input])))
+                if (output >= 0 && !double.IsFinite(sums[output]) && (input < 0 || double.IsFinite(sums[input])))
                 {
                     origin = _names[module];
                     break;
@@ -70,6 +82,8 @@ internal sealed class ForwardOriginTracer : IDisposable
         _sums.Clear();
         _calls.Clear();
         _reduced.Clear();
+        _sumDtype = null;
+        _mixedDtypes = false;
         _offset = -1;
     }
 
@@ -122,7 +136,8 @@ internal sealed class ForwardOriginTracer : IDisposable
         return output!;
     }
 
-    /// <summary>The index of the tensor's float64 sum, reducing it unless it already was this step.</summary>
+    /// <summary>The index of the tensor's sum (see the reduction rule above), reducing it unless it already was this
+    /// step; -1 for a tensor that cannot hold a non-finite value.</summary>
     private int Reduce(torch.Tensor tensor)
     {
         if (_reduced.TryGetValue(tensor, out int known))
@@ -130,17 +145,36 @@ internal sealed class ForwardOriginTracer : IDisposable
             return known;
         }
 
-        torch.Tensor sum;
-        using (torch.NewDisposeScope())
-        using (torch.no_grad())
+        torch.ScalarType dtype = tensor.dtype;
+        if (dtype is not (torch.ScalarType.Float32 or torch.ScalarType.Float64 or torch.ScalarType.Float16 or torch.ScalarType.BFloat16))
         {
-            torch.Tensor values = tensor.is_sparse ? tensor.detach().to_dense() : tensor.detach();
-            // Kept past the caller's dispose scope until the step reads it; disposed in Reset.
-            sum = values.sum(type: torch.ScalarType.Float64).DetachFromDisposeScope();
+            return -1;
         }
 
+        // One detach and one sum per tensor: no dispose scope or grad mode switch per call. The detached wrapper is
+        // disposed here; the sum is kept past the caller's dispose scope until the step reads it, and disposed in Reset.
+        bool sparse = tensor.is_sparse;
+        torch.Tensor sum;
+        using (torch.Tensor values = tensor.detach())
+        {
+            sum = sparse ? SparseSum(values)
+                : dtype is torch.ScalarType.Float16 or torch.ScalarType.BFloat16 ? values.sum(type: torch.ScalarType.Float32)
+                : values.sum();
+        }
+
+        sum.DetachFromDisposeScope();
+        torch.ScalarType sumDtype = sparse || dtype == torch.ScalarType.Float64 ? torch.ScalarType.Float64 : torch.ScalarType.Float32;
+        _mixedDtypes |= _sumDtype is torch.ScalarType previous && previous != sumDtype;
+        _sumDtype = sumDtype;
+        int index = _sums.Count;
         _sums.Add(sum);
-        _reduced[tensor] = _sums.Count - 1;
-        return _sums.Count - 1;
+        _reduced[tensor] = index;
+        return index;
+    }
+
+    private static torch.Tensor SparseSum(torch.Tensor values)
+    {
+        using torch.Tensor dense = values.to_dense();
+        return dense.sum(type: torch.ScalarType.Float64);
     }
 }

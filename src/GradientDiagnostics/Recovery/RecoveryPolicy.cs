@@ -169,6 +169,10 @@ internal sealed class RecoveryPolicy
         }
     }
 
+    /// <summary>Forgets the snapshot of <paramref name="step"/>, which the adapter could no longer restore (its memory was
+    /// being reused by a capture that failed).</summary>
+    public void SnapshotLost(long step) => _snapshots.RemoveAll(s => s.Step == step);
+
     /// <summary>The newest snapshot not returned to yet, or else the oldest kept.</summary>
     private long? RollBackTarget()
     {

@@ -20,6 +20,11 @@ public sealed class NonFiniteGradientOptions : GradientDetectorOptions
     /// <see cref="GradientMonitorOptions.CaptureLayerOutputs"/>. Costs one reduction per module call and tensor; see
     /// docs/reliability.md for the measured cost.</summary>
     /// <value>The default value is <see langword="false"/>: no forward hook is added for it.</value>
+    /// <remarks>Each module's input and output is reduced to one sum: float32 and float64 tensors in their own dtype,
+    /// float16 and bfloat16 in float32; integer and bool tensors are not reduced (they cannot hold a NaN). An output with a
+    /// NaN or ±Infinity element has a non-finite sum. So has a finite output whose sum's magnitude passes the accumulating
+    /// dtype's largest value (3.4e38 for float32): such a module is named as the origin, which is intended, since an
+    /// output that large is itself an explosion.</remarks>
     public bool TraceOrigin { get; set; }
 
     internal override AlertKindEvent AlertEvent { get; } = new(GradientAlertKind.NonFinite, "NonFiniteGradient", AboutGradient: true);
