@@ -3,10 +3,12 @@ using System.Diagnostics;
 namespace GradientDiagnostics.Benchmarks;
 
 /// <summary>
-/// Runs step variants interleaved, one step of each in turn in a rotating order, so drift in a shared machine's speed hits
-/// every variant alike; sums each variant's step times over cycles of <see cref="CycleSteps"/> steps (one full-statistics
-/// step of the default cadence in each) after a warm-up. Differences and ratios are then taken between cycles of the same
-/// round (a paired design) before any median.
+/// Runs step variants in alternating cycles of <see cref="CycleSteps"/> steps (one full-statistics step of the default
+/// cadence in each): a round runs one cycle of every variant, in an order that rotates from round to round, so drift in a
+/// shared machine's speed hits every variant alike. Differences and ratios are taken between the cycles of the same round
+/// (a paired design) before any median. Variants may share one model (the whole-step comparison does): then nothing but
+/// the variant differs, not even where the model's memory lies, and a cost a variant leaves behind (in the next forward,
+/// backward or optimizer step) stays inside its own cycle except at the cycle's last step.
 /// </summary>
 internal static class PairedRunner
 {
@@ -36,40 +38,37 @@ internal static class PairedRunner
     public static Cycles[] Run(IReadOnlyList<Variant> variants, int warmupSteps, int cycles, Action<int>? progress = null)
     {
         var results = variants.Select(_ => new Cycles()).ToArray();
-        int warmupCycles = (warmupSteps + CycleSteps - 1) / CycleSteps;
-        for (int cycle = -warmupCycles; cycle < cycles; cycle++)
+        int warmupRounds = (warmupSteps + CycleSteps - 1) / CycleSteps;
+        for (int round = -warmupRounds; round < cycles; round++)
         {
-            double[] total = new double[variants.Count], inside = new double[variants.Count], cpu = new double[variants.Count];
-            long[] gen0 = new long[variants.Count], pool = new long[variants.Count];
-            for (int step = 0; step < CycleSteps; step++)
+            for (int k = 0; k < variants.Count; k++)
             {
-                for (int k = 0; k < variants.Count; k++)
+                int i = (k + round + warmupRounds) % variants.Count; // rotate the order, so no variant always follows the same one
+                double total = 0, inside = 0, cpu = 0;
+                int gcBefore = GC.CollectionCount(0);
+                long poolBefore = ThreadPool.CompletedWorkItemCount;
+                for (int step = 0; step < CycleSteps; step++)
                 {
-                    int i = (k + step) % variants.Count; // rotate the order, so no variant always follows the same one
-                    int gcBefore = GC.CollectionCount(0);
-                    long poolBefore = ThreadPool.CompletedWorkItemCount;
                     TimeSpan cpuBefore = Environment.CpuUsage.TotalTime;
                     long start = Stopwatch.GetTimestamp();
-                    inside[i] += variants[i].Step();
-                    total[i] += Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-                    cpu[i] += (Environment.CpuUsage.TotalTime - cpuBefore).TotalMilliseconds;
-                    gen0[i] += GC.CollectionCount(0) - gcBefore;
-                    pool[i] += ThreadPool.CompletedWorkItemCount - poolBefore;
+                    inside += variants[i].Step();
+                    total += Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                    cpu += (Environment.CpuUsage.TotalTime - cpuBefore).TotalMilliseconds;
+                }
+
+                if (round >= 0)
+                {
+                    results[i].StepMs.Add(total / CycleSteps);
+                    results[i].InsideMs.Add(inside / CycleSteps);
+                    results[i].CpuMs.Add(cpu / CycleSteps);
+                    results[i].Gen0PerStep.Add((double)(GC.CollectionCount(0) - gcBefore) / CycleSteps);
+                    results[i].PoolItemsPerStep.Add((double)(ThreadPool.CompletedWorkItemCount - poolBefore) / CycleSteps);
                 }
             }
 
-            if (cycle >= 0)
+            if (round >= 0)
             {
-                for (int i = 0; i < variants.Count; i++)
-                {
-                    results[i].StepMs.Add(total[i] / CycleSteps);
-                    results[i].InsideMs.Add(inside[i] / CycleSteps);
-                    results[i].CpuMs.Add(cpu[i] / CycleSteps);
-                    results[i].Gen0PerStep.Add((double)gen0[i] / CycleSteps);
-                    results[i].PoolItemsPerStep.Add((double)pool[i] / CycleSteps);
-                }
-
-                progress?.Invoke(cycle);
+                progress?.Invoke(round);
             }
         }
 

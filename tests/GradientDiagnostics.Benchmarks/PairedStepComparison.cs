@@ -5,16 +5,16 @@ using static TorchSharp.torch;
 namespace GradientDiagnostics.Benchmarks;
 
 /// <summary>
-/// The whole training step with the monitor (default options) against the plain step, on every workload, paired and
-/// interleaved (<see cref="PairedRunner"/>), with <c>clip_grad_norm_</c> as the yardstick. Each variant trains its own copy
-/// of the workload (same seed). The time inside the monitor's <c>Step()</c> is timed too, so the cost that lands outside
-/// it (in the next forward, backward or optimizer step) is the added time minus that.
-/// With <c>--diagnose</c>, two controls join: the plain step plus one <c>Step()</c> of a monitor on a different, tiny
-/// model (the monitor's managed work and native calls, without this model's tensors), and the monitor reading the
-/// gradients on one thread only.
+/// The whole training step with the monitor (default options) against the plain step, on every workload, in alternating
+/// cycles of 20 steps on <b>one</b> model and optimizer (<see cref="PairedRunner"/>), with <c>clip_grad_norm_</c> as the
+/// yardstick: the variants differ only by the monitor's <c>Step()</c> (or the clipping call), not by where the model's
+/// memory lies. The monitor is attached throughout; with default options it has no hook, so a plain cycle simply does
+/// not call <c>Step()</c>. The time inside <c>Step()</c> is timed too, so the cost that lands outside it is the added
+/// time minus that.
+/// With <c>--diagnose</c>, controls join: a second plain variant (the method's own noise), the plain step plus one
+/// <c>Step()</c> of a monitor on a different, tiny model (the monitor's managed work and native calls, without this
+/// model's tensors), and the monitor reading the gradients on the calling thread only.
 /// </summary>
-/// <remarks>Run: <c>dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --paired [cycles] [--warmup steps]
-/// [--workloads a,b,…] [--diagnose]</c>.</remarks>
 internal static class PairedStepComparison
 {
     public static void Run(int cycles, int warmupSteps, string[] workloads, bool diagnose)
@@ -44,44 +44,31 @@ internal static class PairedStepComparison
     private static (string Row, string Detail) RunWorkload(string name, int cycles, int warmupSteps, bool diagnose)
     {
         var disposables = new List<IDisposable>();
-        (Workload Workload, optim.Optimizer Optimizer) Copy()
-        {
-            var workload = Workload.Create(name);
-            var optimizer = optim.SGD(workload.Model.parameters(), 1e-4);
-            disposables.Add(optimizer);
-            disposables.Add(workload);
-            return (workload, optimizer);
-        }
-
-        var plain = Copy();
-        var clip = Copy();
-        var monitored = Copy();
-        GradientMonitor monitor = monitored.Workload.Model.AttachGradientMonitor();
-        disposables.Add(monitor);
+        var workload = Workload.Create(name);
+        var optimizer = optim.SGD(workload.Model.parameters(), 1e-4);
+        GradientMonitor monitor = workload.Model.AttachGradientMonitor();
+        disposables.AddRange([workload, optimizer, monitor]);
         var variants = new List<PairedRunner.Variant>
         {
-            new("plain step", () => TrainingSteps.Plain(plain.Workload, plain.Optimizer)),
-            new("step + clip_grad_norm_", () => TrainingSteps.ClipGradNorm(clip.Workload, clip.Optimizer)),
-            new("step + monitor", () => TrainingSteps.Monitored(monitored.Workload, monitored.Optimizer, monitor)),
+            new("plain step", () => TrainingSteps.Plain(workload, optimizer)),
+            new("step + clip_grad_norm_", () => TrainingSteps.ClipGradNorm(workload, optimizer)),
+            new("step + monitor", () => TrainingSteps.Monitored(workload, optimizer, monitor)),
         };
         if (diagnose)
         {
-            var foreign = Copy();
             var tiny = Workload.Create("tiny_mlp_2x8");
             GradientMonitor tinyMonitor = tiny.Model.AttachGradientMonitor();
             tiny.ForwardBackward().Dispose();
-            disposables.Add(tinyMonitor);
-            disposables.Add(tiny);
-            variants.Add(new("step + Step() on a tiny model", () => TrainingSteps.PlainWithForeignStep(foreign.Workload, foreign.Optimizer, tiny, tinyMonitor)));
-            var serial = Copy();
-            GradientMonitor serialMonitor = serial.Workload.Model.AttachGradientMonitor();
-            disposables.Add(serialMonitor);
+            GradientMonitor serialMonitor = workload.Model.AttachGradientMonitor();
+            disposables.AddRange([tiny, tinyMonitor, serialMonitor]);
+            variants.Add(new("plain step again (control)", () => TrainingSteps.Plain(workload, optimizer)));
+            variants.Add(new("step + Step() on a tiny model", () => TrainingSteps.PlainWithForeignStep(workload, optimizer, tinyMonitor)));
             variants.Add(new("step + monitor, one-thread read", () =>
             {
                 TensorStatisticsCollector.ParallelReadDisabled = true;
                 try
                 {
-                    return TrainingSteps.Monitored(serial.Workload, serial.Optimizer, serialMonitor);
+                    return TrainingSteps.Monitored(workload, optimizer, serialMonitor);
                 }
                 finally
                 {
@@ -95,6 +82,7 @@ internal static class PairedStepComparison
         Console.WriteLine();
         disposables.Reverse();
         disposables.ForEach(d => d.Dispose());
+        TensorStatisticsCollector.ParallelReadDisabled = false;
 
         List<double> ratio = PairedRunner.Paired(r[2].StepMs, r[0].StepMs, (a, b) => a / b);
         List<double> added = PairedRunner.Paired(r[2].StepMs, r[0].StepMs, (a, b) => a - b);

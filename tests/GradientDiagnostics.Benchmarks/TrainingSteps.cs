@@ -49,7 +49,7 @@ internal static class TrainingSteps
 
     /// <summary>The plain step plus one <c>Step()</c> of a monitor attached to a different, tiny model: the monitor's
     /// managed work and libtorch calls without touching this model's tensors.</summary>
-    public static double PlainWithForeignStep(Workload workload, optim.Optimizer optimizer, Workload tiny, GradientMonitor tinyMonitor)
+    public static double PlainWithForeignStep(Workload workload, optim.Optimizer optimizer, GradientMonitor tinyMonitor)
     {
         using var scope = NewDisposeScope();
         optimizer.zero_grad();
