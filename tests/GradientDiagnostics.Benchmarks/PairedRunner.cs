@@ -35,11 +35,13 @@ internal static class PairedRunner
         public List<double> PoolItemsPerStep { get; } = [];
     }
 
-    public static Cycles[] Run(IReadOnlyList<Variant> variants, int warmupSteps, int cycles, Action<int>? progress = null)
+    /// <summary>Runs the warm-up, then up to <paramref name="cycles"/> measured rounds; with a <paramref name="deadline"/>,
+    /// stops after the round during which it passed (at least 10 measured rounds, for the confidence interval).</summary>
+    public static Cycles[] Run(IReadOnlyList<Variant> variants, int warmupSteps, int cycles, Action<int>? progress = null, DateTime? deadline = null)
     {
         var results = variants.Select(_ => new Cycles()).ToArray();
         int warmupRounds = (warmupSteps + CycleSteps - 1) / CycleSteps;
-        for (int round = -warmupRounds; round < cycles; round++)
+        for (int round = -warmupRounds; round < cycles && !(round >= 10 && DateTime.UtcNow > deadline); round++)
         {
             for (int k = 0; k < variants.Count; k++)
             {

@@ -17,15 +17,18 @@ namespace GradientDiagnostics.Benchmarks;
 /// </summary>
 internal static class PairedStepComparison
 {
-    public static void Run(int cycles, int warmupSteps, string[] workloads, bool diagnose)
+    public static void Run(int cycles, int warmupSteps, string[] workloads, bool diagnose, double? minutes = null)
     {
+        DateTime start = DateTime.UtcNow;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Paired whole-step comparison: {warmupSteps} warm-up steps per variant, then {cycles} cycles of {PairedRunner.CycleSteps} steps; libtorch threads {get_num_threads()}, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC."));
         var rows = new List<string>();
         var details = new List<string>();
-        foreach (string name in workloads)
+        for (int w = 0; w < workloads.Length; w++)
         {
-            (string row, string detail) = RunWorkload(name, cycles, warmupSteps, diagnose);
+            // With a time budget, each workload may use until its share of the budget has passed.
+            DateTime? deadline = minutes is double m ? start.AddMinutes(m * (w + 1) / workloads.Length) : null;
+            (string row, string detail) = RunWorkload(workloads[w], cycles, warmupSteps, diagnose, deadline);
             rows.Add(row);
             details.Add(detail);
             Console.WriteLine(row);
@@ -41,7 +44,7 @@ internal static class PairedStepComparison
         details.ForEach(Console.WriteLine);
     }
 
-    private static (string Row, string Detail) RunWorkload(string name, int cycles, int warmupSteps, bool diagnose)
+    private static (string Row, string Detail) RunWorkload(string name, int cycles, int warmupSteps, bool diagnose, DateTime? deadline)
     {
         var disposables = new List<IDisposable>();
         var workload = Workload.Create(name);
@@ -78,7 +81,7 @@ internal static class PairedStepComparison
         }
 
         Console.Write($"{name}: ");
-        PairedRunner.Cycles[] r = PairedRunner.Run(variants, warmupSteps, cycles, c => Console.Write(c % 10 == 9 ? $"{c + 1} " : "."));
+        PairedRunner.Cycles[] r = PairedRunner.Run(variants, warmupSteps, cycles, c => Console.Write(c % 10 == 9 ? $"{c + 1} " : "."), deadline);
         Console.WriteLine();
         disposables.Reverse();
         disposables.ForEach(d => d.Dispose());
@@ -93,7 +96,7 @@ internal static class PairedStepComparison
         double inside = PairedRunner.Median(r[2].InsideMs), addedMedian = PairedRunner.Median(added), clipMedian = PairedRunner.Median(clipAdded);
         string row = string.Create(CultureInfo.InvariantCulture,
             $"| {name} | {PairedRunner.Median(r[0].StepMs):F2} | {PairedRunner.Median(r[2].StepMs):F2} | {PairedRunner.Median(ratio):F3} [{rLow:F3}, {rHigh:F3}] | {PairedRunner.Quantile(ratio, 0.25):F3}–{PairedRunner.Quantile(ratio, 0.75):F3} | {addedMedian:F2} [{aLow:F2}, {aHigh:F2}] | {inside:F2} | {addedMedian - inside:F2} | {clipMedian:F2} [{cLow:F2}, {cHigh:F2}] | {addedMedian / clipMedian:F2} |");
-        var detail = new System.Text.StringBuilder(string.Create(CultureInfo.InvariantCulture, $"{name}, per variant (median per step; gen-0 GCs and thread-pool work items per step, mean):"));
+        var detail = new System.Text.StringBuilder(string.Create(CultureInfo.InvariantCulture, $"{name}, {ratio.Count} rounds, finished {DateTime.UtcNow:HH:mm:ss} UTC, load average {LoadAverage()}, per variant (median per step; gen-0 GCs and thread-pool work items per step, mean):"));
         for (int i = 0; i < variants.Count; i++)
         {
             double diff = PairedRunner.Median(PairedRunner.Paired(r[i].StepMs, r[0].StepMs, (a, b) => a - b));
@@ -104,6 +107,10 @@ internal static class PairedStepComparison
 
         return (row, detail.ToString());
     }
+
+    /// <summary>The 1-minute load average (Linux), to say how busy the shared machine was.</summary>
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
 
     /// <summary>The median of a list (for the recovery benchmark, which keeps its own loop).</summary>
     internal static double Median(List<double> values) => PairedRunner.Median(values);

@@ -10,7 +10,7 @@ using BenchmarkDotNet.Running;
 // Ratios are taken within one process and one run, which is what the performance targets compare.
 //
 // Whole training steps with and without the monitor, paired and interleaved, on every workload (see PairedStepComparison):
-//   dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --paired [cycles, default 20] [--warmup steps, default 60] [--workloads a,b,...] [--diagnose]
+//   dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --paired [cycles, default 20] [--warmup steps, default 60] [--workloads a,b,...] [--diagnose] [--minutes budget]
 // The probes' cost on (a), paired the same way (see PairedProbeComparison):
 //   dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --paired-probes [cycles, default 30]
 string? Value(string option) => Array.IndexOf(args, option) is int i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
@@ -22,13 +22,30 @@ if (args.Length > 0 && args[0] == "--paired")
         Count(1) ?? 20,
         int.Parse(Value("--warmup") ?? "60", CultureInfo.InvariantCulture),
         Value("--workloads")?.Split(',') ?? GradientDiagnostics.Benchmarks.Workload.All,
-        args.Contains("--diagnose"));
+        args.Contains("--diagnose"),
+        Value("--minutes") is string minutes ? double.Parse(minutes, CultureInfo.InvariantCulture) : null);
     return;
 }
 
 if (args.Length > 0 && args[0] == "--paired-probes")
 {
     GradientDiagnostics.Benchmarks.PairedProbeComparison.Run(Count(1) ?? 30);
+    return;
+}
+
+// ByGlobalNorm against clip_grad_norm_ on (a) and (b), paired round by round (see PairedClippingComparison):
+//   dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --paired-clipping [rounds, default 200]
+if (args.Length > 0 && args[0] == "--paired-clipping")
+{
+    GradientDiagnostics.Benchmarks.PairedClippingComparison.Run(Count(1) ?? 200);
+    return;
+}
+
+// Whether managed work between libtorch calls (a thread-pool read, a tiny monitor's Step()) slows the next libtorch work:
+//   dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --thread-interference [rounds, default 200]
+if (args.Length > 0 && args[0] == "--thread-interference")
+{
+    GradientDiagnostics.Benchmarks.ThreadInterference.Run(Count(1) ?? 200);
     return;
 }
 
