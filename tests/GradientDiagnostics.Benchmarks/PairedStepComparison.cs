@@ -109,7 +109,7 @@ internal static class PairedStepComparison
     }
 
     /// <summary>The 1-minute load average (Linux), to say how busy the shared machine was.</summary>
-    private static string LoadAverage() =>
+    internal static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
 
     /// <summary>The median of a list (for the recovery benchmark, which keeps its own loop).</summary>

@@ -66,7 +66,7 @@ internal static class ThreadInterference
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Forward + backward of a_mlp_50x512 after each variant, {rounds} rounds, libtorch threads {get_num_threads()}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC:"));
+            $"Forward + backward of a_mlp_50x512 after each variant, {rounds} rounds, libtorch threads {get_num_threads()}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {PairedStepComparison.LoadAverage()}:"));
         Console.WriteLine("| before the libtorch work | wall (ms) | vs nothing, median [95% CI] (ms) | process CPU (ms) | vs nothing (ms) |");
         Console.WriteLine("|---|---:|---:|---:|---:|");
         for (int i = 0; i < variants.Length; i++)
