@@ -18,7 +18,7 @@ internal static class PairedClippingComparison
 {
     public static void Run(int rounds)
     {
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Paired clipping comparison, {rounds} rounds, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC."));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Paired clipping comparison, {rounds} rounds, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {PairedStepComparison.LoadAverage()}."));
         Console.WriteLine("| workload | clipping | clip_grad_norm_ (ms) | ByGlobalNorm (ms) | paired ratio, median [95% CI] | ratios P25–P75 |");
         Console.WriteLine("|---|---|---:|---:|---:|---:|");
         foreach (string name in new[] { "a_mlp_50x512", "b_mlp_500x64" })
