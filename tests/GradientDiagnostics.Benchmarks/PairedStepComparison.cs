@@ -13,11 +13,12 @@ namespace GradientDiagnostics.Benchmarks;
 /// time minus that.
 /// With <c>--diagnose</c>, controls join: a second plain variant (the method's own noise), the plain step plus one
 /// <c>Step()</c> of a monitor on a different, tiny model (the monitor's managed work and native calls, without this
-/// model's tensors), and the monitor reading the gradients on the calling thread only.
+/// model's tensors), and the monitor reading the gradients on the calling thread only (that last one alone with
+/// <c>--read-control</c>, on the workloads where the parallel read runs).
 /// </summary>
 internal static class PairedStepComparison
 {
-    public static void Run(int cycles, int warmupSteps, string[] workloads, bool diagnose, double? minutes = null)
+    public static void Run(int cycles, int warmupSteps, string[] workloads, bool diagnose, bool readControl = false, double? minutes = null)
     {
         DateTime start = DateTime.UtcNow;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -28,7 +29,7 @@ internal static class PairedStepComparison
         {
             // With a time budget, each workload may use until its share of the budget has passed.
             DateTime? deadline = minutes is double m ? start.AddMinutes(m * (w + 1) / workloads.Length) : null;
-            (string row, string detail) = RunWorkload(workloads[w], cycles, warmupSteps, diagnose, deadline);
+            (string row, string detail) = RunWorkload(workloads[w], cycles, warmupSteps, diagnose, readControl, deadline);
             rows.Add(row);
             details.Add(detail);
             Console.WriteLine(row);
@@ -44,7 +45,7 @@ internal static class PairedStepComparison
         details.ForEach(Console.WriteLine);
     }
 
-    private static (string Row, string Detail) RunWorkload(string name, int cycles, int warmupSteps, bool diagnose, DateTime? deadline)
+    private static (string Row, string Detail) RunWorkload(string name, int cycles, int warmupSteps, bool diagnose, bool readControl, DateTime? deadline)
     {
         var disposables = new List<IDisposable>();
         var workload = Workload.Create(name);
@@ -62,10 +63,17 @@ internal static class PairedStepComparison
             var tiny = Workload.Create("tiny_mlp_2x8");
             GradientMonitor tinyMonitor = tiny.Model.AttachGradientMonitor();
             tiny.ForwardBackward().Dispose();
-            GradientMonitor serialMonitor = workload.Model.AttachGradientMonitor();
-            disposables.AddRange([tiny, tinyMonitor, serialMonitor]);
+            disposables.AddRange([tiny, tinyMonitor]);
             variants.Add(new("plain step again (control)", () => TrainingSteps.Plain(workload, optimizer)));
             variants.Add(new("step + Step() on a tiny model", () => TrainingSteps.PlainWithForeignStep(workload, optimizer, tinyMonitor)));
+        }
+
+        // The parallel read runs only from TensorStatisticsCollector.ParallelElements elements per step: compare it with
+        // the same monitor reading on the calling thread, where it would run.
+        if ((diagnose || readControl) && workload.Model.parameters().Sum(p => p.numel()) >= TensorStatisticsCollector.ParallelElements)
+        {
+            GradientMonitor serialMonitor = workload.Model.AttachGradientMonitor();
+            disposables.Add(serialMonitor);
             variants.Add(new("step + monitor, one-thread read", () =>
             {
                 TensorStatisticsCollector.ParallelReadDisabled = true;

@@ -10,7 +10,7 @@ using BenchmarkDotNet.Running;
 // Ratios are taken within one process and one run, which is what the performance targets compare.
 //
 // Whole training steps with and without the monitor, paired and interleaved, on every workload (see PairedStepComparison):
-//   dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --paired [cycles, default 20] [--warmup steps, default 60] [--workloads a,b,...] [--diagnose] [--minutes budget]
+//   dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --paired [cycles, default 20] [--warmup steps, default 60] [--workloads a,b,...] [--diagnose] [--read-control] [--minutes budget]
 // The probes' cost on (a), paired the same way (see PairedProbeComparison):
 //   dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --paired-probes [cycles, default 30]
 string? Value(string option) => Array.IndexOf(args, option) is int i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
@@ -23,6 +23,7 @@ if (args.Length > 0 && args[0] == "--paired")
         int.Parse(Value("--warmup") ?? "60", CultureInfo.InvariantCulture),
         Value("--workloads")?.Split(',') ?? GradientDiagnostics.Benchmarks.Workload.All,
         args.Contains("--diagnose"),
+        args.Contains("--read-control"),
         Value("--minutes") is string minutes ? double.Parse(minutes, CultureInfo.InvariantCulture) : null);
     return;
 }
