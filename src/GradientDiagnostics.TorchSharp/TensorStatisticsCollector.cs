@@ -27,6 +27,9 @@ internal sealed class TensorStatisticsCollector(int layerCount)
     private TensorStatistics[] _chunkStatistics = [];
     private long _cpuElements;
 
+    /// <summary>Reads on the calling thread only, whatever the size (a control for the paired benchmark).</summary>
+    internal static bool ParallelReadDisabled { get; set; }
+
     /// <summary>Sends every tensor down the device-generic path, so tests exercise it on CPU.</summary>
     public bool ForceDeviceGeneric { get; set; }
 
@@ -84,7 +87,7 @@ internal sealed class TensorStatisticsCollector(int layerCount)
     /// in a fixed order (the same sums whatever the scheduling).</summary>
     private void MeasureCpuTensors()
     {
-        if (_cpuElements < ParallelElements || Environment.ProcessorCount == 1)
+        if (_cpuElements < ParallelElements || Environment.ProcessorCount == 1 || ParallelReadDisabled)
         {
             foreach ((int layer, torch.Tensor tensor) in _cpu)
             {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using GradientDiagnostics.TorchSharp;
 using static TorchSharp.torch;
@@ -6,100 +5,125 @@ using static TorchSharp.torch;
 namespace GradientDiagnostics.Benchmarks;
 
 /// <summary>
-/// A paired, interleaved comparison of training-step variants on (a), for differences of a few per cent that
-/// BenchmarkDotNet's one-method-after-another runs cannot resolve on a shared machine (its medians of the same plain
-/// step move by 10–20 % between classes). Each variant trains its own copy of (a) (same seed); one step of every variant
-/// runs in turn, in a rotating order, so drift in the machine's speed hits all variants alike. Steps are summed per cycle of
-/// 20 (one full-statistics step of the default cadence in each), and differences are taken between the cycles of the
-/// same round before the median: a paired design.
+/// The whole training step with the monitor (default options) against the plain step, on every workload, in alternating
+/// cycles of 20 steps on <b>one</b> model and optimizer (<see cref="PairedRunner"/>), with <c>clip_grad_norm_</c> as the
+/// yardstick: the variants differ only by the monitor's <c>Step()</c> (or the clipping call), not by where the model's
+/// memory lies. The monitor is attached throughout; with default options it has no hook, so a plain cycle simply does
+/// not call <c>Step()</c>. The time inside <c>Step()</c> is timed too, so the cost that lands outside it is the added
+/// time minus that.
+/// With <c>--diagnose</c>, controls join: a second plain variant (the method's own noise), the plain step plus one
+/// <c>Step()</c> of a monitor on a different, tiny model (the monitor's managed work and native calls, without this
+/// model's tensors), and the monitor reading the gradients on the calling thread only (that last one alone with
+/// <c>--read-control</c>, on the workloads where the parallel read runs).
 /// </summary>
-/// <remarks>Run: <c>dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --paired [cycles]</c>.</remarks>
 internal static class PairedStepComparison
 {
-    private const int Steps = TrainingStepBenchmarks.StepsPerInvoke;
-
-    private static readonly (string Name, Action<GradientMonitorOptions>? Configure)[] Variants =
-    [
-        ("plain step", null),
-        ("step + monitor", _ => { }),
-        ("step + monitor + CaptureLayerOutputs", o => o.CaptureLayerOutputs = true),
-        ("step + monitor, full every step", o => o.FullStatisticsInterval = 1),
-        ("step + monitor + CaptureLayerOutputs, full every step", o => { o.CaptureLayerOutputs = true; o.FullStatisticsInterval = 1; }),
-    ];
-
-    public static void Run(int cycles)
+    public static void Run(int cycles, int warmupSteps, string[] workloads, bool diagnose, bool readControl = false, double? minutes = null)
     {
-        var runs = Variants.Select(v =>
-        {
-            var workload = Workload.Create("a_mlp_50x512");
-            return (v.Name, Workload: workload, Optimizer: optim.SGD(workload.Model.parameters(), 1e-4),
-                Monitor: v.Configure is null ? null : workload.Model.AttachGradientMonitor(v.Configure), Cycles: new List<double>());
-        }).ToArray();
-
-        Console.WriteLine($"Paired comparison on a_mlp_50x512: {runs.Length} variants, 1 warm-up cycle + {cycles} cycles of {Steps} steps each.");
-        for (int cycle = -1; cycle < cycles; cycle++)
-        {
-            double[] totals = new double[runs.Length];
-            for (int step = 0; step < Steps; step++)
-            {
-                for (int k = 0; k < runs.Length; k++)
-                {
-                    int i = (k + step) % runs.Length; // rotate the order, so no variant always follows the same one
-                    long start = Stopwatch.GetTimestamp();
-                    if (runs[i].Monitor is { } monitor)
-                    {
-                        TrainingSteps.Monitored(runs[i].Workload, runs[i].Optimizer, monitor);
-                    }
-                    else
-                    {
-                        TrainingSteps.Plain(runs[i].Workload, runs[i].Optimizer);
-                    }
-
-                    totals[i] += Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-                }
-            }
-
-            if (cycle >= 0)
-            {
-                for (int i = 0; i < runs.Length; i++)
-                {
-                    runs[i].Cycles.Add(totals[i] / Steps);
-                }
-
-                Console.Write(cycle % 10 == 9 ? $"{cycle + 1}\n" : ".");
-            }
-        }
-
-        List<double> plain = runs[0].Cycles, monitored = runs[1].Cycles, full = runs[3].Cycles;
-        double plainMedian = Median(plain);
-        Console.WriteLine();
-        Console.WriteLine("| (a), per step, averaged over cycles of 20 steps | median (ms) | median paired difference vs plain step | vs step + monitor | / plain step |");
-        Console.WriteLine("|---|---:|---:|---:|---:|");
-        foreach (var run in runs)
-        {
-            double toPlain = MedianDifference(run.Cycles, plain), toMonitor = MedianDifference(run.Cycles, monitored);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {run.Name} | {Median(run.Cycles):F2} | {toPlain:+0.00;-0.00} ms | {toMonitor:+0.00;-0.00} ms | {toMonitor / plainMedian:+0.0%;-0.0%} |"));
-        }
-
-        double probes = MedianDifference(runs[4].Cycles, full);
-        Console.WriteLine();
+        DateTime start = DateTime.UtcNow;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Probes' own cost on a full step (full every step, with minus without probes, paired): {probes:F2} ms = {probes / plainMedian:0.0%} of the plain step's median {plainMedian:F2} ms."));
-        foreach (var run in runs)
+            $"Paired whole-step comparison: {warmupSteps} warm-up steps per variant, then {cycles} cycles of {PairedRunner.CycleSteps} steps; libtorch threads {get_num_threads()}, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC."));
+        var rows = new List<string>();
+        var details = new List<string>();
+        for (int w = 0; w < workloads.Length; w++)
         {
-            run.Monitor?.Dispose();
-            run.Optimizer.Dispose();
-            run.Workload.Dispose();
+            // With a time budget, each workload may use until its share of the budget has passed.
+            DateTime? deadline = minutes is double m ? start.AddMinutes(m * (w + 1) / workloads.Length) : null;
+            (string row, string detail) = RunWorkload(workloads[w], cycles, warmupSteps, diagnose, readControl, deadline);
+            rows.Add(row);
+            details.Add(detail);
+            Console.WriteLine(row);
+            Console.WriteLine(detail);
         }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Finished {DateTime.UtcNow:HH:mm} UTC."));
+        Console.WriteLine();
+        Console.WriteLine("| workload | plain step (ms) | step + monitor (ms) | paired step ratio, median [95% CI] | cycle ratios P25–P75 | added (ms) [95% CI] | inside Step() (ms) | outside Step() (ms) | clip_grad_norm_ added (ms) [95% CI] | added / clip_grad_norm_ added |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        rows.ForEach(Console.WriteLine);
+        Console.WriteLine();
+        details.ForEach(Console.WriteLine);
     }
 
-    internal static double Median(List<double> values)
+    private static (string Row, string Detail) RunWorkload(string name, int cycles, int warmupSteps, bool diagnose, bool readControl, DateTime? deadline)
     {
-        List<double> sorted = [.. values.Order()];
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+        var disposables = new List<IDisposable>();
+        var workload = Workload.Create(name);
+        var optimizer = optim.SGD(workload.Model.parameters(), 1e-4);
+        GradientMonitor monitor = workload.Model.AttachGradientMonitor();
+        disposables.AddRange([workload, optimizer, monitor]);
+        var variants = new List<PairedRunner.Variant>
+        {
+            new("plain step", () => TrainingSteps.Plain(workload, optimizer)),
+            new("step + clip_grad_norm_", () => TrainingSteps.ClipGradNorm(workload, optimizer)),
+            new("step + monitor", () => TrainingSteps.Monitored(workload, optimizer, monitor)),
+        };
+        if (diagnose)
+        {
+            var tiny = Workload.Create("tiny_mlp_2x8");
+            GradientMonitor tinyMonitor = tiny.Model.AttachGradientMonitor();
+            tiny.ForwardBackward().Dispose();
+            disposables.AddRange([tiny, tinyMonitor]);
+            variants.Add(new("plain step again (control)", () => TrainingSteps.Plain(workload, optimizer)));
+            variants.Add(new("step + Step() on a tiny model", () => TrainingSteps.PlainWithForeignStep(workload, optimizer, tinyMonitor)));
+        }
+
+        // The parallel read runs only from TensorStatisticsCollector.ParallelElements elements per step: compare it with
+        // the same monitor reading on the calling thread, where it would run.
+        if ((diagnose || readControl) && workload.Model.parameters().Sum(p => p.numel()) >= TensorStatisticsCollector.ParallelElements)
+        {
+            GradientMonitor serialMonitor = workload.Model.AttachGradientMonitor();
+            disposables.Add(serialMonitor);
+            variants.Add(new("step + monitor, one-thread read", () =>
+            {
+                TensorStatisticsCollector.ParallelReadDisabled = true;
+                try
+                {
+                    return TrainingSteps.Monitored(workload, optimizer, serialMonitor);
+                }
+                finally
+                {
+                    TensorStatisticsCollector.ParallelReadDisabled = false;
+                }
+            }));
+        }
+
+        Console.Write($"{name}: ");
+        PairedRunner.Cycles[] r = PairedRunner.Run(variants, warmupSteps, cycles, c => Console.Write(c % 10 == 9 ? $"{c + 1} " : "."), deadline);
+        Console.WriteLine();
+        disposables.Reverse();
+        disposables.ForEach(d => d.Dispose());
+        TensorStatisticsCollector.ParallelReadDisabled = false;
+
+        List<double> ratio = PairedRunner.Paired(r[2].StepMs, r[0].StepMs, (a, b) => a / b);
+        List<double> added = PairedRunner.Paired(r[2].StepMs, r[0].StepMs, (a, b) => a - b);
+        List<double> clipAdded = PairedRunner.Paired(r[1].StepMs, r[0].StepMs, (a, b) => a - b);
+        (double rLow, double rHigh) = PairedRunner.MedianConfidence95(ratio);
+        (double aLow, double aHigh) = PairedRunner.MedianConfidence95(added);
+        (double cLow, double cHigh) = PairedRunner.MedianConfidence95(clipAdded);
+        double inside = PairedRunner.Median(r[2].InsideMs), addedMedian = PairedRunner.Median(added), clipMedian = PairedRunner.Median(clipAdded);
+        string row = string.Create(CultureInfo.InvariantCulture,
+            $"| {name} | {PairedRunner.Median(r[0].StepMs):F2} | {PairedRunner.Median(r[2].StepMs):F2} | {PairedRunner.Median(ratio):F3} [{rLow:F3}, {rHigh:F3}] | {PairedRunner.Quantile(ratio, 0.25):F3}–{PairedRunner.Quantile(ratio, 0.75):F3} | {addedMedian:F2} [{aLow:F2}, {aHigh:F2}] | {inside:F2} | {addedMedian - inside:F2} | {clipMedian:F2} [{cLow:F2}, {cHigh:F2}] | {addedMedian / clipMedian:F2} |");
+        var detail = new System.Text.StringBuilder(string.Create(CultureInfo.InvariantCulture, $"{name}, {ratio.Count} rounds, finished {DateTime.UtcNow:HH:mm:ss} UTC, load average {LoadAverage()}, per variant (median per step; gen-0 GCs and thread-pool work items per step, mean):"));
+        for (int i = 0; i < variants.Count; i++)
+        {
+            double diff = PairedRunner.Median(PairedRunner.Paired(r[i].StepMs, r[0].StepMs, (a, b) => a - b));
+            double stepRatio = PairedRunner.Median(PairedRunner.Paired(r[i].StepMs, r[0].StepMs, (a, b) => a / b));
+            detail.Append(string.Create(CultureInfo.InvariantCulture,
+                $"\n  {variants[i].Name,-34} {PairedRunner.Median(r[i].StepMs),9:F2} ms  vs plain {diff,7:+0.00;-0.00} ms ({stepRatio:F3}×)  inside {PairedRunner.Median(r[i].InsideMs),6:F2} ms  CPU {PairedRunner.Median(r[i].CpuMs),8:F2} ms (vs plain {PairedRunner.Median(PairedRunner.Paired(r[i].CpuMs, r[0].CpuMs, (a, b) => a - b)),6:+0.00;-0.00})  gen0 {r[i].Gen0PerStep.Average():F3}  pool {r[i].PoolItemsPerStep.Average():F1}"));
+        }
+
+        return (row, detail.ToString());
     }
 
+    /// <summary>The 1-minute load average (Linux), to say how busy the shared machine was.</summary>
+    internal static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
+
+    /// <summary>The median of a list (for the recovery benchmark, which keeps its own loop).</summary>
+    internal static double Median(List<double> values) => PairedRunner.Median(values);
+
+    /// <summary>The median of the paired differences <paramref name="values"/>[i] − <paramref name="baseline"/>[i].</summary>
     internal static double MedianDifference(List<double> values, List<double> baseline) =>
-        Median([.. values.Zip(baseline, (a, b) => a - b)]);
+        PairedRunner.Median(PairedRunner.Paired(values, baseline, (a, b) => a - b));
 }

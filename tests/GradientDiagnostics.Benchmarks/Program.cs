@@ -1,3 +1,4 @@
+using System.Globalization;
 using BenchmarkDotNet.Running;
 
 // One command runs everything (about 15 minutes on 2 cores; iteration counts are set per class, see docs/performance.md):
@@ -8,12 +9,44 @@ using BenchmarkDotNet.Running;
 // TorchSharp's native backend (and this repository's libstdc++ compatibility step), so libtorch would not load.
 // Ratios are taken within one process and one run, which is what the performance targets compare.
 //
-// A paired, interleaved comparison of step variants on (a), for differences too small for the run above on a shared
-// machine (see PairedStepComparison):
-//   dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --paired [cycles, default 30]
+// Whole training steps with and without the monitor, paired and interleaved, on every workload (see PairedStepComparison):
+//   dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --paired [cycles, default 20] [--warmup steps, default 60] [--workloads a,b,...] [--diagnose] [--read-control] [--minutes budget]
+// The probes' cost on (a), paired the same way (see PairedProbeComparison):
+//   dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --paired-probes [cycles, default 30]
+string? Value(string option) => Array.IndexOf(args, option) is int i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+int? Count(int position) => args.Length > position && int.TryParse(args[position], CultureInfo.InvariantCulture, out int n) ? n : null;
+
 if (args.Length > 0 && args[0] == "--paired")
 {
-    GradientDiagnostics.Benchmarks.PairedStepComparison.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 30);
+    GradientDiagnostics.Benchmarks.PairedStepComparison.Run(
+        Count(1) ?? 20,
+        int.Parse(Value("--warmup") ?? "60", CultureInfo.InvariantCulture),
+        Value("--workloads")?.Split(',') ?? GradientDiagnostics.Benchmarks.Workload.All,
+        args.Contains("--diagnose"),
+        args.Contains("--read-control"),
+        Value("--minutes") is string minutes ? double.Parse(minutes, CultureInfo.InvariantCulture) : null);
+    return;
+}
+
+if (args.Length > 0 && args[0] == "--paired-probes")
+{
+    GradientDiagnostics.Benchmarks.PairedProbeComparison.Run(Count(1) ?? 30);
+    return;
+}
+
+// ByGlobalNorm against clip_grad_norm_ on (a) and (b), paired round by round (see PairedClippingComparison):
+//   dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --paired-clipping [rounds, default 200]
+if (args.Length > 0 && args[0] == "--paired-clipping")
+{
+    GradientDiagnostics.Benchmarks.PairedClippingComparison.Run(Count(1) ?? 200);
+    return;
+}
+
+// Whether managed work between libtorch calls (a thread-pool read, a tiny monitor's Step()) slows the next libtorch work:
+//   dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --thread-interference [rounds, default 200]
+if (args.Length > 0 && args[0] == "--thread-interference")
+{
+    GradientDiagnostics.Benchmarks.ThreadInterference.Run(Count(1) ?? 200);
     return;
 }
 
@@ -21,7 +54,7 @@ if (args.Length > 0 && args[0] == "--paired")
 //   dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --read-floor [rounds, default 200]
 if (args.Length > 0 && args[0] == "--read-floor")
 {
-    GradientDiagnostics.Benchmarks.ReadFloor.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 200);
+    GradientDiagnostics.Benchmarks.ReadFloor.Run(Count(1) ?? 200);
     return;
 }
 

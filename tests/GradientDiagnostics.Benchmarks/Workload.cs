@@ -38,6 +38,8 @@ public sealed class Workload : IDisposable
             // The bytes of (b) in two tensors (1442² + 1442 = 2,080,806 vs 500·(64² + 64) = 2,080,000 parameters): the
             // difference from (b) is the fixed cost of 998 more parameter tensors (and 499 more layers).
             "b_flat_1x1442" => Mlp(name, layers: 1, width: 1442, batch: 64),
+            // A tiny model for the foreign-Step() control of the paired comparison.
+            "tiny_mlp_2x8" => Mlp(name, layers: 2, width: 8, batch: 4),
             "c_cnn" => Cnn(name),
             "d_lstm" => Lstm(name),
             _ => throw new ArgumentOutOfRangeException(nameof(name), name, "Unknown workload."),

@@ -49,12 +49,12 @@ public sealed partial class PackageTests : IClassFixture<PackageTests.PackedPack
         string app = Path.Combine(_packages.Root, "quickstart");
         Directory.CreateDirectory(app);
         File.WriteAllText(Path.Combine(app, "Program.cs"), ReadmeQuickStart());
+        // The packed packages come from a local folder source; everything else from the SDK's default source
+        // (no <clear/>): this file names no registry.
         File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
             <configuration>
               <packageSources>
-                <clear />
                 <add key="local" value="{_packages.Folder}" />
-                <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
               </packageSources>
             </configuration>
             """);

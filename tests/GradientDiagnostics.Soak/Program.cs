@@ -9,9 +9,14 @@ using static TorchSharp.torch;
 // and the managed heap after a full GC must stay flat, and the alert count must stay within what the cooldowns allow.
 // Faults are injected so the alert path is exercised: an isolated NaN gradient every 500 steps (a new episode each
 // time, so each is reported) and one sustained 1,000-step NaN episode in a single layer (reported once per cooldown).
-int steps = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 10_000;
+// Arguments: [steps] [--no-faults] [--spike-floor x]. --no-faults runs the same training without any injected fault (a
+// healthy run); --spike-floor sets Exploding.SpikeMinFactorOverMean (1 = the z-score alone), to measure that default.
+int steps = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? int.Parse(args[0], CultureInfo.InvariantCulture) : 10_000;
+bool faults = !args.Contains("--no-faults");
+int floorAt = Array.IndexOf(args, "--spike-floor");
+double? spikeFloor = floorAt >= 0 ? double.Parse(args[floorAt + 1], CultureInfo.InvariantCulture) : null;
 const int Width = 32, Batch = 16, IsolatedEvery = 500, WarmupSteps = 1_000;
-int episodeStart = steps / 2, episodeEnd = episodeStart + Math.Min(1_000, steps / 10);
+int episodeStart = faults ? steps / 2 : steps, episodeEnd = faults ? episodeStart + Math.Min(1_000, steps / 10) : steps;
 
 manual_seed(9);
 var model = nn.Sequential(
@@ -25,11 +30,29 @@ using var monitor = model.AttachGradientMonitor(o =>
     o.CaptureLayerOutputs = true;
     o.CaptureParameterUpdates = true;
     o.FullStatisticsInterval = 5; // probes, activations and parameter copies on one step in five
+    o.Exploding.SpikeMinFactorOverMean = spikeFloor ?? o.Exploding.SpikeMinFactorOverMean;
     options = o;
 });
-// Only each alert's kind and layer are kept, so the managed-heap reading measures the library, not this program.
+// Only each alert's kind and layer are kept, so the managed-heap reading measures the library, not this program; the
+// first few alerts of other kinds than NonFinite (the injected faults) are printed in full, since a healthy run should
+// have none and each one needs an explanation.
+double batchLoss = 0, batchMaxAbs = 0;
+var recentLosses = new Queue<double>();
+var recentNorms = new Queue<double>();
+var spikes = new List<(double NormOverMedian, double LossOverMedian)>();
 var alerts = new List<(GradientAlertKind Kind, string Layer)>(capacity: 1_000);
-monitor.AlertRaised += (_, alert) => alerts.Add((alert.Kind, alert.Layer));
+int printedOther = 0;
+monitor.AlertRaised += (_, alert) =>
+{
+    alerts.Add((alert.Kind, alert.Layer));
+    if (alert.Kind != GradientAlertKind.NonFinite && printedOther++ < 10)
+    {
+        // The batch behind the alert, against the run's typical batch: an outlier batch explains a spike.
+        Console.WriteLine($"  alert: {alert}");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"    batch: loss {batchLoss:G3} (median of the last 100: {Median(recentLosses):G3}), max |x| {batchMaxAbs:F2}"));
+    }
+};
 using var optimizer = optim.SGD(model.parameters(), 0.01);
 var generator = new Generator(9);
 var firstWeight = model.parameters().First();
@@ -47,7 +70,9 @@ for (int step = 0; step < steps; step++)
         var loss = nn.functional.mse_loss(model.call(x), y);
         loss.backward();
         bool inEpisode = step >= episodeStart && step < episodeEnd;
-        bool isolatedFault = step % IsolatedEvery == IsolatedEvery / 2 && !inEpisode;
+        bool isolatedFault = faults && step % IsolatedEvery == IsolatedEvery / 2 && !inEpisode;
+        batchLoss = loss.item<float>();
+        batchMaxAbs = x.abs().max().item<float>();
         if (inEpisode || isolatedFault)
         {
             using var noGrad = no_grad();
@@ -57,6 +82,27 @@ for (int step = 0; step < steps; step++)
         }
 
         GradientStepResult result = monitor.Step(loss);
+        if (result.Alerts.Any(a => a.Kind == GradientAlertKind.Exploding))
+        {
+            spikes.Add((result.GlobalNorm / Median(recentNorms), batchLoss / Median(recentLosses)));
+        }
+
+        recentLosses.Enqueue(batchLoss);
+        if (double.IsFinite(result.GlobalNorm))
+        {
+            recentNorms.Enqueue(result.GlobalNorm);
+        }
+
+        if (recentLosses.Count > 100)
+        {
+            recentLosses.Dequeue();
+        }
+
+        if (recentNorms.Count > 100)
+        {
+            recentNorms.Dequeue();
+        }
+
         skipped += result.SkipStep ? 1 : 0;
         if (!result.SkipStep)
         {
@@ -90,6 +136,12 @@ foreach (var group in otherBound)
     Console.WriteLine($"  {group.Key.Kind} on {group.Key.Layer}: {group.Count} (bound {group.Bound})");
 }
 
+if (spikes.Count > 0)
+{
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"  Exploding alerts (SpikeMinFactorOverMean {options.Exploding.SpikeMinFactorOverMean}): {spikes.Count}; global norm / median of the last 100 steps {spikes.Min(s => s.NormOverMedian):F1}–{spikes.Max(s => s.NormOverMedian):F1}; the batch's loss / median loss of the last 100 steps {spikes.Min(s => s.LossOverMedian):F0}–{spikes.Max(s => s.LossOverMedian):F0}"));
+}
+
 bool ok = liveEnd == liveAtWarmup
     && managedEnd - managedAtWarmup < 1024 * 1024
     && skipped == isolated + episode
@@ -110,6 +162,12 @@ static int CooldownOf(GradientMonitorOptions options, GradientAlertKind kind) =>
     GradientAlertKind.PersistentClipping => options.PersistentClipping.CooldownSteps,
     _ => 0,
 };
+
+static double Median(IEnumerable<double> values)
+{
+    double[] sorted = [.. values.Order()];
+    return sorted.Length == 0 ? double.NaN : sorted[sorted.Length / 2];
+}
 
 static long ManagedBytes()
 {

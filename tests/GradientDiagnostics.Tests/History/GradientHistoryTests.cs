@@ -62,19 +62,45 @@ public sealed class GradientHistoryTests(ITestOutputHelper output)
     [Fact]
     public void Moving_statistics_start_as_the_plain_mean_then_follow_the_zclip_update()
     {
-        var moving = new ExponentialMovingStatistics(decay: 0.97, warmupCount: 3);
+        // Values worked by hand from ZClip's update (μ ← αμ + (1 − α)x, then σ² ← ασ² + (1 − α)(x − μ)² with the new μ),
+        // at α = 0.5 so every figure is exact in binary: warm-up 1, 3 gives μ = 2, σ² = 1 (population variance);
+        // 6 gives μ = 4, σ² = 0.5 + 0.5·4 = 2.5; 0 gives μ = 2, σ² = 1.25 + 0.5·4 = 3.25.
+        var moving = new ExponentialMovingStatistics(decay: 0.5, warmupCount: 2);
         moving.Add(1);
-        moving.Add(2);
         moving.Add(3);
-        Assert.Equal(2.0, moving.Mean, 1e-12);
-        Assert.Equal(2.0 / 3, moving.Variance, 1e-12);
+        Assert.Equal((2.0, 1.0), (moving.Mean, moving.Variance));
 
         moving.Add(double.NaN); // ignored
-        moving.Add(5);
-        double mean = (0.97 * 2) + (0.03 * 5);
-        Assert.Equal(mean, moving.Mean, 1e-12);
-        Assert.Equal((0.97 * 2.0 / 3) + (0.03 * (5 - mean) * (5 - mean)), moving.Variance, 1e-12);
-        Assert.Equal((7 - mean) / Math.Sqrt(moving.Variance), moving.ZScore(7), 1e-12);
+        moving.Add(6);
+        Assert.Equal((4.0, 2.5), (moving.Mean, moving.Variance));
+        moving.Add(0);
+        Assert.Equal((2.0, 3.25), (moving.Mean, moving.Variance));
+        Assert.Equal(5 / Math.Sqrt(3.25), moving.ZScore(7), 1e-15);
+    }
+
+    [Fact]
+    public void Moving_mean_equals_the_closed_form_weighted_sum_of_the_series()
+    {
+        // The recursion unrolled: μ_k = α^k·μ_0 + Σ_i (1 − α)·α^(k−i)·x_i, computed here directly as a weighted sum.
+        const double Alpha = 0.97;
+        var moving = new ExponentialMovingStatistics(Alpha, warmupCount: 1);
+        var random = new Random(3);
+        double first = 10;
+        moving.Add(first);
+        double[] series = [.. Enumerable.Range(0, 500).Select(_ => random.NextDouble() * 100)];
+        foreach (double x in series)
+        {
+            moving.Add(x);
+        }
+
+        int k = series.Length;
+        double expected = Math.Pow(Alpha, k) * first;
+        for (int i = 1; i <= k; i++)
+        {
+            expected += (1 - Alpha) * Math.Pow(Alpha, k - i) * series[i - 1];
+        }
+
+        Assert.Equal(expected, moving.Mean, 1e-9 * expected);
     }
 
     [Fact]

@@ -98,10 +98,19 @@ public sealed class ClippingReferenceVectorTests
             loss.backward();
         }
 
-        using var weight = conv.weight!.detach().clone();
-        using var gradBefore = conv.weight!.grad!;
-        float[] expected = gradBefore.data<float>().ToArray();
-        AdaptiveGradientClipping.ClipUnits(expected, weight.data<float>().ToArray(), units: 3, 0.01, 1e-3);
+        // The reference, by libtorch (Brock et al. 2021, AGC): each output filter's gradient G_i is scaled by
+        // min(1, λ·max(‖W_i‖, ε) / ‖G_i‖), λ = 0.01 and ε = 1e-3 (GradientClipping.Adaptive()'s defaults).
+        float[] expected;
+        using (var scope = torch.NewDisposeScope())
+        {
+            var w = conv.weight!.detach().to_type(torch.ScalarType.Float64).view(3, -1);
+            var g = conv.weight!.grad!.to_type(torch.ScalarType.Float64).view(3, -1);
+            var bound = w.norm(1, keepdim: true).clamp_min(1e-3).mul(0.01);
+            var scale = bound.div(g.norm(1, keepdim: true)).clamp_max(1.0);
+            Assert.True(scale.lt(1).any().item<bool>(), "the reference must clip at least one filter");
+            expected = g.mul(scale).flatten().to_type(torch.ScalarType.Float32).data<float>().ToArray();
+        }
+
         using GradientMonitor monitor = conv.AttachGradientMonitor(o => o.Clipping = GradientClipping.Adaptive());
 
         Assert.True(monitor.Step().ClippingActed);

@@ -122,6 +122,15 @@ internal sealed class FaultCampaign
         return nn.utils.parameters_to_vector(model.parameters()).isfinite().all().item<bool>();
     }
 
+    /// <summary>Whether two models' parameters are equal element for element (bitwise for finite values).</summary>
+    public static bool WeightsAreEqual(nn.Module a, nn.Module b)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        Tensor x = nn.utils.parameters_to_vector(a.parameters()), y = nn.utils.parameters_to_vector(b.parameters());
+        return x.shape.SequenceEqual(y.shape) && x.eq(y).all().item<bool>();
+    }
+
     /// <summary>A copy of <paramref name="tensor"/> with one element replaced by <paramref name="value"/> (out of place,
     /// so autograd's saved tensors are untouched).</summary>
     private static Tensor Corrupt(Tensor tensor, double value)

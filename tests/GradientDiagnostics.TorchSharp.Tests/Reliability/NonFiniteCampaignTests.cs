@@ -65,7 +65,10 @@ public sealed class NonFiniteCampaignTests(ITestOutputHelper output)
         Assert.Equal(0, corruptedSteps);
         Assert.Empty(unreported);
         Assert.Equal(campaign.Injections.Count, skipped);
-        Assert.InRange(Math.Abs(monitored - reference), 0, 0.1 * reference);
+        // The monitor only reads (no clipping by default) and skips exactly the injected steps, which the clean run skips
+        // too: the two runs apply the same updates to the same weights, so they end bit for bit equal.
+        Assert.Equal(reference, monitored);
+        Assert.True(FaultCampaign.WeightsAreEqual(model, clean), "the faulty run's weights differ from the clean run's");
     }
 
     [Theory]

@@ -84,6 +84,19 @@ public sealed class OptionRangeTests
         Assert.Equal(discovered, s_boundaries.Keys.Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public void Reliability_doc_states_the_computed_option_and_case_counts()
+    {
+        // The counts are computed here, never by hand: docs/reliability.md must quote these figures.
+        string[] options = [.. NumericOptionPaths()];
+        int doubles = options.Count(p => Resolve(new GradientMonitorOptions(), p).Property.PropertyType == typeof(double));
+        int cases = (4 * doubles) + (2 * (options.Length - doubles)) + s_boundaries.Values.Sum(v => v.Length);
+        string doc = File.ReadAllText(Path.Combine(GradientDiagnostics.Testing.RepositoryRoot.Path, "docs", "reliability.md"));
+        string expected = $"{options.Length} numeric options ({doubles} double, {options.Length - doubles} integer)";
+        Assert.True(doc.Contains(expected, StringComparison.Ordinal) && doc.Contains($": {cases} cases", StringComparison.Ordinal),
+            $"docs/reliability.md must say \"{expected}\" and \": {cases} cases\"");
+    }
+
     [Theory]
     [MemberData(nameof(NumericOptions))]
     public void NaN_infinities_and_negative_values_are_rejected_at_attach_naming_the_option(string path)

@@ -8,13 +8,22 @@ namespace GradientDiagnostics.TorchSharp.Tests.Telemetry;
 /// Reads a TensorBoard event file without TensorBoard: TFRecord framing (little-endian u64 length, masked CRC32C of
 /// the length bytes, the data, masked CRC32C of the data), each record an <c>Event</c> protobuf
 /// (tensorflow/core/util/event.proto: wall_time = 1, step = 2, file_version = 3, summary = 5; Summary.value = 1;
-/// Value: tag = 1, simple_value = 2, histo = 5; HistogramProto: num = 3).
+/// Value: tag = 1, simple_value = 2, histo = 5; tensorflow/core/framework/summary.proto HistogramProto: min = 1, max = 2,
+/// num = 3, sum = 4, sum_squares = 5, bucket_limit = 6, bucket = 7, the last two repeated doubles, packed or not).
 /// </summary>
 internal static class TensorBoardEventFile
 {
     public sealed record Event(long Step, string? FileVersion, List<Value> Values);
 
-    public sealed record Value(string Tag, float? Simple, double? HistogramCount, double? HistogramSumSquares = null);
+    public sealed record Value(string Tag, float? Simple, Histogram? Histo)
+    {
+        public double? HistogramCount => Histo?.Num;
+
+        public double? HistogramSumSquares => Histo?.SumSquares;
+    }
+
+    /// <summary>A histogram: bucket <c>i</c> counts the values up to <c>BucketLimits[i]</c> (and above the previous limit).</summary>
+    public sealed record Histogram(double Min, double Max, double Num, double Sum, double SumSquares, List<double> BucketLimits, List<double> Buckets);
 
     /// <summary>Reads every record, asserting both checksums of each.</summary>
     public static List<Event> Read(string path)
@@ -82,22 +91,45 @@ internal static class TensorBoardEventFile
     {
         string tag = string.Empty;
         float? simple = null;
-        double? count = null, sumSquares = null;
+        Histogram? histogram = null;
         foreach ((int field, ulong number, byte[]? bytes) in Fields(data))
         {
             switch (field)
             {
                 case 1: tag = Encoding.UTF8.GetString(bytes!); break;
                 case 2: simple = BitConverter.Int32BitsToSingle((int)number); break;
-                case 5:
-                    // HistogramProto: min = 1, max = 2, num = 3, sum = 4, sum_squares = 5 (doubles).
-                    count = Fields(bytes!).Where(f => f.Field == 3).Select(f => BitConverter.Int64BitsToDouble((long)f.Number)).FirstOrDefault();
-                    sumSquares = Fields(bytes!).Where(f => f.Field == 5).Select(f => BitConverter.Int64BitsToDouble((long)f.Number)).FirstOrDefault();
-                    break;
+                case 5: histogram = ParseHistogram(bytes!); break;
             }
         }
 
-        return new Value(tag, simple, count, sumSquares);
+        return new Value(tag, simple, histogram);
+    }
+
+    private static Histogram ParseHistogram(byte[] data)
+    {
+        var scalars = new double[6];
+        List<double> limits = [], buckets = [];
+        foreach ((int field, ulong number, byte[]? bytes) in Fields(data))
+        {
+            List<double>? repeated = field switch { 6 => limits, 7 => buckets, _ => null };
+            if (repeated is null)
+            {
+                scalars[field] = BitConverter.Int64BitsToDouble((long)number);
+            }
+            else if (bytes is null)
+            {
+                repeated.Add(BitConverter.Int64BitsToDouble((long)number));
+            }
+            else
+            {
+                for (int at = 0; at < bytes.Length; at += 8)
+                {
+                    repeated.Add(BinaryPrimitives.ReadDoubleLittleEndian(bytes.AsSpan(at)));
+                }
+            }
+        }
+
+        return new Histogram(scalars[1], scalars[2], scalars[3], scalars[4], scalars[5], limits, buckets);
     }
 
     /// <summary>The fields of a protobuf message: varint and fixed values as numbers, length-delimited ones as bytes.</summary>

@@ -66,6 +66,49 @@ public sealed class TensorBoardWriterTests : IDisposable
     }
 
     [Fact]
+    public void Histograms_hold_the_gradients_values_range_sum_and_bucket_counts()
+    {
+        manual_seed(13);
+        string logDirectory = Path.Combine(_directory, "histograms");
+        using var model = Mlp.Create(depth: 3, 16, Activation.Tanh, Init.Xavier);
+        using var monitor = model.AttachGradientMonitor(o => (o.Telemetry.TensorBoardLogDirectory, o.Telemetry.ExportInterval) = (logDirectory, 1));
+        using var x = randn(8, 16);
+        using var output = model.call(x);
+        using var loss = output.square().mean();
+        loss.backward();
+        monitor.Step(loss);
+
+        var modules = model.named_modules().ToDictionary(m => m.name, m => m.module);
+        var histograms = TensorBoardEventFile.Read(Directory.GetFiles(logDirectory).Single()).SelectMany(e => e.Values)
+            .Where(v => v.Histo is not null).ToDictionary(v => v.Tag, v => v.Histo!);
+        foreach (string layer in monitor.LayerNames)
+        {
+            // The reference: the layer's gradient values, read straight from libtorch (weights and biases together).
+            double[] values = [.. modules[layer].parameters().SelectMany(p => { using var g = p.grad!; return g.data<float>().ToArray(); }).Select(v => (double)v)];
+            TensorBoardEventFile.Histogram h = histograms[$"gradients/histogram/{layer}"];
+
+            Assert.Equal(values.Length, h.Num);
+            Assert.Equal(values.Min(), h.Min);
+            Assert.Equal(values.Max(), h.Max);
+            Assert.Equal(values.Sum(), h.Sum, 1e-5 * values.Sum(Math.Abs));
+            Assert.Equal(values.Sum(v => v * v), h.SumSquares, 1e-5 * values.Sum(v => v * v));
+            Assert.Equal(h.BucketLimits.Count, h.Buckets.Count);
+            Assert.True(h.Buckets.Count > 1, $"{layer}: {h.Buckets.Count} bucket(s)");
+            Assert.Equal(values.Length, h.Buckets.Sum());
+            Assert.True(h.BucketLimits.Last() >= values.Max());
+            // Every bucket counts the values between its lower and upper limit: the cumulative count up to a limit lies
+            // between the values strictly below it and the values up to it (ties at a limit may go either way).
+            double cumulative = 0;
+            for (int i = 0; i < h.Buckets.Count; i++)
+            {
+                cumulative += h.Buckets[i];
+                double limit = h.BucketLimits[i];
+                Assert.InRange(cumulative, values.Count(v => v < limit), values.Count(v => v <= limit));
+            }
+        }
+    }
+
+    [Fact]
     public void Alert_counts_are_the_alerts_raised_since_the_previous_write()
     {
         manual_seed(5);
