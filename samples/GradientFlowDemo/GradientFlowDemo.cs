@@ -101,8 +101,7 @@ public static class GradientFlowDemo
         {
             using var scope = NewDisposeScope();
             optimizer.zero_grad();
-            var x = randn([settings.BatchSize, settings.Width], generator: generator);
-            var y = (x.matmul(direction) / Math.Sqrt(settings.Width)).sin();
+            (Tensor x, Tensor y) = Batch(settings, direction, generator);
             var loss = nn.functional.mse_loss(model.call(x), y);
             loss.backward();
             GradientStepResult result = monitor.Step(loss);
@@ -127,6 +126,13 @@ public static class GradientFlowDemo
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   {name}: {alerts} alerts ({vanishing} Vanishing), loss {firstLoss:G4} -> {lastLoss:G4}"));
         model.Dispose();
         return new RunSummary(name, firstLoss, lastLoss, ratio, depthGain, alerts, vanishing, reportPath);
+    }
+
+    /// <summary>One batch of the demo's task, y = sin(x·d / √width) for a fixed random direction d; both demos train on it.</summary>
+    internal static (Tensor X, Tensor Y) Batch(Settings settings, Tensor direction, Generator generator)
+    {
+        Tensor x = randn([settings.BatchSize, settings.Width], generator: generator);
+        return (x, (x.matmul(direction) / Math.Sqrt(settings.Width)).sin());
     }
 
     private static nn.Module<Tensor, Tensor> BuildSigmoid(Settings s)

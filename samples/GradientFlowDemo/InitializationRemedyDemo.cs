@@ -117,8 +117,7 @@ public static class InitializationRemedyDemo
         {
             using var scope = NewDisposeScope();
             optimizer.zero_grad();
-            var x = randn([settings.BatchSize, settings.Width], generator: generator);
-            var y = (x.matmul(direction) / Math.Sqrt(settings.Width)).sin();
+            (Tensor x, Tensor y) = GradientFlowDemo.Batch(settings, direction, generator);
             var loss = nn.functional.mse_loss(model.call(x), y);
             loss.backward();
             optimizer.step();

@@ -20,16 +20,7 @@ public sealed partial class PackageTests
     [Fact]
     public void Analyzer_warns_GD0001_in_a_consumer_that_references_only_the_package()
     {
-        string app = Path.Combine(_packages.Root, "analyzer-consumer");
-        Directory.CreateDirectory(app);
-        // Only the local folder is added: the machine's own package sources still serve TorchSharp.
-        File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
-            <configuration>
-              <packageSources>
-                <add key="local" value="{_packages.Folder}" />
-              </packageSources>
-            </configuration>
-            """);
+        string app = ConsumerFolder("analyzer-consumer");
         File.WriteAllText(Path.Combine(app, "Consumer.csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk">
               <PropertyGroup>

@@ -46,18 +46,8 @@ public sealed partial class PackageTests : IClassFixture<PackageTests.PackedPack
     [Fact]
     public void Readme_quick_start_builds_and_runs_against_the_packages()
     {
-        string app = Path.Combine(_packages.Root, "quickstart");
-        Directory.CreateDirectory(app);
+        string app = ConsumerFolder("quickstart");
         File.WriteAllText(Path.Combine(app, "Program.cs"), ReadmeQuickStart());
-        // The packed packages come from a local folder source; everything else from the SDK's default source
-        // (no <clear/>): this file names no registry.
-        File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
-            <configuration>
-              <packageSources>
-                <add key="local" value="{_packages.Folder}" />
-              </packageSources>
-            </configuration>
-            """);
         File.WriteAllText(Path.Combine(app, "QuickStart.csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk">
               <PropertyGroup>
@@ -87,6 +77,22 @@ public sealed partial class PackageTests : IClassFixture<PackageTests.PackedPack
     {
         using Stream stream = zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open();
         return XDocument.Load(stream);
+    }
+
+    /// <summary>A new consumer project folder whose nuget.config adds only the folder of packed packages: everything else
+    /// comes from the SDK's default source (no &lt;clear/&gt;), so the file names no registry.</summary>
+    private string ConsumerFolder(string name)
+    {
+        string app = Path.Combine(_packages.Root, name);
+        Directory.CreateDirectory(app);
+        File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
+            <configuration>
+              <packageSources>
+                <add key="local" value="{_packages.Folder}" />
+              </packageSources>
+            </configuration>
+            """);
+        return app;
     }
 
     private static string ReadmeQuickStart()
