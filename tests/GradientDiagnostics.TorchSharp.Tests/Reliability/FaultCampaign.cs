@@ -45,10 +45,22 @@ internal sealed class FaultCampaign
 
     public IReadOnlyDictionary<int, Injection> Injections { get; }
 
+    /// <summary>The campaign's MLP with He-scaled weights drawn from its own generator, so tests running in parallel
+    /// (which draw from the global generator) cannot change them: every call returns the same initial weights.</summary>
     public static nn.Module<Tensor, Tensor> CreateModel()
     {
-        manual_seed(Seed);
-        return Mlp.Create(depth: 4, Width, Activation.ReLU, Init.He);
+        var model = Mlp.Create(depth: 4, Width, Activation.ReLU, Init.He);
+        var generator = new Generator(Seed);
+        using var noGrad = no_grad();
+        foreach (var parameter in model.parameters())
+        {
+            using var values = parameter.dim() == 2
+                ? randn(parameter.shape, generator: generator) * Math.Sqrt(2.0 / parameter.shape[1])
+                : zeros(parameter.shape);
+            parameter.copy_(values);
+        }
+
+        return model;
     }
 
     /// <summary>Trains <paramref name="model"/> for <see cref="Steps"/> steps. With <paramref name="monitor"/>, faults are
