@@ -17,6 +17,9 @@ internal sealed class GradientStatisticsReader(ModuleLayer[] layers)
         set => _collector.ForceDeviceGeneric = value;
     }
 
+    /// <summary>How many threads the last step's CPU read used (see <see cref="TensorStatisticsCollector.ReadThreads"/>).</summary>
+    internal int LastReadThreads => _collector.LastReadThreads;
+
     /// <summary>The gradient statistics per layer, complete after <see cref="Complete"/>.</summary>
     public ReadOnlySpan<TensorStatistics> Statistics => _collector.Statistics;
 

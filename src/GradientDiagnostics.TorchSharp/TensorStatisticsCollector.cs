@@ -4,10 +4,11 @@ namespace GradientDiagnostics.TorchSharp;
 
 /// <summary>
 /// Measures tensors' element statistics where they live, into one <see cref="TensorStatistics"/> per layer. Dense
-/// float32 CPU tensors are read in place through a zero-copy span, in <see cref="Complete"/>: on two threads or more
-/// when there are at least <see cref="ParallelElements"/> of them (the read is memory-bound, and one core does not
-/// saturate the memory bus); every other tensor (CUDA, other dtypes, non-contiguous, sparse) is reduced on its device
-/// and its seven numbers are queued on the step's <see cref="HostTransfer"/>, read back in <see cref="Complete"/>.
+/// float32 CPU tensors are read in place through a zero-copy span, in <see cref="Complete"/>: on the calling thread,
+/// plus the cores libtorch's intra-op threads leave free when there are at least <see cref="ParallelElements"/> of
+/// them (see <see cref="ReadThreads"/>); every other tensor (CUDA, other dtypes, non-contiguous, sparse) is reduced on
+/// its device and its seven numbers are queued on the step's <see cref="HostTransfer"/>, read back in
+/// <see cref="Complete"/>.
 /// </summary>
 internal sealed class TensorStatisticsCollector(int layerCount)
 {
@@ -24,11 +25,28 @@ internal sealed class TensorStatisticsCollector(int layerCount)
     private readonly List<(int Layer, int Offset)> _deferred = [];
     private readonly List<(int Layer, torch.Tensor Tensor)> _cpu = [];
     private readonly List<(int Tensor, int Offset, int Length)> _chunks = [];
+    private readonly ParallelOptions _parallel = new();
     private TensorStatistics[] _chunkStatistics = [];
     private long _cpuElements;
 
-    /// <summary>Reads on the calling thread only, whatever the size (a control for the paired benchmark).</summary>
+    /// <summary>Reads on the calling thread only, whatever the size and the free cores (a control for the paired
+    /// benchmark).</summary>
     internal static bool ParallelReadDisabled { get; set; }
+
+    /// <summary>How many threads the last step's CPU read used (1: the calling thread only).</summary>
+    internal int LastReadThreads { get; private set; } = 1;
+
+    /// <summary>
+    /// The threads a CPU read of <paramref name="elements"/> floats may use: the calling thread, plus every core that
+    /// libtorch's <paramref name="torchThreads"/> intra-op threads (the calling thread among them) leave free. Below
+    /// <see cref="ParallelElements"/> the read stays on the calling thread. When libtorch's threads cover every core
+    /// (its default on a machine without SMT), the read stays there too: libtorch's OpenMP threads wait for each other
+    /// at every parallel region, so a thread-pool worker that takes one of their cores delays the whole next operation.
+    /// Measured on 2 cores with libtorch's default 2 threads (<c>--paired 20 --read-control</c>, docs/performance.md):
+    /// the thread-pool read made <c>Step()</c> and the whole step slower, not faster.
+    /// </summary>
+    internal static int ReadThreads(long elements, int torchThreads, int processors) =>
+        elements < ParallelElements ? 1 : Math.Max(1, processors - Math.Max(1, torchThreads) + 1);
 
     /// <summary>Sends every tensor down the device-generic path, so tests exercise it on CPU.</summary>
     public bool ForceDeviceGeneric { get; set; }
@@ -83,11 +101,15 @@ internal sealed class TensorStatisticsCollector(int layerCount)
         _deferred.Clear();
     }
 
-    /// <summary>Reads the CPU tensors in place, on several cores when there is enough to read, and combines the results
-    /// in a fixed order (the same sums whatever the scheduling).</summary>
+    /// <summary>Reads the CPU tensors in place, on the free cores too when there is enough to read (see
+    /// <see cref="ReadThreads"/>), and combines the results in a fixed order (the same sums whatever the scheduling).</summary>
     private void MeasureCpuTensors()
     {
-        if (_cpuElements < ParallelElements || Environment.ProcessorCount == 1 || ParallelReadDisabled)
+        int threads = ParallelReadDisabled || _cpuElements < ParallelElements
+            ? 1
+            : ReadThreads(_cpuElements, torch.get_num_threads(), Environment.ProcessorCount);
+        LastReadThreads = threads;
+        if (threads == 1)
         {
             foreach ((int layer, torch.Tensor tensor) in _cpu)
             {
@@ -111,7 +133,8 @@ internal sealed class TensorStatisticsCollector(int layerCount)
                 _chunkStatistics = new TensorStatistics[_chunks.Count];
             }
 
-            Parallel.For(0, _chunks.Count, k =>
+            _parallel.MaxDegreeOfParallelism = threads;
+            Parallel.For(0, _chunks.Count, _parallel, k =>
             {
                 (int t, int offset, int length) = _chunks[k];
                 _chunkStatistics[k] = TensorStatistics.Compute(MemoryMarshal.Cast<byte, float>(_cpu[t].Tensor.bytes).Slice(offset, length));

@@ -11,10 +11,17 @@ using BenchmarkDotNet.Running;
 //
 // Whole training steps with and without the monitor, paired and interleaved, on every workload (see PairedStepComparison):
 //   dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --paired [cycles, default 20] [--warmup steps, default 60] [--workloads a,b,...] [--diagnose] [--read-control] [--minutes budget]
+// Any mode: --torch-threads n sets libtorch's intra-op threads first (torch.set_num_threads), e.g. 1 to leave a core
+// free for the monitor's parallel read.
 // The probes' cost on (a), paired the same way (see PairedProbeComparison):
 //   dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --paired-probes [cycles, default 30]
 string? Value(string option) => Array.IndexOf(args, option) is int i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
 int? Count(int position) => args.Length > position && int.TryParse(args[position], CultureInfo.InvariantCulture, out int n) ? n : null;
+
+if (Value("--torch-threads") is string torchThreads)
+{
+    TorchSharp.torch.set_num_threads(int.Parse(torchThreads, CultureInfo.InvariantCulture));
+}
 
 if (args.Length > 0 && args[0] == "--paired")
 {

@@ -111,9 +111,49 @@ public sealed class DeviceGenericStatisticsTests
     [Fact]
     public void Large_cpu_gradients_read_on_several_cores_match_the_device_path()
     {
-        // Above TensorStatisticsCollector.ParallelElements the CPU read is split in chunks across cores (the large tensor
-        // in several chunks, the small ones one each); the combined statistics must equal the device path's, with NaN,
-        // Inf and zeros placed across chunk boundaries.
+        // Above TensorStatisticsCollector.ParallelElements the CPU read is split in chunks across the cores libtorch
+        // leaves free (the large tensor in several chunks, the small ones one each); the combined statistics must equal
+        // the device path's, with NaN, Inf and zeros placed across chunk boundaries. libtorch runs on one thread here, so
+        // a second core is free (the tests of this assembly run one at a time, so the setting touches no other test).
+        int torchThreads = get_num_threads();
+        set_num_threads(1);
+        try
+        {
+            ReadLargeGradients(expectedReadThreads: Environment.ProcessorCount);
+        }
+        finally
+        {
+            set_num_threads(torchThreads);
+        }
+    }
+
+    [Theory]
+    [InlineData(1L << 19, 1, 8, 1)] // too little to read to split it
+    [InlineData(1L << 20, 2, 2, 1)] // libtorch's default here: its threads cover both cores
+    [InlineData(1L << 20, 1, 2, 2)] // one core free
+    [InlineData(1L << 24, 4, 8, 5)] // four free cores and the calling thread
+    [InlineData(1L << 24, 16, 8, 1)] // more libtorch threads than cores
+    [InlineData(1L << 24, 0, 1, 1)]
+    public void The_read_uses_the_calling_thread_plus_the_cores_libtorch_leaves_free(long elements, int torchThreads, int processors, int expected) =>
+        Assert.Equal(expected, TensorStatisticsCollector.ReadThreads(elements, torchThreads, processors));
+
+    [Fact]
+    public void Large_cpu_gradients_are_read_on_the_calling_thread_when_libtorch_threads_cover_every_core()
+    {
+        int torchThreads = get_num_threads();
+        set_num_threads(Environment.ProcessorCount);
+        try
+        {
+            ReadLargeGradients(expectedReadThreads: 1);
+        }
+        finally
+        {
+            set_num_threads(torchThreads);
+        }
+    }
+
+    private static void ReadLargeGradients(int expectedReadThreads)
+    {
         manual_seed(10);
         var layers = new List<(string, nn.Module<Tensor, Tensor>)> { ("fc0", nn.Linear(1024, 1024)), ("down", nn.Linear(1024, 64)) };
         for (int i = 0; i < 40; i++)
@@ -150,6 +190,7 @@ public sealed class DeviceGenericStatisticsTests
         }
 
         Assert.Equal((1, 1), (a.Layers[0].Gradient.NaNCount, a.Layers[0].Gradient.InfinityCount));
+        Assert.Equal(expectedReadThreads, fast.Reader.LastReadThreads);
     }
 
     [Fact]
