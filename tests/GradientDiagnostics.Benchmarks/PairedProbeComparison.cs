@@ -50,7 +50,7 @@ internal static class PairedProbeComparison
             double toPlain = PairedRunner.Median(PairedRunner.Paired(results[i].StepMs, plain, (a, b) => a - b));
             double toMonitor = PairedRunner.Median(PairedRunner.Paired(results[i].StepMs, monitored, (a, b) => a - b));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {runs[i].Name} | {PairedRunner.Median(results[i].StepMs):F2} | {toPlain:+0.00;-0.00} ms | {toMonitor:+0.00;-0.00} ms | {toMonitor / plainMedian:+0.0%;-0.0%} |"));
+                $"| {runs[i].Name} | {PairedRunner.Median(results[i].StepMs):F2} | {toPlain:+0.00;-0.00;0.00} ms | {toMonitor:+0.00;-0.00;0.00} ms | {toMonitor / plainMedian:+0.0%;-0.0%;0.0%} |"));
         }
 
         double probes = PairedRunner.Median(PairedRunner.Paired(results[4].StepMs, full, (a, b) => a - b));

@@ -116,7 +116,7 @@ internal static class PairedStepComparison
             double diff = PairedRunner.Median(PairedRunner.Paired(r[i].StepMs, r[0].StepMs, (a, b) => a - b));
             double stepRatio = PairedRunner.Median(PairedRunner.Paired(r[i].StepMs, r[0].StepMs, (a, b) => a / b));
             detail.Append(string.Create(CultureInfo.InvariantCulture,
-                $"\n  {variants[i].Name,-34} {PairedRunner.Median(r[i].StepMs),9:F2} ms  vs plain {diff,7:+0.00;-0.00} ms ({stepRatio:F3}×)  inside {PairedRunner.Median(r[i].InsideMs),6:F2} ms  CPU {PairedRunner.Median(r[i].CpuMs),8:F2} ms (vs plain {PairedRunner.Median(PairedRunner.Paired(r[i].CpuMs, r[0].CpuMs, (a, b) => a - b)),6:+0.00;-0.00})  gen0 {r[i].Gen0PerStep.Average():F3}  pool {r[i].PoolItemsPerStep.Average():F1}"));
+                $"\n  {variants[i].Name,-34} {PairedRunner.Median(r[i].StepMs),9:F2} ms  vs plain {diff,7:+0.00;-0.00;0.00} ms ({stepRatio:F3}×)  inside {PairedRunner.Median(r[i].InsideMs),6:F2} ms  CPU {PairedRunner.Median(r[i].CpuMs),8:F2} ms (vs plain {PairedRunner.Median(PairedRunner.Paired(r[i].CpuMs, r[0].CpuMs, (a, b) => a - b)),6:+0.00;-0.00;0.00})  gen0 {r[i].Gen0PerStep.Average():F3}  pool {r[i].PoolItemsPerStep.Average():F1}"));
         }
 
         return (row, detail.ToString());

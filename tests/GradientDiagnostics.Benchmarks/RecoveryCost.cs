@@ -132,7 +132,7 @@ internal static class RecoveryCost
             double toPlain = PairedStepComparison.MedianDifference(run.Cycles, plain), toMonitor = PairedStepComparison.MedianDifference(run.Cycles, monitored);
             List<double> differences = [.. run.Cycles.Zip(monitored, (a, b) => a - b).Order()];
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {run.Name} | {PairedStepComparison.Median(run.Cycles):F2} | {toPlain:+0.00;-0.00} ms | {toMonitor:+0.00;-0.00} ms | {toMonitor / plainMedian:+0.0%;-0.0%} | {differences[differences.Count / 10]:+0.00;-0.00} … {differences[differences.Count * 9 / 10]:+0.00;-0.00} ms |"));
+                $"| {run.Name} | {PairedStepComparison.Median(run.Cycles):F2} | {toPlain:+0.00;-0.00;0.00} ms | {toMonitor:+0.00;-0.00;0.00} ms | {toMonitor / plainMedian:+0.0%;-0.0%;0.0%} | {differences[differences.Count / 10]:+0.00;-0.00;0.00} … {differences[differences.Count * 9 / 10]:+0.00;-0.00;0.00} ms |"));
         }
 
         foreach (var run in runs)

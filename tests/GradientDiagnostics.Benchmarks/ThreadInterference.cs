@@ -74,7 +74,7 @@ internal static class ThreadInterference
             List<double> diff = PairedRunner.Paired(wall[i], wall[0], (a, b) => a - b);
             (double low, double high) = PairedRunner.MedianConfidence95(diff);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {variants[i].Name} | {PairedRunner.Median(wall[i]):F2} | {PairedRunner.Median(diff):+0.00;-0.00} [{low:+0.00;-0.00}, {high:+0.00;-0.00}] | {PairedRunner.Median(cpu[i]):F2} | {PairedRunner.Median(PairedRunner.Paired(cpu[i], cpu[0], (a, b) => a - b)):+0.00;-0.00} |"));
+                $"| {variants[i].Name} | {PairedRunner.Median(wall[i]):F2} | {PairedRunner.Median(diff):+0.00;-0.00;0.00} [{low:+0.00;-0.00;0.00}, {high:+0.00;-0.00;0.00}] | {PairedRunner.Median(cpu[i]):F2} | {PairedRunner.Median(PairedRunner.Paired(cpu[i], cpu[0], (a, b) => a - b)):+0.00;-0.00;0.00} |"));
         }
 
         GC.KeepAlive(sink);
