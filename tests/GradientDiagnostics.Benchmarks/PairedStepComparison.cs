@@ -23,14 +23,17 @@ internal static class PairedStepComparison
     {
         DateTime start = DateTime.UtcNow;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Paired whole-step comparison: {warmupSteps} warm-up steps per variant, then {cycles} cycles of {PairedRunner.CycleSteps} steps; libtorch threads {get_num_threads()}, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC."));
+            $"Paired whole-step comparison: {warmupSteps} warm-up steps per variant, then {cycles} cycles of {PairedRunner.CycleSteps} steps unless a workload names its own; libtorch threads {get_num_threads()}, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC."));
         var rows = new List<string>();
         var details = new List<string>();
         for (int w = 0; w < workloads.Length; w++)
         {
             // With a time budget, each workload may use until its share of the budget has passed.
             DateTime? deadline = minutes is double m ? start.AddMinutes(m * (w + 1) / workloads.Length) : null;
-            (string row, string detail) = RunWorkload(workloads[w], cycles, warmupSteps, diagnose, readControl, deadline);
+            // "name:rounds" gives one workload its own number of rounds: short steps need more to resolve 1–2 %.
+            string[] spec = workloads[w].Split(':');
+            int rounds = spec.Length > 1 ? int.Parse(spec[1], CultureInfo.InvariantCulture) : cycles;
+            (string row, string detail) = RunWorkload(spec[0], rounds, warmupSteps, diagnose, readControl, deadline);
             rows.Add(row);
             details.Add(detail);
             Console.WriteLine(row);

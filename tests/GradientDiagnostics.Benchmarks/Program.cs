@@ -10,7 +10,7 @@ using BenchmarkDotNet.Running;
 // Ratios are taken within one process and one run, which is what the performance targets compare.
 //
 // Whole training steps with and without the monitor, paired and interleaved, on every workload (see PairedStepComparison):
-//   dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --paired [cycles, default 20] [--warmup steps, default 60] [--workloads a,b,...] [--diagnose] [--read-control] [--minutes budget]
+//   dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --paired [cycles, default 20] [--warmup steps, default 60] [--workloads a,b:rounds,...] [--diagnose] [--read-control] [--minutes budget]
 // Any mode: --torch-threads n sets libtorch's intra-op threads first (torch.set_num_threads), e.g. 1 to leave a core
 // free for the monitor's parallel read.
 // The probes' cost on (a), paired the same way (see PairedProbeComparison):

@@ -45,8 +45,8 @@ internal sealed class FaultCampaign
 
     public IReadOnlyDictionary<int, Injection> Injections { get; }
 
-    /// <summary>The campaign's MLP with He-scaled weights drawn from its own generator, so tests running in parallel
-    /// (which draw from the global generator) cannot change them: every call returns the same initial weights.</summary>
+    /// <summary>The campaign's MLP with He-scaled weights drawn from its own generator, so no draw from the global
+    /// generator elsewhere can change them: every call returns the same initial weights.</summary>
     public static nn.Module<Tensor, Tensor> CreateModel()
     {
         var model = Mlp.Create(depth: 4, Width, Activation.ReLU, Init.He);
@@ -55,7 +55,7 @@ internal sealed class FaultCampaign
         foreach (var parameter in model.parameters())
         {
             using var values = parameter.dim() == 2
-                ? randn(parameter.shape, generator: generator) * Math.Sqrt(2.0 / parameter.shape[1])
+                ? randn(parameter.shape, generator: generator).mul_(Math.Sqrt(2.0 / parameter.shape[1]))
                 : zeros(parameter.shape);
             parameter.copy_(values);
         }
