@@ -56,15 +56,7 @@ public sealed class GradientAnalyzer : IDisposable
         _fullStatisticsInterval = options.FullStatisticsInterval;
         _skipNonFiniteSteps = options.SkipNonFiniteSteps;
         _spikeZScoreThreshold = options.Exploding.SpikeZScoreThreshold;
-        _spikeAtAttach = new ExplodingGradientOptions
-        {
-            SpikeZScoreThreshold = options.Exploding.SpikeZScoreThreshold,
-            SpikeMinFactorOverMean = options.Exploding.SpikeMinFactorOverMean,
-            SpikeFactorOverEarlyMax = options.Exploding.SpikeFactorOverEarlyMax,
-            SpikeEmaDecay = options.Exploding.SpikeEmaDecay,
-            SpikeWarmupSteps = options.Exploding.SpikeWarmupSteps,
-            EarlySteps = options.Exploding.EarlySteps,
-        };
+        _spikeAtAttach = (ExplodingGradientOptions)options.Exploding.CopyOptions();
         _logger = logger ?? NullLogger.Instance;
         _publisher = new AlertPublisher(_logger, this);
 

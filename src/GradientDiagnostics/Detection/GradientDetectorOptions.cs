@@ -32,6 +32,6 @@ public abstract class GradientDetectorOptions
     /// <summary>Creates the detector from these options, which are already a private copy.</summary>
     internal abstract IGradientDetector? CreateDetector(DetectorContext context);
 
-    /// <summary>A copy taken at attach: the detector reads only its copy.</summary>
-    private GradientDetectorOptions CopyOptions() => (GradientDetectorOptions)MemberwiseClone();
+    /// <summary>A copy taken at attach: the detector (or another reader, such as recovery) reads only its copy.</summary>
+    internal GradientDetectorOptions CopyOptions() => (GradientDetectorOptions)MemberwiseClone();
 }

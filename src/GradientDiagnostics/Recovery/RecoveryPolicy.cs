@@ -45,13 +45,8 @@ internal sealed class RecoveryPolicy
         _rollbackWindow = options.RollbackWindow;
         _learningRateFactor = options.LearningRateFactor;
         _learningRateSteps = options.LearningRateFactorSteps;
-        _spike = new ExplodingGradientOptions
-        {
-            SpikeZScoreThreshold = spike.SpikeZScoreThreshold,
-            SpikeMinFactorOverMean = Math.Max(spike.SpikeMinFactorOverMean, options.SpikeMinFactorOverMean),
-            SpikeFactorOverEarlyMax = spike.SpikeFactorOverEarlyMax,
-            EarlySteps = spike.EarlySteps,
-        };
+        _spike = (ExplodingGradientOptions)spike.CopyOptions();
+        _spike.SpikeMinFactorOverMean = Math.Max(spike.SpikeMinFactorOverMean, options.SpikeMinFactorOverMean);
         _norms = new ExponentialMovingStatistics(spike.SpikeEmaDecay, spike.SpikeWarmupSteps);
         _losses = new LossSpikeCriterion(options.LossWindow, options.LossSpikeZScoreThreshold, options.LossSpikeMinFactorOverMean);
         _healthySinceSnapshot = _snapshotInterval; // the first healthy step is snapshotted
