@@ -62,6 +62,11 @@ public sealed class GradientStepResult
     /// gradients by at this step, in (0, 1]; 1 when none scaled them.</summary>
     public double ClippingCoefficient { get; internal init; } = 1;
 
+    /// <summary>The loss scale S the gradients of this step were multiplied by (mixed-precision training scales the loss
+    /// before <c>backward()</c>); every statistic, detector, alert and clipping decision of this result is in unscaled
+    /// units, ‖g‖ = ‖g_scaled‖ / S. 1 without loss scaling.</summary>
+    public double LossScale { get; internal init; } = 1;
+
     /// <summary>True when the clipping policy changed at least one gradient at this step.</summary>
     public bool ClippingActed { get; internal init; }
 
