@@ -35,7 +35,7 @@ internal sealed class AdaptiveGradientClipping(double clipping, double epsilon, 
             double norm = Norm(g);
             if (norm > max)
             {
-                TensorPrimitives.Multiply(g, (float)(max / Math.Max(norm, IGradientClippingTarget.AdaptiveClippingGradientNormFloor)), g);
+                TensorPrimitives.Multiply(g, (float)(max / Math.Max(norm, GradientClipping.AdaptiveGradientNormFloor)), g);
                 acted = true;
             }
         }

@@ -10,11 +10,6 @@ namespace GradientDiagnostics;
 /// for each change, and reads the statistics again (<see cref="Measure"/>) only after an element- or unit-wise change.</remarks>
 public interface IGradientClippingTarget
 {
-    /// <summary>The floor on a unit's gradient norm before <see cref="ClipUnitWise"/> divides by it, so a unit whose
-    /// gradient is all zeros is never divided by zero.</summary>
-    /// <value>The value is 1e-6 (the NFNets reference code of Brock et al. 2021); every target applies the same floor.</value>
-    public const double AdaptiveClippingGradientNormFloor = 1e-6;
-
     /// <summary>Multiplies every gradient of layer <c>i</c> by <paramref name="layerCoefficients"/>[i]; a coefficient of
     /// exactly 1 leaves the layer alone (no multiply).</summary>
     /// <param name="layerCoefficients">One coefficient in (0, 1] per layer, in forward order.</param>
@@ -27,7 +22,7 @@ public interface IGradientClippingTarget
     /// <summary>Adaptive gradient clipping (Brock et al. 2021), unit-wise, on every layer not excluded: for each unit i
     /// of each parameter (an output row of a Linear weight, an output filter of a Conv weight, a whole 1-D tensor),
     /// max = <paramref name="clipping"/> · max(‖W_i‖₂, <paramref name="epsilon"/>), and when ‖G_i‖₂ &gt; max, G_i is scaled
-    /// by max / max(‖G_i‖₂, <see cref="AdaptiveClippingGradientNormFloor"/>) (see <see cref="GradientClipping.Adaptive"/>).</summary>
+    /// by max / max(‖G_i‖₂, <see cref="GradientClipping.AdaptiveGradientNormFloor"/>) (see <see cref="GradientClipping.Adaptive"/>).</summary>
     /// <param name="clipping">λ, the largest gradient-to-weight norm ratio per unit.</param>
     /// <param name="epsilon">The smallest weight norm used.</param>
     /// <param name="excludedLayers">Per layer, in forward order: true leaves the layer alone.</param>
