@@ -6,11 +6,12 @@ namespace GradientDiagnostics.TorchSharp;
 /// Writes the monitor's figures to TensorBoard event files with TorchSharp's <c>SummaryWriter</c>, every
 /// <see cref="GradientTelemetryOptions.ExportInterval"/> steps: the global norm, each layer's gradient norm (before
 /// clipping, and after it when a policy ran) and gradient histogram (after clipping: it reads <c>.grad</c> when the step
-/// is written, after the policy), the clip coefficient, and the alerts raised per kind since the previous write.
+/// is written, after the policy), the clip coefficient, and the alerts raised per kind since the previous write; and, at
+/// every step with alerts, the alerts as text (one line each, with the NaN's origin when traced).
 /// </summary>
 /// <remarks>Tags: <c>gradients/global_norm</c>, <c>gradients/norm/{layer}</c>,
 /// <c>gradients/norm_after_clipping/{layer}</c>, <c>gradients/histogram/{layer}</c>,
-/// <c>gradients/clip_coefficient</c>, <c>alerts/{kind}</c>. TensorBoard steps are <c>int</c>; later steps are written
+/// <c>gradients/clip_coefficient</c>, <c>alerts/{kind}</c>, <c>alerts/text</c>. TensorBoard steps are <c>int</c>; later steps are written
 /// at <see cref="int.MaxValue"/>. Histograms copy each layer's gradients to the host, so they cost one transfer per
 /// layer at export steps only. Layers whose gradients are non-finite or reach 1e20 get no histogram.</remarks>
 internal sealed class TensorBoardWriter : IGradientStepObserver
@@ -21,6 +22,11 @@ internal sealed class TensorBoardWriter : IGradientStepObserver
     public const string HistogramTagPrefix = "gradients/histogram/";
     public const string LayerNormAfterClippingTagPrefix = "gradients/norm_after_clipping/";
     public const string AlertTagPrefix = "alerts/";
+    public const string AlertTextTag = "alerts/text";
+
+    // A step can raise an alert per layer; TensorBoard's text pane is read, not searched, so a step's text stops here
+    // and says how many more there were (the per-kind counts stay complete).
+    private const int MaxAlertLinesPerStep = 20;
 
     private const double TensorFlowBinsLimit = 1e20;
 
@@ -62,6 +68,11 @@ internal sealed class TensorBoardWriter : IGradientStepObserver
         foreach (GradientAlert alert in result.Alerts)
         {
             _alertsSinceLastWrite[alert.Kind] = _alertsSinceLastWrite.GetValueOrDefault(alert.Kind) + 1;
+        }
+
+        if (result.Alerts.Count > 0)
+        {
+            _writer.add_text(AlertTextTag, AlertText.Markdown(result.Alerts, MaxAlertLinesPerStep), (int)Math.Min(result.Step, int.MaxValue));
         }
 
         if (result.Step % _interval != 0)

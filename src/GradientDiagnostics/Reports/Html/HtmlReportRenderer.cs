@@ -21,6 +21,7 @@ internal static class HtmlReportRenderer
         html.Append("<h1>Gradient report: ").Append(Encode(title)).Append("</h1>\n");
         AppendSummary(html, run);
         GradientFlowChart.Append(html, run);
+        HeatmapChart.Append(html, run);
         DepthProfileChart.Append(html, run);
         GlobalNormChart.Append(html, run);
         AlertTable.Append(html, run);
