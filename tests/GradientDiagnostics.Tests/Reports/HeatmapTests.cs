@@ -92,6 +92,40 @@ public sealed partial class HeatmapTests : IDisposable
         Assert.Single(ScaleChanges().Matches(html));
     }
 
+    [Fact]
+    public void Loss_scale_clipping_and_origin_round_trip_through_json_lines_into_an_equal_report()
+    {
+        string path = Path.Combine(_directory, "scaled.jsonl");
+        var layers = new LayerDescriptor[] { new("a"), new("b") };
+        var history = new GradientRunHistory(layers, new GradientReportOptions { HeatmapColumns = 16 }, clipThreshold: 1, layersInterval: 4);
+        var fed = new List<GradientStepResult>();
+        using (var writer = new JsonLinesRunWriter(path, layers, exportInterval: 4, clipThreshold: 1, "path"))
+        {
+            for (long s = 0; s < 200; s++)
+            {
+                GradientAlert[] alerts = s == 77
+                    ? [new GradientAlert(GradientAlertKind.NonFinite, GradientAlertSeverity.Critical, s, "b", "m", double.NaN, 0, "x") { Origin = "b.norm" }]
+                    : [];
+                GradientStepResult result = Step(s, [1e-3 * (1 + (s % 5)), s == 77 ? double.NaN : 0.1], alerts, clipped: s % 9 == 0, lossScale: s < 120 ? 65536 : 8192);
+                fed.Add(result);
+                history.Add(result);
+                writer.OnStep(result, 0);
+            }
+        }
+
+        GradientRun run = GradientRun.Load(path);
+        Assert.Equal(fed.Select(r => (r.LossScale, r.ClippingActed)), run.Steps.Select(r => (r.LossScale, r.ClippingActed)));
+        Assert.Equal("b.norm", run.Steps[77].Alerts.Single().Origin);
+        Assert.Contains("\"lossScale\":65536", File.ReadLines(path).ElementAt(1), StringComparison.Ordinal);
+
+        string live = new GradientReport(history.Snapshot(), "scaled.jsonl").ToHtml();
+        string offline = GradientReport.FromJsonLines(path, new GradientReportOptions { HeatmapColumns = 16 }).ToHtml();
+        Assert.Equal(GeneratedAt().Replace(live, string.Empty), GeneratedAt().Replace(offline, string.Empty));
+        Assert.Single(ScaleChanges().Matches(live));
+        Assert.Contains("loss scale 8.19E+03", live, StringComparison.Ordinal);
+        Assert.Contains("<td>b</td><td>b.norm</td>", live, StringComparison.Ordinal);
+    }
+
     internal static GradientStepResult Step(long step, double[] means, GradientAlert[] alerts, bool clipped = false, double lossScale = 1) => new()
     {
         Step = step,
@@ -124,6 +158,9 @@ public sealed partial class HeatmapTests : IDisposable
 
     [GeneratedRegex("<rect(?: class=\"(?<class>[a-z]+)\")?[^>]*><title>(?<layer>[^<,]+), step (?<step>[0-9,]+): (?<value>[^<]+)</title></rect>")]
     private static partial Regex CellPattern();
+
+    [GeneratedRegex(" at \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ")]
+    private static partial Regex GeneratedAt();
 
     [GeneratedRegex("<rect class=\"clip\"")]
     private static partial Regex ClipMarks();

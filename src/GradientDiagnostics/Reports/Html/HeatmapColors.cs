@@ -32,7 +32,7 @@ internal static class HeatmapColors
     /// decades labelled, at (x, y); returns the x where the next legend entry may start.</summary>
     public static double AppendLegendBar(StringBuilder html, int low, int high, double x, double y)
     {
-        const double BarWidth = 240;
+        const double BarWidth = 300;
         html.Append("<defs><linearGradient id=\"heatmap-scale\">");
         for (int i = 0; i < Stops.Length; i++)
         {
@@ -42,7 +42,8 @@ internal static class HeatmapColors
 
         html.Append("</linearGradient></defs>\n");
         html.Append(CultureInfo.InvariantCulture, $"<rect x=\"{x:F0}\" y=\"{y - 9:F0}\" width=\"{BarWidth:F0}\" height=\"10\" fill=\"url(#heatmap-scale)\"><title>mean |g| from 1e{low} to 1e{high}</title></rect>\n");
-        int stride = Math.Max(1, (int)Math.Ceiling((high - low) / 8.0));
+        // Labels at least 50 px apart: "1e-12" is about 30 px wide.
+        int stride = Math.Max(1, (int)Math.Ceiling((high - low) * 50 / BarWidth));
         for (int e = low; e <= high; e += stride)
         {
             html.Append(CultureInfo.InvariantCulture, $"<text x=\"{x + ((e - low) / (double)(high - low) * BarWidth):F1}\" y=\"{y + 12:F0}\" text-anchor=\"middle\">1e{e}</text>\n");

@@ -24,6 +24,16 @@ internal static class HeatmapTimeAxis
         html.Append(CultureInfo.InvariantCulture, $"<text x=\"{left - 6}\" y=\"{StripTop + 9}\" text-anchor=\"end\">clipping acted</text><text x=\"{left - 6}\" y=\"{ScaleTop + 9}\" text-anchor=\"end\">loss scale</text>\n");
         html.Append(CultureInfo.InvariantCulture, $"<rect x=\"{left}\" y=\"{StripTop}\" width=\"{HeatmapChart.MapWidth}\" height=\"{StripHeight}\" fill=\"none\" stroke=\"#ccc\"/><rect x=\"{left}\" y=\"{ScaleTop}\" width=\"{HeatmapChart.MapWidth}\" height=\"{StripHeight}\" fill=\"none\" stroke=\"#ccc\"/>\n");
         double maxScaleLog = map.Columns.Max(c => Math.Log2(Math.Max(c.MaxLossScale, 1)));
+        if (!map.Columns.Any(c => c.ClippedSteps > 0))
+        {
+            html.Append(CultureInfo.InvariantCulture, $"<text x=\"{left + 6}\" y=\"{StripTop + 9}\" fill=\"#888\">never</text>\n");
+        }
+
+        if (map.Columns.All(c => c.MinLossScale == 1 && c.MaxLossScale == 1))
+        {
+            html.Append(CultureInfo.InvariantCulture, $"<text x=\"{left + 6}\" y=\"{ScaleTop + 9}\" fill=\"#888\">1 throughout (no loss scaling)</text>\n");
+        }
+
         for (int c = 0; c < map.Columns.Count; c++)
         {
             HeatmapColumn column = map.Columns[c];
