@@ -11,8 +11,8 @@ namespace GradientDiagnostics.TorchSharp;
 /// </summary>
 /// <remarks>Tags: <c>gradients/global_norm</c>, <c>gradients/norm/{layer}</c>,
 /// <c>gradients/norm_after_clipping/{layer}</c>, <c>gradients/histogram/{layer}</c>,
-/// <c>gradients/clip_coefficient</c>, <c>alerts/{kind}</c>, <c>alerts/text</c>. TensorBoard steps are <c>int</c>; later steps are written
-/// at <see cref="int.MaxValue"/>. Histograms copy each layer's gradients to the host, so they cost one transfer per
+/// <c>gradients/clip_coefficient</c>, <c>alerts/{kind}</c>, <c>alerts/text</c>. TensorBoard steps are <c>int</c>; later
+/// steps are written at <see cref="int.MaxValue"/>. Histograms copy each layer's gradients to the host, so they cost one transfer per
 /// layer at export steps only. Layers whose gradients are non-finite or reach 1e20 get no histogram.</remarks>
 internal sealed class TensorBoardWriter : IGradientStepObserver
 {
@@ -99,6 +99,7 @@ internal sealed class TensorBoardWriter : IGradientStepObserver
             _alertTextSinceLastWrite.Clear();
             _alertCountSinceLastWrite = 0;
         }
+
         for (int i = 0; i < _layers.Length && i < result.Layers.Count; i++)
         {
             _writer.add_scalar(_normTags[i], (float)result.Layers[i].GradientNorm, step);

@@ -17,7 +17,7 @@ public sealed class GradientReportOptions
     /// run has more exported steps, neighbouring columns merge pairwise, so each column covers the same number of
     /// exported steps (a power of two) and the heatmap holds at most layers × HeatmapColumns cells. An even number, at
     /// least 16.</summary>
-    /// <value>The default value is 100: about 9 pixels per column of the report's 940-pixel-wide heatmap, wide enough to
+    /// <value>The default value is 100: about 9 pixels per column of the report's 930-pixel-wide heatmap, wide enough to
     /// point at one column for its tooltip; at 200 layers that is at most 20,000 cells (the size this bound gives is
     /// measured in docs/reports.md).</value>
     public int HeatmapColumns { get; set; } = 100;

@@ -123,6 +123,7 @@ public sealed partial class HeatmapTests : IDisposable
         Assert.Equal(GeneratedAt().Replace(live, string.Empty), GeneratedAt().Replace(offline, string.Empty));
         Assert.Single(ScaleChanges().Matches(live));
         Assert.Contains("loss scale 8.19E+03", live, StringComparison.Ordinal);
+        Assert.EndsWith(", loss scale 8.19E+03 to 6.55E+04 (1 change).</p>", Regex.Match(live, "<p>[^<]*</p>").Value, StringComparison.Ordinal);
         Assert.Contains("<td>b</td><td>b.norm</td>", live, StringComparison.Ordinal);
     }
 

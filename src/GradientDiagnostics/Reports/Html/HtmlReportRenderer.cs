@@ -39,6 +39,16 @@ internal static class HtmlReportRenderer
             html.Append(" (").AppendJoin(", ", run.AlertCounts.OrderBy(kv => kv.Key).Select(kv => $"{kv.Key}: {F(kv.Value)}")).Append(')');
         }
 
-        html.Append(", ").Append(F(run.SkippedSteps)).Append(" skipped steps.</p>\n");
+        html.Append(", ").Append(F(run.SkippedSteps)).Append(" skipped steps");
+        IReadOnlyList<HeatmapColumn> columns = run.Heatmap.Columns;
+        if (columns.Any(c => c.MinLossScale != 1 || c.MaxLossScale != 1))
+        {
+            // Statistics are unscaled whatever the scale; the range and the changes say how mixed precision behaved.
+            long changes = columns.Sum(c => (long)c.LossScaleChanges);
+            html.Append(", loss scale ").Append(G(columns.Min(c => c.MinLossScale))).Append(" to ").Append(G(columns.Max(c => c.MaxLossScale)))
+                .Append(" (").Append(F(changes)).Append(changes == 1 ? " change)" : " changes)");
+        }
+
+        html.Append(".</p>\n");
     }
 }
