@@ -1,3 +1,5 @@
+// Over 150 lines: the monitor is the adapter's one public facade (attach, step, recovery, mixed precision, reports);
+// each feature's work lives in its own folder and this file only wires it into the step.
 using System.Diagnostics;
 using GradientDiagnostics.TorchSharp.Probes;
 using GradientDiagnostics.TorchSharp.Recovery;
@@ -134,15 +136,7 @@ public sealed class GradientMonitor : IDisposable
         // Statistics, detectors, then the clipping policy applied in place on the gradients' device (on the masters'
         // gradients under mixed precision, written there once).
         GradientStepResult result = _analyzer.AnalyzeTraced(_observations, lossValue, _mixed?.Target ?? (IGradientClippingTarget?)_clipping, start, origin);
-        if (_mixed is not null)
-        {
-            if (double.IsFinite(result.GlobalNorm))
-            {
-                _mixed.Target.Complete();
-            }
-
-            _mixed.ReleaseModelGradients();
-        }
+        _mixed?.Complete(result);
 
         _recovery?.Apply(_analyzer.LastRecovery, step, _analyzer.Recovery!);
         PrepareNextStep(step);
@@ -201,21 +195,7 @@ public sealed class GradientMonitor : IDisposable
     public MixedPrecisionTraining EnableMixedPrecision(Action<MixedPrecisionOptions>? configure = null)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_mixed is not null)
-        {
-            throw new InvalidOperationException("Mixed precision is already enabled on this monitor; use the MixedPrecisionTraining it returned.");
-        }
-
-        if (_recovery is not null)
-        {
-            throw new InvalidOperationException("Enable mixed precision before recovery: build the optimizer on mp.MasterParameters, then call EnableRecovery(optimizer), so recovery snapshots the masters the optimizer updates.");
-        }
-
-        var options = new MixedPrecisionOptions();
-        configure?.Invoke(options);
-        bool float16 = _layers.Any(l => l.Parameters.Any(p => p.dtype == torch.ScalarType.Float16));
-        LossScaler scaler = _analyzer.EnableLossScaling(options.LossScalingFor(float16));
-        _mixed = new MixedPrecisionTraining(_module, _layers, scaler);
+        _mixed = MixedPrecisionTraining.Enable(_analyzer, _module, _layers, configure, enabled: _mixed is not null, recoveryEnabled: _recovery is not null);
         return _mixed;
     }
 

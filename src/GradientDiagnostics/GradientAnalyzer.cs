@@ -1,3 +1,5 @@
+// Over 150 lines: the analyzer is the core's public facade and runs the whole step (statistics, detectors, clipping,
+// recovery, loss scaling, telemetry) in one method; each stage's logic lives in its own folder.
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,3 +1,4 @@
+// Over 150 lines: the five clipping-target members each make sure the one fused write happened first; they belong together.
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using TorchSharp.Modules;

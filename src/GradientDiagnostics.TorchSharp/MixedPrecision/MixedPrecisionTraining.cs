@@ -1,3 +1,5 @@
+// Over 150 lines: the public surface (masters, scale, step, scaler state) and the per-step hooks the monitor calls share
+// the masters and the scaler; splitting them would expose both across files.
 using TorchSharp.Modules;
 
 namespace GradientDiagnostics.TorchSharp;
@@ -46,6 +48,37 @@ public sealed class MixedPrecisionTraining
     public LossScaling LossScaling => _scaler.Scaling;
 
     internal MasterGradientTarget Target { get; }
+
+    /// <summary>Validates and enables mixed precision on a monitor (the body of <c>GradientMonitor.EnableMixedPrecision</c>).</summary>
+    internal static MixedPrecisionTraining Enable(GradientAnalyzer analyzer, torch.nn.Module model, ModuleLayer[] layers, Action<MixedPrecisionOptions>? configure, bool enabled, bool recoveryEnabled)
+    {
+        if (enabled)
+        {
+            throw new InvalidOperationException("Mixed precision is already enabled on this monitor; use the MixedPrecisionTraining it returned.");
+        }
+
+        if (recoveryEnabled)
+        {
+            throw new InvalidOperationException("Enable mixed precision before recovery: build the optimizer on mp.MasterParameters, then call EnableRecovery(optimizer), so recovery snapshots the masters the optimizer updates.");
+        }
+
+        var options = new MixedPrecisionOptions();
+        configure?.Invoke(options);
+        bool float16 = layers.Any(l => l.Parameters.Any(p => p.dtype == torch.ScalarType.Float16));
+        return new MixedPrecisionTraining(model, layers, analyzer.EnableLossScaling(options.LossScalingFor(float16)));
+    }
+
+    /// <summary>Ends a monitor step: writes the masters' gradients unless the step overflowed (the clipping stage may have
+    /// written them already), then releases the model's 16-bit gradients.</summary>
+    internal void Complete(GradientStepResult result)
+    {
+        if (double.IsFinite(result.GlobalNorm))
+        {
+            Target.Complete();
+        }
+
+        ReleaseModelGradients();
+    }
 
     /// <summary>Returns <c>loss × S</c> for <c>backward()</c>, computed in fp32 (a 16-bit loss is converted first, so the
     /// product cannot overflow float16). Pass the unscaled loss to the monitor's <c>Step(loss)</c>.</summary>
@@ -99,7 +132,7 @@ public sealed class MixedPrecisionTraining
     internal IEnumerable<torch.Tensor> Masters => _masters;
 
     /// <summary>Sets the model's 16-bit gradients to none after the monitor consumed them.</summary>
-    internal void ReleaseModelGradients()
+    private void ReleaseModelGradients()
     {
         foreach (Parameter parameter in _layers.SelectMany(l => l.Parameters))
         {
