@@ -2,13 +2,13 @@ using global::TorchSharp;
 using GradientDiagnostics.TorchSharp;
 using static TorchSharp.torch;
 
-namespace GradientDiagnostics.MixedPrecisionSample;
+namespace GradientDiagnostics.Samples.MixedPrecision;
 
-/// <summary>One training run's record.</summary>
-internal sealed record Run(string Name, double[] Losses, double[] Scales, long? NonFiniteAtStep, int Skipped, List<GradientAlert> Alerts);
+/// <summary>One training run's record: the loss and the loss scale per step, the first step with a non-finite weight, the skipped steps and the alerts.</summary>
+public sealed record Run(string Name, double[] Losses, double[] Scales, long? NonFiniteAtStep, int Skipped, List<GradientAlert> Alerts);
 
 /// <summary>Trains the sample's MLP one way; every run starts from the same weights (its own generator) and sees the same data.</summary>
-internal static class MixedPrecisionDemo
+public static class MixedPrecisionDemo
 {
     private const int Inputs = 16, Width = 64, Batch = 128;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using GradientDiagnostics;
-using GradientDiagnostics.MixedPrecisionSample;
+using GradientDiagnostics.Samples.MixedPrecision;
 using static TorchSharp.torch;
 
 // The same 3-layer tanh MLP and data, trained five ways, for 16-bit training on TorchSharp (no GradScaler, no autocast):
