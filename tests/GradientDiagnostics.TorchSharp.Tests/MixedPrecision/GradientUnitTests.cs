@@ -65,6 +65,36 @@ public sealed class GradientUnitTests
     }
 
     [Fact]
+    public void Adaptive_clipping_bounds_each_masters_unit_by_the_masters_weight_norm()
+    {
+        using var model = SixteenBitRun.Model(25).half();
+        const double lambda = 1e-3;
+        using GradientMonitor monitor = model.AttachGradientMonitor(o => o.Clipping = GradientClipping.Adaptive(lambda));
+        MixedPrecisionTraining mp = monitor.EnableMixedPrecision(o => o.LossScaling = LossScaling.Static(Scale));
+        double[][] g16 = Backward(model, mp, 25);
+
+        GradientStepResult result = monitor.Step();
+
+        Assert.True(result.ClippingActed);
+        bool clippedOne = false;
+        for (int k = 0; k < mp.MasterParameters.Count; k++)
+        {
+            Parameter master = mp.MasterParameters[k];
+            using Tensor grad = master.grad!;
+            using Tensor weight = master.detach();
+            long[]? dims = grad.dim() <= 1 ? null : [1];
+            using Tensor gradNorm = linalg.vector_norm(grad.to_type(ScalarType.Float64), 2, dims);
+            using Tensor bound = linalg.vector_norm(weight.to_type(ScalarType.Float64), 2, dims).clamp_min(1e-3).mul(lambda);
+            Assert.True(gradNorm.le(bound.mul(1 + 1e-5)).all().item<bool>(), $"master {k}: a unit's gradient norm exceeds λ·‖W‖");
+            using Tensor unscaled = tensor(g16[k]).reshape(grad.shape).div(Scale);
+            using Tensor unscaledNorm = linalg.vector_norm(unscaled, 2, dims);
+            clippedOne |= unscaledNorm.gt(bound.mul(1.01)).any().item<bool>();
+        }
+
+        Assert.True(clippedOne, "some unit's unscaled gradient should have been above the bound");
+    }
+
+    [Fact]
     public void Masters_gradients_equal_an_fp64_reference_without_clipping()
     {
         using var model = SixteenBitRun.Model(24).to(ScalarType.BFloat16);
