@@ -166,6 +166,37 @@ public sealed class MixedPrecisionIntegrationTests
     }
 
     [Fact]
+    public void With_trace_origin_an_overflow_is_skipped_and_clean_steps_train()
+    {
+        using var model = SixteenBitRun.Model(47).half();
+        using GradientMonitor monitor = model.AttachGradientMonitor(o => o.NonFinite.TraceOrigin = true);
+        MixedPrecisionTraining mp = monitor.EnableMixedPrecision();
+        using var optimizer = optim.Adam(mp.MasterParameters, 1e-3);
+        var results = new List<GradientStepResult>();
+        for (int step = 0; step < 4; step++)
+        {
+            using var scope = NewDisposeScope();
+            optimizer.zero_grad();
+            GradientUnitTests.Backward(model, mp, 47);
+            if (step == 1)
+            {
+                LossScalerTests.InjectInfinity(model);
+            }
+
+            GradientStepResult result = monitor.Step();
+            results.Add(result);
+            if (!result.SkipStep)
+            {
+                mp.Step(optimizer);
+            }
+        }
+
+        Assert.Equal([false, true, false, false], results.Select(r => r.SkipStep));
+        Assert.Equal([65536.0, 65536, 32768, 32768], results.Select(r => r.LossScale));
+        Assert.All(model.parameters(), p => Assert.True(isfinite(p).all().item<bool>()));
+    }
+
+    [Fact]
     public void Enabling_twice_or_after_recovery_is_refused()
     {
         using var model = SixteenBitRun.Model(46).half();
