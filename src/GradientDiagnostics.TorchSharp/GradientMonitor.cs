@@ -1,3 +1,5 @@
+// Over 150 lines: the monitor is the adapter's one public facade (attach, step, recovery, mixed precision, reports);
+// each feature's work lives in its own folder and this file only wires it into the step.
 using System.Diagnostics;
 using GradientDiagnostics.TorchSharp.Probes;
 using GradientDiagnostics.TorchSharp.Recovery;
@@ -35,6 +37,7 @@ public sealed class GradientMonitor : IDisposable
     private ParameterPlacement _placement;
     private readonly ForwardOriginTracer? _tracer;
     private TrainingStateRecovery? _recovery;
+    private MixedPrecisionTraining? _mixed;
     private bool _disposed;
 
     internal GradientMonitor(torch.nn.Module module, GradientMonitorOptions options, ILogger? logger)
@@ -129,8 +132,12 @@ public sealed class GradientMonitor : IDisposable
         long step = _analyzer.StepCount;
         bool full = _analyzer.NextStepKind == GradientStepKind.Full;
         double? lossValue = Measure(loss, step, full, out string? origin);
-        // Statistics, detectors, then the clipping policy applied in place on the gradients' device.
-        GradientStepResult result = _analyzer.AnalyzeTraced(_observations, lossValue, _clipping, start, origin);
+        _mixed?.Target.Begin(_analyzer.LossScaler!.Scale);
+        // Statistics, detectors, then the clipping policy applied in place on the gradients' device (on the masters'
+        // gradients under mixed precision, written there once).
+        GradientStepResult result = _analyzer.AnalyzeTraced(_observations, lossValue, _mixed?.Target ?? (IGradientClippingTarget?)_clipping, start, origin);
+        _mixed?.Complete(result);
+
         _recovery?.Apply(_analyzer.LastRecovery, step, _analyzer.Recovery!);
         PrepareNextStep(step);
         return result;
@@ -167,7 +174,29 @@ public sealed class GradientMonitor : IDisposable
         var options = new GradientRecoveryOptions();
         configure?.Invoke(options);
         _analyzer.EnableRecovery(options);
-        _recovery = new TrainingStateRecovery(_module, managed, options.KeepSnapshotsOnDevice, options.MaxSnapshots);
+        _recovery = new TrainingStateRecovery(_module, managed, options.KeepSnapshotsOnDevice, options.MaxSnapshots) { MixedPrecision = _mixed };
+    }
+
+    /// <summary>
+    /// Turns on mixed-precision training for a 16-bit model (<c>model.half()</c> or <c>model.to(ScalarType.BFloat16)</c>):
+    /// an fp32 master copy of every trainable parameter for the optimizer, loss scaling, and, in each <see cref="Step"/>,
+    /// one read of the 16-bit gradients that checks them for overflow (a step with a NaN or ±Infinity gradient is skipped,
+    /// nothing is written, and a dynamic scale backs off), measures every statistic and decides clipping in unscaled units,
+    /// and writes <c>master.grad = g₁₆ × (clip coefficient / S)</c> in fp32. Build the optimizer on
+    /// <see cref="MixedPrecisionTraining.MasterParameters"/>, then call <see cref="EnableRecovery"/> (if wanted) with it:
+    /// recovery's snapshots then hold the masters, and a rollback restores the loss scaler too.
+    /// </summary>
+    /// <param name="configure">Sets the options; copied before this method returns. The default loss scaling is
+    /// <see cref="LossScaling.Dynamic"/> when a trainable parameter is float16, <see cref="LossScaling.None"/> otherwise.</param>
+    /// <returns>The masters, the loss scale and the step that writes the masters back into the model.</returns>
+    /// <exception cref="InvalidOperationException">Mixed precision is already enabled, or recovery was enabled first (its
+    /// optimizer cannot be the masters').</exception>
+    /// <exception cref="ObjectDisposedException">The monitor was disposed.</exception>
+    public MixedPrecisionTraining EnableMixedPrecision(Action<MixedPrecisionOptions>? configure = null)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _mixed = MixedPrecisionTraining.Enable(_analyzer, _module, _layers, configure, enabled: _mixed is not null, recoveryEnabled: _recovery is not null);
+        return _mixed;
     }
 
     /// <summary>Builds a self-contained HTML report of the run so far (gradient flow, depth profile, global norm over
@@ -189,6 +218,7 @@ public sealed class GradientMonitor : IDisposable
         _probes?.Dispose();
         _tracer?.Dispose();
         _recovery?.Dispose();
+        _mixed?.Target.DisposeBuffers();
         _parameters.Dispose();
         _analyzer.Dispose();
     }

@@ -1,3 +1,5 @@
+// Over 150 lines: the analyzer is the core's public facade and runs the whole step (statistics, detectors, clipping,
+// recovery, loss scaling, telemetry) in one method; each stage's logic lives in its own folder.
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -27,6 +29,7 @@ public sealed class GradientAnalyzer : IDisposable
     private readonly TelemetryOutputs _telemetry;
     private readonly ExplodingGradientOptions _spikeAtAttach;
     private RecoveryPolicy? _recovery;
+    private LossScaler? _scaler;
 
     /// <summary>Creates an analyzer for a network whose layers, in forward order, have the given names.</summary>
     /// <param name="layerNames">The layers' names in forward order (index 0 is closest to the input).</param>
@@ -127,6 +130,33 @@ public sealed class GradientAnalyzer : IDisposable
         _recovery = new RecoveryPolicy(options, _spikeAtAttach);
     }
 
+    /// <summary>The loss scaler, once <see cref="EnableLossScaling"/> was called; null before.</summary>
+    public LossScaler? LossScaler => _scaler;
+
+    /// <summary>Turns loss scaling on from the next step. Each step's observations are then taken to be measured on the
+    /// gradients of the loss multiplied by <see cref="LossScaler.Scale"/> (as stored: scaled); the analyzer divides them by
+    /// the scale, so every statistic, detector, alert and clipping decision is in unscaled units, and the result carries the
+    /// scale (<see cref="GradientStepResult.LossScale"/>). A step whose stored gradients hold a NaN or ±Infinity is an
+    /// overflow: it is always skipped (<see cref="GradientStepResult.SkipStep"/>, whatever
+    /// <see cref="GradientMonitorOptions.SkipNonFiniteSteps"/> says), and under dynamic scaling it is not a failing step
+    /// for recovery (an occasional overflow is how the dynamic scaler finds its scale). The scaler is updated at the end of
+    /// each step.</summary>
+    /// <param name="scaling">How the loss is scaled.</param>
+    /// <returns>The scaler, for the adapter to read the scale from and to save and restore.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="scaling"/> is null.</exception>
+    /// <exception cref="InvalidOperationException">Loss scaling is already enabled.</exception>
+    public LossScaler EnableLossScaling(LossScaling scaling)
+    {
+        ArgumentNullException.ThrowIfNull(scaling);
+        if (_scaler is not null)
+        {
+            throw new InvalidOperationException("Loss scaling (mixed precision) is already enabled on this monitor.");
+        }
+
+        _scaler = new LossScaler(scaling);
+        return _scaler;
+    }
+
     /// <summary>Adds a telemetry output, for example one an adapter builds (the TorchSharp adapter's TensorBoard writer);
     /// it receives every later step, with fault isolation (see <see cref="IGradientStepObserver"/>), and is disposed with
     /// this analyzer.</summary>
@@ -173,11 +203,12 @@ public sealed class GradientAnalyzer : IDisposable
         }
 
         long step = StepCount++;
+        double lossScale = _scaler?.Scale ?? 1;
         var statistics = new LayerGradientStatistics[layers.Length];
         TensorStatistics all = default;
         for (int i = 0; i < layers.Length; i++)
         {
-            LayerObservation o = layers[i];
+            LayerObservation o = GradientUnscaling.Unscale(layers[i], lossScale);
             statistics[i] = new LayerGradientStatistics
             {
                 Index = i,
@@ -188,7 +219,7 @@ public sealed class GradientAnalyzer : IDisposable
                 ParameterUpdateNorm = o.ParameterUpdateNorm,
                 Activations = o.Activations,
             };
-            all = TensorStatistics.Combine(all, layers[i].Gradient);
+            all = TensorStatistics.Combine(all, o.Gradient);
         }
 
         var evidence = new StepEvidence(step, loss, all.L2Norm, statistics, _layers, _history) { ForwardOrigin = forwardOrigin };
@@ -208,8 +239,10 @@ public sealed class GradientAnalyzer : IDisposable
             detector.Detect(evidence, alerts);
         }
 
-        bool skipNonFinite = nonFinite && (_skipNonFiniteSteps || clipped?.SkipStep == true);
-        LastRecovery = _recovery?.Decide(step, all.L2Norm, loss, skipNonFinite, alerts) ?? default;
+        bool overflow = _scaler is not null && !all.IsFinite;
+        bool skipNonFinite = overflow || (nonFinite && (_skipNonFiniteSteps || clipped?.SkipStep == true));
+        LastRecovery = overflow && _scaler!.Scaling.IsDynamic ? default : _recovery?.Decide(step, all.L2Norm, loss, skipNonFinite, alerts) ?? default;
+        _scaler?.Update(overflow);
         var result = new GradientStepResult
         {
             Step = step,
@@ -227,6 +260,7 @@ public sealed class GradientAnalyzer : IDisposable
             NormAfterClipping = clipped?.NormAfter,
             ClippingCoefficient = clipped?.Coefficient ?? 1,
             ClippingActed = clipped?.Acted ?? false,
+            LossScale = lossScale,
         };
         double overheadSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
         foreach (GradientAlert alert in alerts)

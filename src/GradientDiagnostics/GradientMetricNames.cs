@@ -32,6 +32,9 @@ public static class GradientMetricNames
     /// <summary>Count of NaN and ±Infinity elements in a layer's weights (its trainable parameters).</summary>
     public const string NonFiniteWeightCount = "non_finite_weight_count";
 
+    /// <summary>The loss scale S of a mixed-precision step (<see cref="GradientStepResult.LossScale"/>).</summary>
+    public const string LossScale = "loss_scale";
+
     /// <summary>The loss value, reported when it is NaN or ±Infinity.</summary>
     public const string Loss = "loss";
 

@@ -49,6 +49,14 @@ if (args.Length > 0 && args[0] == "--paired-clipping")
     return;
 }
 
+// The mixed-precision Step() against a GradScaler-style reference written with TorchSharp ops (see PairedMixedPrecisionComparison):
+//   dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --paired-mixed-precision [rounds, default 100]
+if (args.Length > 0 && args[0] == "--paired-mixed-precision")
+{
+    GradientDiagnostics.Benchmarks.PairedMixedPrecisionComparison.Run(Count(1) ?? 100);
+    return;
+}
+
 // Whether managed work between libtorch calls (a thread-pool read, a tiny monitor's Step()) slows the next libtorch work:
 //   dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --thread-interference [rounds, default 200]
 if (args.Length > 0 && args[0] == "--thread-interference")

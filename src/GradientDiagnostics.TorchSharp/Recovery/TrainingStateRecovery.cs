@@ -15,6 +15,11 @@ internal sealed class TrainingStateRecovery(torch.nn.Module model, OptimizerHelp
     private readonly Dictionary<long, TrainingStateSnapshot> _snapshots = [];
     private TrainingStateSnapshot? _spare;
     private readonly List<(torch.optim.ILearningRateController Group, double Original, double Scaled)> _scaled = [];
+    private readonly Dictionary<long, LossScalerState> _scalerStates = [];
+
+    /// <summary>Mixed precision, when enabled before recovery: snapshots then hold the fp32 masters (the weights the
+    /// optimizer updates) and the loss scaler's state, and a rollback restores both.</summary>
+    internal MixedPrecisionTraining? MixedPrecision { get; init; }
 
     /// <summary>The snapshots held, by step.</summary>
     internal IReadOnlyDictionary<long, TrainingStateSnapshot> Snapshots => _snapshots;
@@ -40,6 +45,10 @@ internal sealed class TrainingStateRecovery(torch.nn.Module model, OptimizerHelp
             }
 
             snapshot.Restore(State(), optimizer);
+            if (MixedPrecision is not null && _scalerStates.TryGetValue(target, out LossScalerState scaler))
+            {
+                MixedPrecision.RestoreScalerState(scaler);
+            }
         }
 
         if (decision.ScaleLearningRate is double factor)
@@ -82,6 +91,11 @@ internal sealed class TrainingStateRecovery(torch.nn.Module model, OptimizerHelp
             return;
         }
 
+        if (MixedPrecision is not null)
+        {
+            _scalerStates[step] = MixedPrecision.SaveScalerState();
+        }
+
         policy.SnapshotTaken(step);
     }
 
@@ -99,7 +113,7 @@ internal sealed class TrainingStateRecovery(torch.nn.Module model, OptimizerHelp
 
     /// <summary>The tensors a snapshot holds: every parameter, then every buffer (BatchNorm's running statistics), read
     /// afresh each time so a model moved with <c>to()</c> is still found.</summary>
-    private List<torch.Tensor> State() => [.. model.parameters(), .. model.buffers()];
+    private List<torch.Tensor> State() => [.. model.parameters(), .. model.buffers(), .. MixedPrecision?.Masters ?? []];
 
     private void DropSnapshotsExcept(IEnumerable<long> kept)
     {
@@ -108,6 +122,7 @@ internal sealed class TrainingStateRecovery(torch.nn.Module model, OptimizerHelp
         {
             TrainingStateSnapshot dropped = _snapshots[step];
             _snapshots.Remove(step);
+            _scalerStates.Remove(step);
             if (_spare is null && _snapshots.Count < maxSnapshots)
             {
                 _spare = dropped; // recycled by the next capture

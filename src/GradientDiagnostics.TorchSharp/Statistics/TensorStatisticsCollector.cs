@@ -73,6 +73,10 @@ internal sealed class TensorStatisticsCollector(int layerCount)
             _cpu.Add((layer, tensor));
             _cpuElements += tensor.numel();
         }
+        else if (!ForceDeviceGeneric && HalfGradientRead.CanRead(tensor))
+        {
+            _statistics[layer] = TensorStatistics.Combine(_statistics[layer], HalfGradientRead.Compute(tensor));
+        }
         else
         {
             _deferred.Add((layer, transfer.Add(ReduceOnDevice(tensor))));

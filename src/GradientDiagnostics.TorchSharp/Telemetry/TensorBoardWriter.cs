@@ -11,13 +11,15 @@ namespace GradientDiagnostics.TorchSharp;
 /// </summary>
 /// <remarks>Tags: <c>gradients/global_norm</c>, <c>gradients/norm/{layer}</c>,
 /// <c>gradients/norm_after_clipping/{layer}</c>, <c>gradients/histogram/{layer}</c>,
-/// <c>gradients/clip_coefficient</c>, <c>alerts/{kind}</c>, <c>alerts/text</c>. TensorBoard steps are <c>int</c>; later
-/// steps are written at <see cref="int.MaxValue"/>. Histograms copy each layer's gradients to the host, so they cost one transfer per
+/// <c>gradients/clip_coefficient</c>, <c>gradients/loss_scale</c> (from the first step whose loss scale is not 1, under
+/// mixed precision), <c>alerts/{kind}</c>, <c>alerts/text</c>. TensorBoard steps are <c>int</c>; later steps are written
+/// at <see cref="int.MaxValue"/>. Histograms copy each layer's gradients to the host, so they cost one transfer per
 /// layer at export steps only. Layers whose gradients are non-finite or reach 1e20 get no histogram.</remarks>
 internal sealed class TensorBoardWriter : IGradientStepObserver
 {
     public const string GlobalNormTag = "gradients/global_norm";
     public const string ClipCoefficientTag = "gradients/clip_coefficient";
+    public const string LossScaleTag = "gradients/loss_scale";
     public const string LayerNormTagPrefix = "gradients/norm/";
     public const string HistogramTagPrefix = "gradients/histogram/";
     public const string LayerNormAfterClippingTagPrefix = "gradients/norm_after_clipping/";
@@ -40,6 +42,7 @@ internal sealed class TensorBoardWriter : IGradientStepObserver
     private readonly Dictionary<GradientAlertKind, int> _alertsSinceLastWrite = [];
     private readonly List<GradientAlert> _alertTextSinceLastWrite = new(MaxAlertLines);
     private int _alertCountSinceLastWrite;
+    private bool _lossScaled;
 
     /// <exception cref="ArgumentException">The directory cannot be created or written; ParamName is <paramref name="optionName"/>.</exception>
     public TensorBoardWriter(string logDirectory, ModuleLayer[] layers, int interval, string optionName)
@@ -85,6 +88,13 @@ internal sealed class TensorBoardWriter : IGradientStepObserver
         if (ClippingTelemetry.Coefficient(result) is double coefficient)
         {
             _writer.add_scalar(ClipCoefficientTag, (float)coefficient, step);
+        }
+
+        // Once a step was loss-scaled, every later export writes the scale, 1 included (a dynamic scale can back off to it).
+        _lossScaled |= result.LossScale != 1;
+        if (_lossScaled)
+        {
+            _writer.add_scalar(LossScaleTag, (float)result.LossScale, step);
         }
 
         foreach (GradientAlertKind kind in _kinds.Union(_alertsSinceLastWrite.Keys))

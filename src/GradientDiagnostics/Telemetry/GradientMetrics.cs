@@ -15,6 +15,8 @@ internal sealed class GradientMetrics : IGradientStepObserver
     private readonly Counter<long> _clippedSteps;
     private readonly Histogram<double> _clipCoefficient;
     private readonly Histogram<double> _overhead;
+    private readonly Gauge<double> _lossScale;
+    private bool _lossScaled;
     private readonly Histogram<double>? _layerNorm;
     private readonly (int Index, KeyValuePair<string, object?> Tag)[] _layerTags;
     private readonly KeyValuePair<string, object?>[][] _alertTags;
@@ -33,6 +35,7 @@ internal sealed class GradientMetrics : IGradientStepObserver
         _clippedSteps = meter.CreateCounter<long>(GradientTelemetryInstruments.ClippedSteps, "{step}", "Steps at which clipping changed the gradients.");
         _clipCoefficient = meter.CreateHistogram(GradientTelemetryInstruments.ClipCoefficient, "1",
             "Factor in (0, 1] the gradients were multiplied by when clipping ran.", advice: Advice(GradientTelemetryInstruments.ClipCoefficientBucketBoundaries));
+        _lossScale = meter.CreateGauge<double>(GradientTelemetryInstruments.LossScale, "1", "The loss scale S of the last step (mixed precision).");
         _overhead = meter.CreateHistogram(GradientTelemetryInstruments.Overhead, "s",
             "The gradient monitor's own time per step.", advice: Advice(GradientTelemetryInstruments.OverheadBucketBoundaries));
 
@@ -111,6 +114,12 @@ internal sealed class GradientMetrics : IGradientStepObserver
                     _layerNorm.Record(norm, tag);
                 }
             }
+        }
+
+        _lossScaled |= result.LossScale != 1;
+        if (_lossScaled)
+        {
+            _lossScale.Record(result.LossScale);
         }
 
         _overhead.Record(overheadSeconds);

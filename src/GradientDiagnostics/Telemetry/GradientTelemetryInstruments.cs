@@ -33,6 +33,11 @@ public static class GradientTelemetryInstruments
     /// where clipping ran (unit <c>1</c>).</summary>
     public const string ClipCoefficient = "gradient_diagnostics.clip_coefficient";
 
+    /// <summary>Gauge of the loss scale S of the last step (unit <c>1</c>), recorded from the first step whose scale is not
+    /// 1 (mixed precision with loss scaling, <see cref="GradientStepResult.LossScale"/>): a dynamic scale halves at each
+    /// overflow and doubles after each growth interval of clean steps.</summary>
+    public const string LossScale = "gradient_diagnostics.loss_scale";
+
     /// <summary>Histogram of the monitor's own time per step, in seconds (unit <c>s</c>): from the start of
     /// <c>Step()</c> (or <c>GradientAnalyzer.Analyze</c>) to the result, telemetry excluded.</summary>
     public const string Overhead = "gradient_diagnostics.overhead";

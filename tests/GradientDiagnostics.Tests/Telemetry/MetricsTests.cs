@@ -59,6 +59,7 @@ public sealed class MetricsTests
         Assert.Equal("{step}", units[GradientTelemetryInstruments.ClippedSteps]);
         Assert.Equal("1", units[GradientTelemetryInstruments.ClipCoefficient]);
         Assert.Equal("1", units[GradientTelemetryInstruments.LayerGradientNorm]);
+        Assert.Equal("1", units[GradientTelemetryInstruments.LossScale]);
 
         var norm = (Histogram<double>)instruments.Single(i => i.Name == GradientTelemetryInstruments.GlobalNorm);
         IReadOnlyList<double> buckets = norm.Advice!.HistogramBucketBoundaries!;
