@@ -27,6 +27,7 @@ public sealed class GradientAnalyzer : IDisposable
     private readonly TelemetryOutputs _telemetry;
     private readonly ExplodingGradientOptions _spikeAtAttach;
     private RecoveryPolicy? _recovery;
+    private bool _previousStepSkipped;
 
     /// <summary>Creates an analyzer for a network whose layers, in forward order, have the given names.</summary>
     /// <param name="layerNames">The layers' names in forward order (index 0 is closest to the input).</param>
@@ -169,11 +170,15 @@ public sealed class GradientAnalyzer : IDisposable
                 Parameters = o.Parameters,
                 ParameterUpdateNorm = o.ParameterUpdateNorm,
                 Activations = o.Activations,
+                ParameterFormat = o.ParameterFormat,
+                UnderflowFraction = o.SixteenBitGradient?.UnderflowFraction,
+                OverflowHeadroomBits = o.SixteenBitGradient?.OverflowHeadroomBits,
+                LostUpdateFraction = o.LostUpdateFraction,
             };
             all = TensorStatistics.Combine(all, layers[i].Gradient);
         }
 
-        var evidence = new StepEvidence(step, loss, all.L2Norm, statistics, _layers, _history) { ForwardOrigin = forwardOrigin };
+        var evidence = new StepEvidence(step, loss, all.L2Norm, statistics, _layers, _history) { ForwardOrigin = forwardOrigin, PreviousStepSkipped = _previousStepSkipped };
         List<GradientAlert> alerts = [];
         foreach (IGradientDetector detector in _detectors)
         {
@@ -210,6 +215,7 @@ public sealed class GradientAnalyzer : IDisposable
             ClippingCoefficient = clipped?.Coefficient ?? 1,
             ClippingActed = clipped?.Acted ?? false,
         };
+        _previousStepSkipped = result.SkipStep;
         double overheadSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
         foreach (GradientAlert alert in alerts)
         {
