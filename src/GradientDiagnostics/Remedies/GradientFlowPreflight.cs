@@ -28,7 +28,7 @@ internal static class GradientFlowPreflight
     }
 
     /// <summary>The check's result from the analyzer's single step.</summary>
-    public static GradientFlowCheckResult ToResult(GradientStepResult step, GradientMonitorOptions options, IReadOnlyList<string> unprobed)
+    public static GradientFlowCheckResult ToResult(GradientStepResult step, GradientMonitorOptions options, IReadOnlyList<string> unprobed, Float16GradientCheck? float16 = null)
     {
         int probed = step.ProbedLayerCount;
         return new GradientFlowCheckResult
@@ -40,6 +40,7 @@ internal static class GradientFlowPreflight
             ProbedLayerCount = probed,
             UnprobedLayers = [.. unprobed],
             Loss = step.Loss ?? double.NaN,
+            Float16 = float16 ?? new Float16GradientCheck([], null, null),
         };
     }
 }

@@ -1,3 +1,4 @@
+using Xunit.Abstractions;
 using static TorchSharp.torch;
 
 namespace GradientDiagnostics.TorchSharp.Tests.Precision;
@@ -5,7 +6,7 @@ namespace GradientDiagnostics.TorchSharp.Tests.Precision;
 /// <summary>Issue 21 "Naive float16 + Adam is diagnosed": a <c>.half()</c> model trained with TorchSharp's Adam has ±Inf
 /// weights after its first step (Adam's state is float16, where eps = 1e-8 is 0); the NonFinite alert names the weights,
 /// the optimizer step and <c>EnableMixedPrecision</c>, and no forward module.</summary>
-public sealed class NaiveHalfAdamTests
+public sealed class NaiveHalfAdamTests(ITestOutputHelper output)
 {
     [Theory]
     [InlineData(true)]
@@ -36,6 +37,7 @@ public sealed class NaiveHalfAdamTests
         Assert.True(results[1].SkipStep);
 
         GradientAlert alert = Assert.Single(results[1].Alerts, a => a.Kind == GradientAlertKind.NonFinite);
+        output.WriteLine(alert.Message);
         Assert.Null(alert.Origin);
         Assert.DoesNotContain("first produced by", alert.Message, StringComparison.Ordinal);
         Assert.StartsWith("The weights of '0'", alert.Message, StringComparison.Ordinal);

@@ -1,3 +1,4 @@
+using Xunit.Abstractions;
 using static TorchSharp.torch;
 
 namespace GradientDiagnostics.TorchSharp.Tests.Precision;
@@ -5,7 +6,7 @@ namespace GradientDiagnostics.TorchSharp.Tests.Precision;
 /// <summary>Issue 21 "bfloat16" (naive bfloat16 at a small learning rate stalls, and the Precision alert says its updates
 /// are lost) and "Loss scaling matters" (a float16 model whose gradients underflow without scaling gets a Precision alert
 /// naming the layer). Plain 16-bit models with SGD, no master weights.</summary>
-public sealed class PrecisionAlertTests
+public sealed class PrecisionAlertTests(ITestOutputHelper output)
 {
     [Fact]
     public void Naive_bfloat16_at_a_small_learning_rate_stalls_and_the_alert_says_its_updates_are_lost()
@@ -16,6 +17,8 @@ public sealed class PrecisionAlertTests
         (double fp32First, double fp32Last, _) = Train(ScalarType.Float32, LearningRate, Steps);
         (double bf16First, double bf16Last, List<GradientAlert> alerts) = Train(ScalarType.BFloat16, LearningRate, Steps);
 
+        output.WriteLine($"{Steps} SGD steps at lr {LearningRate}: float32 loss {fp32First:G6} → {fp32Last:G6}, bfloat16 {bf16First:G6} → {bf16Last:G6}");
+        output.WriteLine(string.Join(Environment.NewLine, alerts.Select(a => a.Message)));
         // float32 learns; bfloat16 rounds its updates away and learns at most a tenth as much.
         Assert.True(fp32Last < fp32First, $"float32 {fp32First} → {fp32Last}");
         Assert.True(bf16First - bf16Last <= 0.1 * (fp32First - fp32Last), $"bfloat16 {bf16First} → {bf16Last}, float32 {fp32First} → {fp32Last}");
@@ -47,6 +50,7 @@ public sealed class PrecisionAlertTests
             }
         }
 
+        output.WriteLine(string.Join(Environment.NewLine, alerts.Select(a => a.Message)));
         GradientAlert alert = Assert.Single(alerts, a => a.Kind == GradientAlertKind.Precision);
         Assert.Equal((1L, GradientMetricNames.UnderflowFraction), (alert.Step, alert.Metric));
         Assert.Contains(alert.Layer, new[] { "0", "2", "4" });

@@ -70,7 +70,10 @@ internal sealed class NonFiniteWeightsHistory
                 MasterWeights);
         }
 
-        diagnosis.Add("the weights themselves are corrupt: an earlier non-finite or overflowing update was applied",
-            "reload the last good checkpoint and keep SkipNonFiniteSteps on");
+        if (!formats.Any(f => f is NumericFormat.Float16 or NumericFormat.BFloat16))
+        {
+            diagnosis.Add("the weights themselves are corrupt: an earlier non-finite or overflowing update was applied",
+                "reload the last good checkpoint and keep SkipNonFiniteSteps on");
+        }
     }
 }

@@ -56,16 +56,15 @@ internal sealed class PrecisionDetector(PrecisionOptions options) : IGradientDet
         string format = FormatName(layer.ParameterFormat);
         string smallest = layer.ParameterFormat == NumericFormat.BFloat16 ? "2⁻¹²⁶" : "2⁻¹⁴ = 6.10e-05";
         string headroom = layer.OverflowHeadroomBits is double bits && double.IsFinite(bits)
-            ? string.Create(CultureInfo.InvariantCulture, $" Its largest gradient element is {bits:G3} bits (×{Math.Pow(2, bits):G3}) below {format}'s largest value, so a loss scale up to that factor keeps it finite.")
+            ? $" Its largest gradient element is {Number(bits)} bits (×{Number(Math.Pow(2, bits))}) below {format}'s largest value: a loss scale up to that factor keeps this layer finite."
             : string.Empty;
         Diagnosis diagnosis = new Diagnosis()
             .Add($"{format} underflow: gradient elements below {smallest} are stored as subnormals, with fewer significant bits, and those below {(layer.ParameterFormat == NumericFormat.BFloat16 ? "2⁻¹³³" : "2⁻²⁴ = 5.96e-08")} as 0",
-                "scale the loss up before backward: `monitor.EnableMixedPrecision()` scales it dynamically (LossScaling.Dynamic, the default for float16) and keeps fp32 master weights; with a static scale, raise it (`model.CheckGradientFlow(...).Float16.MinLossScale` gives the smallest that keeps every layer out of underflow)")
-            .Add("a loss scale too low for this layer's gradients", "raise LossScaling.Static's scale, or let LossScaling.Dynamic grow it");
+                "scale the loss up before backward: `monitor.EnableMixedPrecision()` scales it dynamically (LossScaling.Dynamic, the default for float16) and keeps fp32 master weights; with a static scale, raise it (`model.CheckGradientFlow(...).Float16.MinLossScale` gives the smallest that keeps every layer out of underflow)");
         return diagnosis.ToAlert(GradientAlertKind.Precision, GradientAlertSeverity.Warning, evidence.Step, layer.Name,
             GradientMetricNames.UnderflowFraction, fraction, options.UnderflowFractionThreshold,
             string.Create(CultureInfo.InvariantCulture,
-                $"Layer '{layer.Name}' ({format}) loses its gradient to underflow: {fraction * 100:G3}% of its gradient elements are zero or subnormal as stored, above the {options.UnderflowFractionThreshold * 100:G3}% threshold; {above} of {measured} 16-bit layers are above it.{headroom}"));
+                $"Layer '{layer.Name}' ({format}) loses its gradient to underflow: {Number(fraction * 100)}% of its gradient elements are zero or subnormal as stored, above the {Number(options.UnderflowFractionThreshold * 100)}% threshold; {above} of {measured} 16-bit layers are above it.{headroom}"));
     }
 
     private GradientAlert LostUpdates(StepEvidence evidence, LayerGradientStatistics layer, int measured, int above)
@@ -79,8 +78,11 @@ internal sealed class PrecisionDetector(PrecisionOptions options) : IGradientDet
         return diagnosis.ToAlert(GradientAlertKind.Precision, GradientAlertSeverity.Warning, evidence.Step, layer.Name,
             GradientMetricNames.LostUpdateFraction, fraction, options.LostUpdateFractionThreshold,
             string.Create(CultureInfo.InvariantCulture,
-                $"Layer '{layer.Name}' ({format}) loses its weight updates to rounding: the last optimizer step left {fraction * 100:G3}% of its weight elements bit-identical, at or above the {options.LostUpdateFractionThreshold * 100:G3}% threshold; {above} of {measured} 16-bit layers are."));
+                $"Layer '{layer.Name}' ({format}) loses its weight updates to rounding: the last optimizer step left {Number(fraction * 100)}% of its weight elements bit-identical, at or above the {Number(options.LostUpdateFractionThreshold * 100)}% threshold; {above} of {measured} 16-bit layers are."));
     }
+
+    /// <summary>Three significant digits, the messages' style (1.41e-18, 97.9).</summary>
+    private static string Number(double value) => value.ToString("G3", CultureInfo.InvariantCulture).Replace("E", "e", StringComparison.Ordinal);
 
     private static string FormatName(NumericFormat format) => format switch
     {
