@@ -31,7 +31,8 @@ public sealed class LayerGradientStatistics
     public double? GradientNormAfterClipping { get; internal set; }
 
     /// <summary>The element statistics of the layer's weights (its trainable parameters); null when not measured at this
-    /// step (measured on <see cref="GradientStepKind.Full"/> steps).</summary>
+    /// step (measured on <see cref="GradientStepKind.Full"/> steps, and by the TorchSharp adapter also on every step whose
+    /// loss or gradients are non-finite, to tell non-finite weights apart).</summary>
     public TensorStatistics? Parameters { get; internal init; }
 
     /// <summary>‖θ_t − θ_{t−1}‖₂, the L2 norm of the change the last optimizer step made to the layer's parameters; null

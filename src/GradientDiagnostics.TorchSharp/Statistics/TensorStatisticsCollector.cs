@@ -2,8 +2,9 @@ using System.Runtime.InteropServices;
 
 namespace GradientDiagnostics.TorchSharp;
 
-// Over 150 lines: the one statistics pass has three readers that must stay in step (float32 in place, 16-bit converted
-// in chunks, the device reduction), and splitting them would split the per-layer bookkeeping they share.
+// Over 150 lines: the float32 read (in place, on the free cores) and the deferred device results share the per-layer
+// statistics and the step's bookkeeping; the 16-bit read and the device reduction live beside it (SixteenBitLayers,
+// DeviceReduction).
 
 /// <summary>
 /// Measures tensors' element statistics where they live, into one <see cref="TensorStatistics"/> per layer. Dense
@@ -31,10 +32,7 @@ internal sealed class TensorStatisticsCollector(int layerCount)
     private readonly TensorStatistics[] _statistics = new TensorStatistics[layerCount];
     private readonly List<(int Layer, int Offset, NumericFormat SixteenBit)> _deferred = [];
     private readonly List<(int Layer, torch.Tensor Tensor)> _cpu = [];
-    private readonly List<(int Layer, torch.Tensor Tensor, NumericFormat Format)> _cpuSixteenBit = [];
-    private readonly SixteenBitStatistics?[] _sixteenBit = new SixteenBitStatistics?[layerCount];
-    private readonly NumericFormat[] _formats = new NumericFormat[layerCount];
-    private readonly bool[] _formatSeen = new bool[layerCount];
+    private readonly SixteenBitLayers _sixteenBit = new(layerCount);
     private readonly List<(int Tensor, int Offset, int Length)> _chunks = [];
     private readonly ParallelOptions _parallel = new();
     private TensorStatistics[] _chunkStatistics = [];
@@ -68,19 +66,17 @@ internal sealed class TensorStatisticsCollector(int layerCount)
 
     /// <summary>Per layer, the statistics of its 16-bit tensors as stored; null for a layer without one. Complete after
     /// <see cref="Complete"/>.</summary>
-    public ReadOnlySpan<SixteenBitStatistics?> SixteenBit => _sixteenBit;
+    public ReadOnlySpan<SixteenBitStatistics?> SixteenBit => _sixteenBit.Statistics;
 
     /// <summary>Per layer, the format of the tensors added this step (<see cref="NumericFormat.Unknown"/> when none, or
     /// when they differ).</summary>
-    public ReadOnlySpan<NumericFormat> Formats => _formats;
+    public ReadOnlySpan<NumericFormat> Formats => _sixteenBit.Formats;
 
     /// <summary>Starts a new step: forgets the previous step's statistics.</summary>
     public void Begin()
     {
         Array.Clear(_statistics);
-        Array.Clear(_sixteenBit);
-        Array.Clear(_formats);
-        Array.Clear(_formatSeen);
+        _sixteenBit.Begin();
         _deferred.Clear();
         _cpu.Clear();
         _cpuElements = 0;
@@ -93,18 +89,18 @@ internal sealed class TensorStatisticsCollector(int layerCount)
         torch.ScalarType dtype = tensor.dtype;
         if (!ForceDeviceGeneric && dtype == torch.ScalarType.Float32 && IsDenseCpu(tensor) && tensor.numel() <= int.MaxValue)
         {
-            NoteFormat(layer, NumericFormat.Float32);
+            _sixteenBit.NoteFormat(layer, NumericFormat.Float32);
             _cpu.Add((layer, tensor));
             _cpuElements += tensor.numel();
             return;
         }
 
         NumericFormat format = DeviceReduction.FormatOf(dtype);
-        NoteFormat(layer, format);
+        _sixteenBit.NoteFormat(layer, format);
         NumericFormat sixteenBit = format is NumericFormat.Float16 or NumericFormat.BFloat16 ? format : NumericFormat.Unknown;
         if (sixteenBit != NumericFormat.Unknown && !ForceDeviceGeneric && IsDenseCpu(tensor) && tensor.numel() <= int.MaxValue)
         {
-            _cpuSixteenBit.Add((layer, tensor, sixteenBit));
+            _sixteenBit.QueueCpu(layer, tensor, sixteenBit);
         }
         else
         {
@@ -112,18 +108,11 @@ internal sealed class TensorStatisticsCollector(int layerCount)
         }
     }
 
-    /// <summary>Records a tensor's format for its layer: a layer whose tensors differ in format is Unknown.</summary>
-    private void NoteFormat(int layer, NumericFormat format)
-    {
-        _formats[layer] = _formatSeen[layer] && _formats[layer] != format ? NumericFormat.Unknown : format;
-        _formatSeen[layer] = true;
-    }
-
     /// <summary>Reads the CPU tensors and folds the device results, now on the host, into the layers' statistics.</summary>
     public void Complete(ReadOnlySpan<double> host)
     {
         MeasureCpuTensors();
-        MeasureCpuSixteenBitTensors();
+        _sixteenBit.MeasureCpu(_statistics);
         foreach ((int layer, int offset, NumericFormat sixteenBit) in _deferred)
         {
             ReadOnlySpan<double> v = host.Slice(offset, sixteenBit == NumericFormat.Unknown ? Fields : SixteenBitFields);
@@ -140,31 +129,12 @@ internal sealed class TensorStatisticsCollector(int layerCount)
             _statistics[layer] = TensorStatistics.Combine(_statistics[layer], statistics);
             if (sixteenBit != NumericFormat.Unknown)
             {
-                AddSixteenBit(layer, new SixteenBitStatistics { Format = sixteenBit, Values = statistics, ZeroOrSubnormalCount = (long)v[7] });
+                _sixteenBit.Add(layer, new SixteenBitStatistics { Format = sixteenBit, Values = statistics, ZeroOrSubnormalCount = (long)v[7] });
             }
         }
 
         _deferred.Clear();
     }
-
-    /// <summary>Reads the 16-bit CPU tensors in place, on the calling thread: each element is widened to float32 once.</summary>
-    private void MeasureCpuSixteenBitTensors()
-    {
-        foreach ((int layer, torch.Tensor tensor, NumericFormat format) in _cpuSixteenBit)
-        {
-            Span<byte> bytes = tensor.bytes;
-            SixteenBitStatistics statistics = format == NumericFormat.Float16
-                ? SixteenBitStatistics.Compute(MemoryMarshal.Cast<byte, Half>(bytes))
-                : SixteenBitStatistics.ComputeBFloat16(MemoryMarshal.Cast<byte, ushort>(bytes));
-            _statistics[layer] = TensorStatistics.Combine(_statistics[layer], statistics.Values);
-            AddSixteenBit(layer, statistics);
-        }
-
-        _cpuSixteenBit.Clear();
-    }
-
-    private void AddSixteenBit(int layer, in SixteenBitStatistics statistics) =>
-        _sixteenBit[layer] = _sixteenBit[layer] is SixteenBitStatistics before ? SixteenBitStatistics.Combine(before, statistics) : statistics;
 
     /// <summary>Reads the CPU tensors in place, on the free cores too when there is enough to read (see
     /// <see cref="ReadThreads"/>), and combines the results in a fixed order (the same sums whatever the scheduling).</summary>
