@@ -2,11 +2,12 @@ using System.Collections;
 
 namespace GradientDiagnostics;
 
-/// <summary>The structured state of an alert's log entry: the fields of <see cref="Log.Alert"/>'s template and
-/// <c>{OriginalFormat}</c>, as the [LoggerMessage] generator lays them out.</summary>
+/// <summary>The structured state of an alert's log entry: the fields of <see cref="Log.Alert"/>'s template, then
+/// <c>Origin</c> (<see cref="GradientAlert.Origin"/>, null for most alerts; a field of the state only, since the diagnosis
+/// already names the origin in words) and <c>{OriginalFormat}</c> last, as the [LoggerMessage] generator lays them out.</summary>
 internal readonly struct AlertLogState(GradientAlert alert, string template) : IReadOnlyList<KeyValuePair<string, object?>>
 {
-    public int Count => 8;
+    public int Count => 9;
 
     public KeyValuePair<string, object?> this[int index] => index switch
     {
@@ -17,7 +18,8 @@ internal readonly struct AlertLogState(GradientAlert alert, string template) : I
         4 => new("Value", alert.Value),
         5 => new("Threshold", alert.Threshold),
         6 => new("Diagnosis", alert.Message),
-        7 => new("{OriginalFormat}", template),
+        7 => new("Origin", alert.Origin),
+        8 => new("{OriginalFormat}", template),
         _ => throw new ArgumentOutOfRangeException(nameof(index)),
     };
 
