@@ -329,21 +329,36 @@ public sealed class GradientMonitor : IDisposable
         _gradients.Complete(host);
         for (int i = 0; i < _observations.Length; i++)
         {
-            _observations[i] = new LayerObservation(_gradients.Statistics[i]);
+            _observations[i] = new LayerObservation(_gradients.Statistics[i]) { ParameterFormat = _gradients.Formats[i], SixteenBitGradient = _gradients.SixteenBit[i] };
         }
 
+        double? lossValue = lossOffset < 0 ? null : host[lossOffset];
         if (full)
         {
             _parameters.Complete(host);
-            for (int i = 0; i < _observations.Length; i++)
-            {
-                _observations[i] = _observations[i] with { Parameters = _parameters.Statistics[i], ParameterUpdateNorm = _parameters.UpdateNorms[i] };
-            }
-
             _probes?.Complete(host, _observations, step);
         }
+        else if (!_gradients.AllFinite || lossValue is double l && !double.IsFinite(l))
+        {
+            // Only on a step that is already non-finite (free on healthy ones): are the weights themselves non-finite?
+            // A second host transfer, after which the first one's values are no longer read.
+            _parameters.Queue(step, _transfer);
+            _parameters.Complete(_transfer.Fetch());
+            full = true;
+        }
 
-        return lossOffset < 0 ? null : host[lossOffset];
+        for (int i = 0; full && i < _observations.Length; i++)
+        {
+            _observations[i] = _observations[i] with
+            {
+                Parameters = _parameters.Statistics[i],
+                ParameterUpdateNorm = _parameters.UpdateNorms[i],
+                LostUpdateFraction = _parameters.LostUpdateFractions[i],
+                ParameterFormat = _gradients.Formats[i] == NumericFormat.Unknown ? _parameters.Formats[i] : _gradients.Formats[i],
+            };
+        }
+
+        return lossValue;
     }
 
     /// <summary>Arms the probes and the parameter copy for the coming step, and forgets anything left from this one.</summary>

@@ -34,4 +34,9 @@ public enum GradientAlertKind
     /// <summary>Recovery acted (see <c>GradientMonitor.EnableRecovery</c>): it refused a spiking step before the optimizer
     /// applied it, rolled back to a snapshot (<see cref="GradientStepResult.RolledBackToStep"/>), or, Critical, gave up.</summary>
     Recovery = 8,
+
+    /// <summary>A 16-bit layer is losing its signal to its number format: most of its gradient elements are zero or
+    /// subnormal as stored (float16 underflow), or most of its weights were left bit-identical by the optimizer step
+    /// (updates below half an ulp, lost in rounding); see <see cref="PrecisionOptions"/>.</summary>
+    Precision = 9,
 }

@@ -30,6 +30,7 @@ public sealed class GradientAnalyzer : IDisposable
     private readonly ExplodingGradientOptions _spikeAtAttach;
     private RecoveryPolicy? _recovery;
     private LossScaler? _scaler;
+    private bool _previousStepSkipped;
 
     /// <summary>Creates an analyzer for a network whose layers, in forward order, have the given names.</summary>
     /// <param name="layerNames">The layers' names in forward order (index 0 is closest to the input).</param>
@@ -218,11 +219,15 @@ public sealed class GradientAnalyzer : IDisposable
                 Parameters = o.Parameters,
                 ParameterUpdateNorm = o.ParameterUpdateNorm,
                 Activations = o.Activations,
+                ParameterFormat = o.ParameterFormat,
+                UnderflowFraction = o.SixteenBitGradient?.UnderflowFraction,
+                OverflowHeadroomBits = o.SixteenBitGradient?.OverflowHeadroomBits,
+                LostUpdateFraction = o.LostUpdateFraction,
             };
             all = TensorStatistics.Combine(all, o.Gradient);
         }
 
-        var evidence = new StepEvidence(step, loss, all.L2Norm, statistics, _layers, _history) { ForwardOrigin = forwardOrigin };
+        var evidence = new StepEvidence(step, loss, all.L2Norm, statistics, _layers, _history) { ForwardOrigin = forwardOrigin, PreviousStepSkipped = _previousStepSkipped };
         List<GradientAlert> alerts = [];
         foreach (IGradientDetector detector in _detectors)
         {
@@ -262,6 +267,7 @@ public sealed class GradientAnalyzer : IDisposable
             ClippingActed = clipped?.Acted ?? false,
             LossScale = lossScale,
         };
+        _previousStepSkipped = result.SkipStep;
         double overheadSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
         foreach (GradientAlert alert in alerts)
         {

@@ -63,4 +63,12 @@ public static class GradientMetricNames
 
     /// <summary>The number of rollbacks within the recovery's rollback window, this one included. Reported when recovery gives up.</summary>
     public const string RollbacksInWindow = "rollbacks_in_window";
+
+    /// <summary>The fraction of a 16-bit layer's gradient elements that are zero or subnormal as stored
+    /// (<see cref="LayerGradientStatistics.UnderflowFraction"/>).</summary>
+    public const string UnderflowFraction = "underflow_fraction";
+
+    /// <summary>The fraction of a 16-bit layer's weight elements left bit-identical by the last optimizer step
+    /// (<see cref="LayerGradientStatistics.LostUpdateFraction"/>).</summary>
+    public const string LostUpdateFraction = "lost_update_fraction";
 }

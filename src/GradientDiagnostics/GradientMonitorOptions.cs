@@ -41,6 +41,9 @@ public sealed class GradientMonitorOptions
     /// <summary>The update-ratio detector (‖Δw‖/‖w‖ per layer); needs the weights and their update norms.</summary>
     public UpdateRatioOptions UpdateRatio { get; } = new();
 
+    /// <summary>The precision detector (16-bit layers whose gradients underflow or whose weight updates are lost).</summary>
+    public PrecisionOptions Precision { get; } = new();
+
     /// <summary>Whether a step whose gradients or loss hold NaN or ±Infinity is marked
     /// <see cref="GradientStepResult.SkipStep"/>, so the optimizer step is not run and the weights stay finite.
     /// The gradients are left untouched for inspection. Turning this off is explicit.</summary>

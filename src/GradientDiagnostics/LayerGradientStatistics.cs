@@ -31,7 +31,8 @@ public sealed class LayerGradientStatistics
     public double? GradientNormAfterClipping { get; internal set; }
 
     /// <summary>The element statistics of the layer's weights (its trainable parameters); null when not measured at this
-    /// step (measured on <see cref="GradientStepKind.Full"/> steps).</summary>
+    /// step (measured on <see cref="GradientStepKind.Full"/> steps, and by the TorchSharp adapter also on every step whose
+    /// loss or gradients are non-finite, to tell non-finite weights apart).</summary>
     public TensorStatistics? Parameters { get; internal init; }
 
     /// <summary>‖θ_t − θ_{t−1}‖₂, the L2 norm of the change the last optimizer step made to the layer's parameters; null
@@ -40,6 +41,26 @@ public sealed class LayerGradientStatistics
 
     /// <summary>Statistics of the layer's output (the activation's input); null when the layer was not probed at this step.</summary>
     public ActivationStatistics? Activations { get; internal init; }
+
+    /// <summary>The format the layer's parameters and their gradients are stored in, as the adapter told;
+    /// <see cref="NumericFormat.Unknown"/> when not told.</summary>
+    public NumericFormat ParameterFormat { get; internal init; }
+
+    /// <summary>The fraction of the layer's 16-bit gradient elements that are ±0 or subnormal as stored (below 2⁻¹⁴ in
+    /// float16, 2⁻¹²⁶ in bfloat16, before any unscaling): elements that carry no, or reduced, precision. In [0, 1]; null
+    /// when the layer's gradients are not 16-bit. Measured every step, in the same read as <see cref="Gradient"/>.</summary>
+    public double? UnderflowFraction { get; internal init; }
+
+    /// <summary>log₂(the 16-bit format's largest finite value / max |g| as stored), in bits: how many doublings of the loss
+    /// scale the layer's largest gradient element can take before it overflows. 0 when it already holds NaN or ±Infinity;
+    /// +Infinity when every element is 0; null when the layer's gradients are not 16-bit. Measured every step.</summary>
+    public double? OverflowHeadroomBits { get; internal init; }
+
+    /// <summary>The fraction of the layer's 16-bit weight elements that the last optimizer step left bit-identical (the
+    /// update was smaller than half an ulp of the weight, or zero), in [0, 1]; null when not measured: measured on
+    /// <see cref="GradientStepKind.Full"/> steps when the update is captured
+    /// (<see cref="GradientMonitorOptions.CaptureParameterUpdates"/>), for 16-bit weights only.</summary>
+    public double? LostUpdateFraction { get; internal init; }
 
     /// <summary>The mean |g| over the layer's gradient elements.</summary>
     public double MeanMagnitude => Gradient.MeanMagnitude;

@@ -21,4 +21,17 @@ public readonly record struct LayerObservation(TensorStatistics Gradient)
 
     /// <summary>A summary of the layer's forward output at this step; null when not measured.</summary>
     public ActivationStatistics? Activations { get; init; }
+
+    /// <summary>The format the layer's parameters (and so their gradients) are stored in; <see cref="NumericFormat.Unknown"/>
+    /// when not told.</summary>
+    /// <value>The default value is <see cref="NumericFormat.Unknown"/>.</value>
+    public NumericFormat ParameterFormat { get; init; }
+
+    /// <summary>The statistics of the layer's 16-bit gradient elements as stored (zero-or-subnormal count, max |g|), read in
+    /// the same pass as <see cref="Gradient"/>, which includes them; null when the layer has no 16-bit gradient.</summary>
+    public SixteenBitStatistics? SixteenBitGradient { get; init; }
+
+    /// <summary>The fraction of the layer's 16-bit weight elements that the last optimizer step left bit-identical, in
+    /// [0, 1]; null when not measured (the layer has no 16-bit weights, or the update was not captured).</summary>
+    public double? LostUpdateFraction { get; init; }
 }

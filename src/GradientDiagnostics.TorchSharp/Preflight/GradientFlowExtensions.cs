@@ -14,7 +14,8 @@ public static class GradientFlowExtensions
     /// <summary>
     /// Runs the loss closure once (one forward and one backward pass) with probes on every hookable layer and says
     /// whether the gradients would vanish or explode: the depth gain, a verdict, per-layer statistics and the alerts the
-    /// detectors would raise at step 0. The model is left exactly as found: parameters, their <c>.grad</c> (the same
+    /// detectors would raise at step 0; and what float16 would do to each layer's gradients, with the loss-scale range that
+    /// keeps them out of underflow without overflow (<see cref="GradientFlowCheckResult.Float16"/>). The model is left exactly as found: parameters, their <c>.grad</c> (the same
     /// tensors, or none), buffers (BatchNorm running statistics), training modes, and no hook left behind.
     /// </summary>
     /// <param name="model">The model; it runs in its current training mode.</param>
@@ -35,15 +36,18 @@ public static class GradientFlowExtensions
         LayerObservation[] observations;
         double? lossValue;
         string[] unprobed;
+        Float16GradientCheck float16;
         using (var pass = new GradientFlowPass(model, layers))
         {
             observations = pass.Measure(loss, requireScalar: true, out lossValue);
             unprobed = pass.Unprobed(observations);
+            float16 = Float16GradientCheck.Measure([.. layers.Select(l => l.Name)], pass.CopyGradients(),
+                observations.Max(o => o.OutputGradientNorm is double n && double.IsFinite(n) ? n : 0));
         }
 
         using var analyzer = new GradientAnalyzer([.. layers.Select(l => l.Descriptor)], options, logger);
         GradientStepResult step = analyzer.Analyze(observations, lossValue);
-        return GradientFlowPreflight.ToResult(step, options, unprobed);
+        return GradientFlowPreflight.ToResult(step, options, unprobed, float16);
     }
 
     /// <summary>

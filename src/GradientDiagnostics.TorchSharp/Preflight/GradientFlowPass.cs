@@ -66,6 +66,18 @@ internal sealed class GradientFlowPass : IDisposable
         return observations;
     }
 
+    /// <summary>The layers' gradients of the last <see cref="Measure"/>, copied to the host as float32 (all of a layer's
+    /// parameters in one array), for the float16 preflight. Copies, since the pass restores the gradients it found.</summary>
+    public ReadOnlyMemory<float>[] CopyGradients()
+    {
+        using var scope = torch.NewDisposeScope();
+        return [.. _layers.Select(l => (ReadOnlyMemory<float>)l.Parameters
+            .Select(p => p.grad)
+            .Where(g => g is not null)
+            .SelectMany(g => g!.detach().to(torch.ScalarType.Float32, torch.CPU).contiguous().data<float>().ToArray())
+            .ToArray())];
+    }
+
     /// <summary>The module paths of the layers whose output gradient the observations lack.</summary>
     public string[] Unprobed(LayerObservation[] observations) =>
         [.. _layers.Where((_, i) => observations[i].OutputGradientNorm is null).Select(l => l.Name)];

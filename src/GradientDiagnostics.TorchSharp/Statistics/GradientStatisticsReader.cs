@@ -23,6 +23,30 @@ internal sealed class GradientStatisticsReader(ModuleLayer[] layers)
     /// <summary>The gradient statistics per layer, complete after <see cref="Complete"/>.</summary>
     public ReadOnlySpan<TensorStatistics> Statistics => _collector.Statistics;
 
+    /// <summary>Per layer, its 16-bit gradients' statistics as stored (zero-or-subnormal count, max |g|), read in the same
+    /// pass; null for a layer without 16-bit gradients.</summary>
+    public ReadOnlySpan<SixteenBitStatistics?> SixteenBit => _collector.SixteenBit;
+
+    /// <summary>Per layer, the format its gradients (and so its parameters) are stored in.</summary>
+    public ReadOnlySpan<NumericFormat> Formats => _collector.Formats;
+
+    /// <summary>Whether every gradient read at this step is finite; valid after <see cref="Complete"/>.</summary>
+    public bool AllFinite
+    {
+        get
+        {
+            foreach (TensorStatistics s in _collector.Statistics)
+            {
+                if (!s.IsFinite)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+    }
+
     /// <summary>Measures the CPU gradients and queues the others' device reductions. Every <c>p.grad</c> wrapper it reads
     /// is disposed by the caller's dispose scope.</summary>
     public void Queue(HostTransfer transfer)

@@ -5,13 +5,18 @@ namespace GradientDiagnostics.TorchSharp;
 /// <summary>
 /// On full-statistics steps, measures the layers' parameters (θ) and, when asked, the norm of the last optimizer
 /// step's change ‖θ_t − θ_{t−1}‖. For the change it copies every trainable parameter at the step just before each full
-/// step; the copy is allocated only when <see cref="GradientMonitorOptions.CaptureParameterUpdates"/> is on.
+/// step; the copy is allocated only when <see cref="GradientMonitorOptions.CaptureParameterUpdates"/> is on. With the copy,
+/// it also counts the 16-bit weight elements the step left unchanged (<see cref="LostUpdateFractions"/>). The monitor also
+/// measures the parameters on a step whose gradients or loss are non-finite, to tell non-finite weights apart.
 /// </summary>
 internal sealed class ParameterObserver(ModuleLayer[] layers, bool captureUpdates) : IDisposable
 {
     private readonly TensorStatisticsCollector _collector = new(layers.Length);
     private readonly int[] _updateOffsets = new int[layers.Length];
     private readonly double?[] _updateNorms = new double?[layers.Length];
+    private readonly int[] _unchangedOffsets = new int[layers.Length];
+    private readonly long[] _sixteenBitElements = new long[layers.Length];
+    private readonly double?[] _lostUpdateFractions = new double?[layers.Length];
     private torch.Tensor[][]? _snapshots;
     private long _snapshotStep = -1;
     private bool _updatesQueued;
@@ -24,7 +29,14 @@ internal sealed class ParameterObserver(ModuleLayer[] layers, bool captureUpdate
 
     public ReadOnlySpan<TensorStatistics> Statistics => _collector.Statistics;
 
+    /// <summary>Per layer, the format its parameters are stored in (see <see cref="TensorStatisticsCollector.Formats"/>).</summary>
+    public ReadOnlySpan<NumericFormat> Formats => _collector.Formats;
+
     public ReadOnlySpan<double?> UpdateNorms => _updateNorms;
+
+    /// <summary>Per layer, the fraction of its 16-bit weight elements equal before and after the last optimizer step
+    /// (compared as values: for finite weights, bit-identical), when the update was captured; null otherwise.</summary>
+    public ReadOnlySpan<double?> LostUpdateFractions => _lostUpdateFractions;
 
     /// <summary>Measures the parameters at step <paramref name="step"/> (a full step) and queues the update norms when
     /// the parameters were copied at the previous step.</summary>
@@ -32,11 +44,13 @@ internal sealed class ParameterObserver(ModuleLayer[] layers, bool captureUpdate
     {
         _collector.Begin();
         Array.Clear(_updateNorms);
+        Array.Clear(_lostUpdateFractions);
+        Array.Clear(_sixteenBitElements);
         _updatesQueued = _snapshots is not null && _snapshotStep == step - 1;
         for (int i = 0; i < layers.Length; i++)
         {
             Parameter[] parameters = layers[i].Parameters;
-            torch.Tensor? squares = null;
+            torch.Tensor? squares = null, unchanged = null;
             for (int k = 0; k < parameters.Length; k++)
             {
                 _collector.Add(i, parameters[k], transfer);
@@ -44,12 +58,23 @@ internal sealed class ParameterObserver(ModuleLayer[] layers, bool captureUpdate
                 {
                     torch.Tensor s = (parameters[k] - _snapshots![i][k]).square().sum(type: torch.ScalarType.Float64);
                     squares = squares is null ? s : squares + s;
+                    if (parameters[k].dtype is torch.ScalarType.Float16 or torch.ScalarType.BFloat16)
+                    {
+                        torch.Tensor u = parameters[k].eq(_snapshots[i][k]).sum();
+                        unchanged = unchanged is null ? u : unchanged + u;
+                        _sixteenBitElements[i] += parameters[k].numel();
+                    }
                 }
             }
 
             if (squares is not null)
             {
                 _updateOffsets[i] = transfer.Add(squares);
+            }
+
+            if (unchanged is not null)
+            {
+                _unchangedOffsets[i] = transfer.Add(unchanged);
             }
         }
     }
@@ -62,6 +87,7 @@ internal sealed class ParameterObserver(ModuleLayer[] layers, bool captureUpdate
             for (int i = 0; i < layers.Length; i++)
             {
                 _updateNorms[i] = Math.Sqrt(host[_updateOffsets[i]]);
+                _lostUpdateFractions[i] = _sixteenBitElements[i] > 0 ? host[_unchangedOffsets[i]] / _sixteenBitElements[i] : null;
             }
         }
     }

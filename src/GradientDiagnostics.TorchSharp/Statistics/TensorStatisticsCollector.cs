@@ -2,13 +2,20 @@ using System.Runtime.InteropServices;
 
 namespace GradientDiagnostics.TorchSharp;
 
+// Over 150 lines: the float32 read (in place, on the free cores) and the deferred device results share the per-layer
+// statistics and the step's bookkeeping; the 16-bit read and the device reduction live beside it (SixteenBitLayers,
+// DeviceReduction).
+
 /// <summary>
 /// Measures tensors' element statistics where they live, into one <see cref="TensorStatistics"/> per layer. Dense
 /// float32 CPU tensors are read in place through a zero-copy span, in <see cref="Complete"/>: on the calling thread,
 /// plus the cores libtorch's intra-op threads leave free when there are at least <see cref="ParallelElements"/> of
 /// them (see <see cref="ReadThreads"/>); every other tensor (CUDA, other dtypes, non-contiguous, sparse) is reduced on
 /// its device and its seven numbers are queued on the step's <see cref="HostTransfer"/>, read back in
-/// <see cref="Complete"/>.
+/// <see cref="Complete"/>. Dense float16 and bfloat16 CPU tensors are read once on the calling thread, widened to float32
+/// in chunks (<see cref="SixteenBitStatistics"/>), never summed in 16 bits; on the device, 16-bit tensors are reduced in
+/// float32. For them the collector also keeps, per layer, the figures measured on the values as stored
+/// (<see cref="SixteenBit"/>).
 /// </summary>
 internal sealed class TensorStatisticsCollector(int layerCount)
 {
@@ -20,10 +27,12 @@ internal sealed class TensorStatisticsCollector(int layerCount)
     private const int ChunkElements = 1 << 18;
 
     private const int Fields = 7; // count, Σx², Σ|x|, max|x|, zeros, NaN, ±Inf (finite sums only)
+    private const int SixteenBitFields = Fields + 1; // … and the zero-or-subnormal count
 
     private readonly TensorStatistics[] _statistics = new TensorStatistics[layerCount];
-    private readonly List<(int Layer, int Offset)> _deferred = [];
+    private readonly List<(int Layer, int Offset, NumericFormat SixteenBit)> _deferred = [];
     private readonly List<(int Layer, torch.Tensor Tensor)> _cpu = [];
+    private readonly SixteenBitLayers _sixteenBit = new(layerCount);
     private readonly List<(int Tensor, int Offset, int Length)> _chunks = [];
     private readonly ParallelOptions _parallel = new();
     private TensorStatistics[] _chunkStatistics = [];
@@ -55,10 +64,19 @@ internal sealed class TensorStatisticsCollector(int layerCount)
     /// <summary>The statistics per layer, complete after <see cref="Complete"/>.</summary>
     public ReadOnlySpan<TensorStatistics> Statistics => _statistics;
 
+    /// <summary>Per layer, the statistics of its 16-bit tensors as stored; null for a layer without one. Complete after
+    /// <see cref="Complete"/>.</summary>
+    public ReadOnlySpan<SixteenBitStatistics?> SixteenBit => _sixteenBit.Statistics;
+
+    /// <summary>Per layer, the format of the tensors added this step (<see cref="NumericFormat.Unknown"/> when none, or
+    /// when they differ).</summary>
+    public ReadOnlySpan<NumericFormat> Formats => _sixteenBit.Formats;
+
     /// <summary>Starts a new step: forgets the previous step's statistics.</summary>
     public void Begin()
     {
         Array.Clear(_statistics);
+        _sixteenBit.Begin();
         _deferred.Clear();
         _cpu.Clear();
         _cpuElements = 0;
@@ -68,18 +86,25 @@ internal sealed class TensorStatisticsCollector(int layerCount)
     /// tensor is read in <see cref="Complete"/>: it must stay alive until then.</summary>
     public void Add(int layer, torch.Tensor tensor, HostTransfer transfer)
     {
-        if (!ForceDeviceGeneric && IsDenseCpuFloat32(tensor) && tensor.numel() <= int.MaxValue)
+        torch.ScalarType dtype = tensor.dtype;
+        if (!ForceDeviceGeneric && dtype == torch.ScalarType.Float32 && IsDenseCpu(tensor) && tensor.numel() <= int.MaxValue)
         {
+            _sixteenBit.NoteFormat(layer, NumericFormat.Float32);
             _cpu.Add((layer, tensor));
             _cpuElements += tensor.numel();
+            return;
         }
-        else if (!ForceDeviceGeneric && HalfGradientRead.CanRead(tensor))
+
+        NumericFormat format = DeviceReduction.FormatOf(dtype);
+        _sixteenBit.NoteFormat(layer, format);
+        NumericFormat sixteenBit = format is NumericFormat.Float16 or NumericFormat.BFloat16 ? format : NumericFormat.Unknown;
+        if (sixteenBit != NumericFormat.Unknown && !ForceDeviceGeneric && IsDenseCpu(tensor) && tensor.numel() <= int.MaxValue)
         {
-            _statistics[layer] = TensorStatistics.Combine(_statistics[layer], HalfGradientRead.Compute(tensor));
+            _sixteenBit.QueueCpu(layer, tensor, sixteenBit);
         }
         else
         {
-            _deferred.Add((layer, transfer.Add(ReduceOnDevice(tensor))));
+            _deferred.Add((layer, transfer.Add(sixteenBit == NumericFormat.Unknown ? DeviceReduction.Reduce(tensor) : DeviceReduction.ReduceSixteenBit(tensor, sixteenBit)), sixteenBit));
         }
     }
 
@@ -87,9 +112,10 @@ internal sealed class TensorStatisticsCollector(int layerCount)
     public void Complete(ReadOnlySpan<double> host)
     {
         MeasureCpuTensors();
-        foreach ((int layer, int offset) in _deferred)
+        _sixteenBit.MeasureCpu(_statistics);
+        foreach ((int layer, int offset, NumericFormat sixteenBit) in _deferred)
         {
-            ReadOnlySpan<double> v = host.Slice(offset, Fields);
+            ReadOnlySpan<double> v = host.Slice(offset, sixteenBit == NumericFormat.Unknown ? Fields : SixteenBitFields);
             var statistics = new TensorStatistics
             {
                 ElementCount = (long)v[0],
@@ -101,6 +127,10 @@ internal sealed class TensorStatisticsCollector(int layerCount)
                 InfinityCount = (long)v[6],
             };
             _statistics[layer] = TensorStatistics.Combine(_statistics[layer], statistics);
+            if (sixteenBit != NumericFormat.Unknown)
+            {
+                _sixteenBit.Add(layer, new SixteenBitStatistics { Format = sixteenBit, Values = statistics, ZeroOrSubnormalCount = (long)v[7] });
+            }
         }
 
         _deferred.Clear();
@@ -156,25 +186,8 @@ internal sealed class TensorStatisticsCollector(int layerCount)
     }
 
     /// <summary>Whether the tensor's elements can be read (and written) in place as one float span.</summary>
-    internal static bool IsDenseCpuFloat32(torch.Tensor tensor) =>
-        tensor.device_type == DeviceType.CPU && tensor.dtype == torch.ScalarType.Float32 && !tensor.is_sparse && tensor.is_contiguous();
+    internal static bool IsDenseCpuFloat32(torch.Tensor tensor) => tensor.dtype == torch.ScalarType.Float32 && IsDenseCpu(tensor);
 
-    /// <summary>Reduces one tensor on its device to the seven statistics, in float64, over its finite elements.</summary>
-    private static torch.Tensor ReduceOnDevice(torch.Tensor tensor)
-    {
-        torch.Tensor dense = tensor.is_sparse ? tensor.to_dense() : tensor;
-        torch.Tensor values = dense.detach().to_type(torch.ScalarType.Float64);
-        torch.Tensor finite = torch.isfinite(values);
-        torch.Tensor magnitude = torch.where(finite, values, 0.0).abs();
-        return torch.stack(
-        [
-            torch.tensor((double)values.numel(), torch.ScalarType.Float64, values.device),
-            magnitude.square().sum(),
-            magnitude.sum(),
-            values.numel() == 0 ? torch.tensor(0.0, torch.ScalarType.Float64, values.device) : magnitude.max(),
-            values.eq(0).sum().to_type(torch.ScalarType.Float64),
-            torch.isnan(values).sum().to_type(torch.ScalarType.Float64),
-            torch.isinf(values).sum().to_type(torch.ScalarType.Float64),
-        ]);
-    }
+    /// <summary>Whether the tensor's elements can be read in place as one span of its dtype.</summary>
+    private static bool IsDenseCpu(torch.Tensor tensor) => tensor.device_type == DeviceType.CPU && !tensor.is_sparse && tensor.is_contiguous();
 }

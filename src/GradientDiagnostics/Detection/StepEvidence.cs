@@ -43,6 +43,10 @@ internal sealed class StepEvidence
     /// inputs were finite (<see cref="NonFiniteGradientOptions.TraceOrigin"/>); null when not traced or finite.</summary>
     public string? ForwardOrigin { get; init; }
 
+    /// <summary>Whether the analyzer told the previous step to be skipped (<see cref="GradientStepResult.SkipStep"/>): its
+    /// optimizer step was not applied, so a weight left unchanged by it says nothing about precision.</summary>
+    public bool PreviousStepSkipped { get; init; }
+
     /// <summary>The history up to, not including, this step.</summary>
     public GradientHistory History { get; }
 

@@ -34,6 +34,11 @@ public sealed class GradientFlowCheckResult
     /// <see cref="DepthGain"/>.</summary>
     public IReadOnlyList<string> UnprobedLayers { get; internal init; } = [];
 
+    /// <summary>What float16 would do to each layer's gradients, from the same float32 pass: per layer the elements that
+    /// would flush to 0 or turn subnormal, and the loss-scale range that keeps every layer out of underflow without
+    /// overflow (see <see cref="Float16GradientCheck"/> for the rule).</summary>
+    public Float16GradientCheck Float16 { get; internal init; } = new([], null, null);
+
     /// <summary>The loss the closure returned.</summary>
     public double Loss { get; internal init; }
 }

@@ -35,8 +35,10 @@ public static class GradientFlowPreflight
     /// <param name="step">The step the preflight's analyzer returned.</param>
     /// <param name="options">The options from <see cref="CreateOptions"/>, whose thresholds give the verdict.</param>
     /// <param name="unprobed">The layers whose output gradient could not be probed.</param>
-    /// <returns>The depth gain, its verdict, the per-layer statistics and the findings.</returns>
-    public static GradientFlowCheckResult ToResult(GradientStepResult step, GradientMonitorOptions options, IReadOnlyList<string> unprobed)
+    /// <param name="float16">What float16 would do to the same pass's gradients (<see cref="Float16GradientCheck.Measure"/>);
+    /// null when not measured (an empty check).</param>
+    /// <returns>The depth gain, its verdict, the per-layer statistics, the findings and the float16 check.</returns>
+    public static GradientFlowCheckResult ToResult(GradientStepResult step, GradientMonitorOptions options, IReadOnlyList<string> unprobed, Float16GradientCheck? float16 = null)
     {
         ArgumentNullException.ThrowIfNull(step);
         ArgumentNullException.ThrowIfNull(options);
@@ -51,6 +53,7 @@ public static class GradientFlowPreflight
             ProbedLayerCount = probed,
             UnprobedLayers = [.. unprobed],
             Loss = step.Loss ?? double.NaN,
+            Float16 = float16 ?? new Float16GradientCheck([], null, null),
         };
     }
 }

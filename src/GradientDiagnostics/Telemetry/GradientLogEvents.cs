@@ -35,6 +35,10 @@ public static class GradientLogEvents
     /// (EventName <c>Recovery</c>).</summary>
     public const int Recovery = 1008;
 
+    /// <summary>A <see cref="GradientAlertKind.Precision"/> alert: a 16-bit layer's gradients underflow, or its weight
+    /// updates are lost in rounding (EventName <c>Precision</c>).</summary>
+    public const int Precision = 1009;
+
     /// <summary>The periodic summary line of <see cref="GradientTelemetryOptions.SummaryInterval"/>: global norm, worst
     /// layer, clip status (EventName <c>StepSummary</c>, level Information).</summary>
     public const int StepSummary = 1100;

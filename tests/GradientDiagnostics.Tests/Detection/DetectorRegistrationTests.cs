@@ -11,7 +11,7 @@ public sealed class DetectorRegistrationTests
     {
         string[] paths = [.. new GradientMonitorOptions().Detectors.Select(d => d.Path)];
 
-        Assert.Equal(["NonFinite", "Vanishing", "Exploding", "Saturation", "DeadUnits", "PoorInitialization", "UpdateRatio", "PersistentClipping"], paths);
+        Assert.Equal(["NonFinite", "Vanishing", "Exploding", "Saturation", "DeadUnits", "PoorInitialization", "UpdateRatio", "Precision", "PersistentClipping"], paths);
     }
 
     [Fact]

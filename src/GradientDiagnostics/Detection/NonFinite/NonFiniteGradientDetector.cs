@@ -18,6 +18,7 @@ internal sealed class NonFiniteGradientDetector(NonFiniteGradientOptions options
     private const int LayersListed = 5;
     private const string WeightsSourcePrefix = "weights of ";
     private readonly AlertGate _gate = new(options);
+    private readonly NonFiniteWeightsHistory _weights = new();
 
     public void Detect(StepEvidence evidence, List<GradientAlert> alerts)
     {
@@ -39,6 +40,7 @@ internal sealed class NonFiniteGradientDetector(NonFiniteGradientOptions options
             }
         }
 
+        bool weightsNonFinite = _weights.Observe(evidence.Step, weightsAffected);
         string? source = lossNonFinite ? GradientAlert.LossLayerName
             : closestGradient >= 0 ? layers[closestGradient].Name
             : closestWeights >= 0 ? WeightsSourcePrefix + layers[closestWeights].Name
@@ -49,6 +51,11 @@ internal sealed class NonFiniteGradientDetector(NonFiniteGradientOptions options
         }
 
         var message = new StringBuilder();
+        if (weightsNonFinite)
+        {
+            message.Append(_weights.Describe(evidence));
+        }
+
         if (lossNonFinite)
         {
             message.Append(CultureInfo.InvariantCulture, $"The loss is {evidence.Loss!.Value}. ");
@@ -58,7 +65,9 @@ internal sealed class NonFiniteGradientDetector(NonFiniteGradientOptions options
         AppendAffected(message, evidence, weightsAffected, "weights", i => evidence.Layers[i].Parameters);
 
         var diagnosis = new Diagnosis();
-        string? origin = evidence.ForwardOrigin;
+        // Non-finite weights make the first module that uses them look like the origin: its inputs are finite, its output
+        // is not. The weights are the cause, so no forward module is named.
+        string? origin = weightsNonFinite ? null : evidence.ForwardOrigin;
         if (origin is not null)
         {
             message.Append(CultureInfo.InvariantCulture, $"The first non-finite value was first produced by `{origin}` in the forward pass (its inputs were finite). ");
@@ -66,10 +75,9 @@ internal sealed class NonFiniteGradientDetector(NonFiniteGradientOptions options
                 $"guard that operation in `{origin}` (clamp its input, add an epsilon) and check the batch that reached it");
         }
 
-        if (weightsAffected > 0)
+        if (weightsNonFinite)
         {
-            diagnosis.Add("the weights themselves are corrupt: an earlier non-finite or overflowing update was applied",
-                "reload the last good checkpoint and keep SkipNonFiniteSteps on");
+            NonFiniteWeightsHistory.AddCauses(evidence, diagnosis);
         }
 
         diagnosis

@@ -18,7 +18,9 @@ public sealed class NonFiniteGradientOptions : GradientDetectorOptions
     /// (every module called through <c>call()</c>, parameterless ones included), so a NonFinite alert names the module
     /// that first produced a NaN / ±Infinity in the forward pass (<see cref="GradientAlert.Origin"/>). Works without
     /// <see cref="GradientMonitorOptions.CaptureLayerOutputs"/>. Costs one reduction per module call and tensor; see
-    /// docs/reliability.md for the measured cost.</summary>
+    /// docs/reliability.md for the measured cost. When the step's weights are themselves non-finite, no module is named
+    /// (<see cref="GradientAlert.Origin"/> is null): the first module to use a broken weight only looks like the origin,
+    /// and the alert names the weights and the optimizer step after which they became non-finite instead.</summary>
     /// <value>The default value is <see langword="false"/>: no forward hook is added for it.</value>
     /// <remarks>Each module's input and output is reduced to one sum: float32 and float64 tensors in their own dtype,
     /// float16 and bfloat16 in float32; integer and bool tensors are not reduced (they cannot hold a NaN). An output with a
