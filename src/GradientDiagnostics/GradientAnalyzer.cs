@@ -227,7 +227,12 @@ public sealed class GradientAnalyzer : IDisposable
             all = TensorStatistics.Combine(all, o.Gradient);
         }
 
-        var evidence = new StepEvidence(step, loss, all.L2Norm, statistics, _layers, _history) { ForwardOrigin = forwardOrigin, PreviousStepSkipped = _previousStepSkipped };
+        var evidence = new StepEvidence(step, loss, all.L2Norm, statistics, _layers, _history) 
+        {
+            ForwardOrigin = forwardOrigin,
+            PreviousStepSkipped = _previousStepSkipped,
+            LossScaleProbeOverflow = _scaler is { Scaling.IsDynamic: true } && lossScale > 1 && !all.IsFinite,
+        };
         List<GradientAlert> alerts = [];
         foreach (IGradientDetector detector in _detectors)
         {

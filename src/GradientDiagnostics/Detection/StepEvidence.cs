@@ -47,6 +47,11 @@ internal sealed class StepEvidence
     /// optimizer step was not applied, so a weight left unchanged by it says nothing about precision.</summary>
     public bool PreviousStepSkipped { get; init; }
 
+    /// <summary>True when this step's gradients overflowed while dynamic loss scaling ran at a scale above 1: the scaler's
+    /// routine probe of the largest usable scale (GradScaler overflows now and then by design, then halves the scale), not
+    /// a fault of the model. The step is skipped all the same.</summary>
+    public bool LossScaleProbeOverflow { get; init; }
+
     /// <summary>The history up to, not including, this step.</summary>
     public GradientHistory History { get; }
 

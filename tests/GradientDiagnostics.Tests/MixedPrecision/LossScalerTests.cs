@@ -76,4 +76,22 @@ public sealed class LossScalerTests
         Assert.Equal([1024.0, 2048.0], gauge.GetMeasurementSnapshot().Select(m => m.Value));
         Assert.Throws<InvalidOperationException>(() => analyzer.EnableLossScaling(LossScaling.None));
     }
+
+    [Fact]
+    public void A_dynamic_scalers_overflow_above_scale_1_raises_no_alert_and_one_at_scale_1_does()
+    {
+        using var analyzer = new GradientAnalyzer(["a", "b"], new GradientMonitorOptions());
+        LossScaler scaler = analyzer.EnableLossScaling(LossScaling.Dynamic(initialScale: 2, growthInterval: 1000));
+        LayerObservation[] overflowing = [new(TensorStatistics.Compute([1f, 2f])), new(TensorStatistics.Compute([float.PositiveInfinity]))];
+
+        GradientStepResult probe = analyzer.Analyze(overflowing, loss: 0.5);
+        GradientStepResult real = analyzer.Analyze(overflowing, loss: 0.5);
+
+        Assert.True(probe.SkipStep);
+        Assert.Empty(probe.Alerts);
+        Assert.Equal(1, real.LossScale);
+        Assert.True(real.SkipStep);
+        Assert.Equal("b", Assert.Single(real.Alerts, a => a.Kind == GradientAlertKind.NonFinite).Layer);
+        Assert.Equal(0.5, scaler.Scale);
+    }
 }

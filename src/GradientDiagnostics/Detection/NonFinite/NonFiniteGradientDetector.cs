@@ -41,6 +41,13 @@ internal sealed class NonFiniteGradientDetector(NonFiniteGradientOptions options
         }
 
         bool weightsNonFinite = _weights.Observe(evidence.Step, weightsAffected);
+        if (evidence.LossScaleProbeOverflow && !lossNonFinite && weightsAffected == 0)
+        {
+            // Dynamic loss scaling overflows on purpose now and then, and backs off (the loss scale's metric, TensorBoard
+            // scalar and report strip show it). Only an overflow at a scale of 1 or less is the model's, and alerts.
+            return;
+        }
+
         string? source = lossNonFinite ? GradientAlert.LossLayerName
             : closestGradient >= 0 ? layers[closestGradient].Name
             : closestWeights >= 0 ? WeightsSourcePrefix + layers[closestWeights].Name
