@@ -2,11 +2,18 @@ using System.Collections;
 
 namespace GradientDiagnostics;
 
-/// <summary>The structured state of an alert's log entry: the fields of <see cref="Log.Alert"/>'s template and
-/// <c>{OriginalFormat}</c>, as the [LoggerMessage] generator lays them out.</summary>
+/// <summary>The structured state of an alert's log entry: the fields of <see cref="Log.Alert"/>'s template, then for
+/// each of the alert's <see cref="GradientAlert.Criteria"/> its value under the metric's name and its threshold under
+/// the metric's name + <c>_threshold</c> (full precision), then <c>{OriginalFormat}</c>, as the [LoggerMessage]
+/// generator lays fields out.</summary>
 internal readonly struct AlertLogState(GradientAlert alert, string template) : IReadOnlyList<KeyValuePair<string, object?>>
 {
-    public int Count => 8;
+    private const int TemplateFields = 7;
+
+    /// <summary>The suffix of a criterion's threshold field, after its metric name.</summary>
+    public const string ThresholdSuffix = "_threshold";
+
+    public int Count => TemplateFields + (2 * alert.Criteria.Count) + 1;
 
     public KeyValuePair<string, object?> this[int index] => index switch
     {
@@ -17,9 +24,16 @@ internal readonly struct AlertLogState(GradientAlert alert, string template) : I
         4 => new("Value", alert.Value),
         5 => new("Threshold", alert.Threshold),
         6 => new("Diagnosis", alert.Message),
-        7 => new("{OriginalFormat}", template),
+        _ when index == Count - 1 => new("{OriginalFormat}", template),
+        _ when index >= TemplateFields && index < Count - 1 => Criterion(index - TemplateFields),
         _ => throw new ArgumentOutOfRangeException(nameof(index)),
     };
+
+    private KeyValuePair<string, object?> Criterion(int offset)
+    {
+        GradientAlertCriterion criterion = alert.Criteria[offset / 2];
+        return offset % 2 == 0 ? new(criterion.Metric, criterion.Value) : new(criterion.Metric + ThresholdSuffix, criterion.Threshold);
+    }
 
     public IEnumerator<KeyValuePair<string, object?>> GetEnumerator()
     {
@@ -31,10 +45,11 @@ internal readonly struct AlertLogState(GradientAlert alert, string template) : I
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
-    /// <summary>The message: the template with its fields filled in.</summary>
+    /// <summary>The message: the template with its fields filled in, numbers with 3 significant digits
+    /// (<see cref="MessageNumber"/>).</summary>
     public override string ToString()
     {
         string head = template.StartsWith("{Kind} gradient", StringComparison.Ordinal) ? $"{alert.Kind} gradient" : $"{alert.Kind}";
-        return $"{head} at step {alert.Step} in layer {alert.Layer}: {alert.Metric} = {alert.Value} (threshold {alert.Threshold}). {alert.Message}";
+        return $"{head} at step {alert.Step} in layer {alert.Layer}: {alert.Metric} = {MessageNumber.Format(alert.Value)} (threshold {MessageNumber.Format(alert.Threshold)}). {alert.Message}";
     }
 }
