@@ -25,10 +25,11 @@ internal sealed class AlertFindings(GradientAlertKind kind, long step)
     /// <param name="clause">The headline's words for this criterion, with its value and threshold formatted.</param>
     /// <param name="description">The sentence that describes the layer (its activation, its weight scale, its depth),
     /// given once after the headline; the first finding's is used.</param>
-    /// <param name="detail">The evidence sentence of this criterion, or empty.</param>
+    /// <param name="details">The evidence sentences of this criterion; each is written once per alert, so two criteria
+    /// may share one.</param>
     /// <param name="diagnosis">The causes and fixes this criterion's evidence names.</param>
     /// <param name="severity">The criterion's severity; the alert takes the highest.</param>
-    public void Add(string layer, string what, GradientAlertCriterion criterion, string clause, string description, string detail, Diagnosis diagnosis,
+    public void Add(string layer, string what, GradientAlertCriterion criterion, string clause, string description, IReadOnlyList<string> details, Diagnosis diagnosis,
         GradientAlertSeverity severity = GradientAlertSeverity.Warning)
     {
         Group? group = _groups.Find(g => g.Layer == layer);
@@ -44,9 +45,12 @@ internal sealed class AlertFindings(GradientAlertKind kind, long step)
 
         group.Criteria.Add(criterion);
         group.Clauses.Add(clause);
-        if (detail.Length > 0 && !group.Details.Contains(detail))
+        foreach (string detail in details)
         {
-            group.Details.Add(detail);
+            if (detail.Length > 0 && !group.Details.Contains(detail))
+            {
+                group.Details.Add(detail);
+            }
         }
 
         group.Diagnosis.Merge(diagnosis);

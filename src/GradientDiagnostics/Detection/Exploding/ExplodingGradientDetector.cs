@@ -63,8 +63,8 @@ internal sealed class ExplodingGradientDetector(ExplodingGradientOptions options
         {
             findings.Add(GradientAlert.GlobalLayerName, What, new GradientAlertCriterion(GradientMetricNames.GlobalNorm, global, options.GlobalNormThreshold),
                 $"global norm {MessageNumber.Format(global)} (threshold {MessageNumber.Format(options.GlobalNormThreshold)})",
-                string.Empty, $"the largest layer norm is {MessageNumber.Format(largest!.GradientNorm)} in {Diagnosis.DescribeLayer(evidence, largest.Index)}",
-                Diagnose(evidence, largest));
+                string.Empty, [LargestLayer(evidence, largest!)],
+                Diagnose(evidence, largest!));
         }
 
         if (evidence.DepthGainOverDepth is double overDepth &&
@@ -73,7 +73,7 @@ internal sealed class ExplodingGradientDetector(ExplodingGradientOptions options
             LayerGradientStatistics first = evidence.FirstProbed!;
             findings.Add(first.Name, What, new GradientAlertCriterion(GradientMetricNames.DepthGainOverDepth, overDepth, options.RelativeNormThreshold),
                 $"‖∂L/∂y‖ grows by a factor {MessageNumber.Format(evidence.DepthGain!.Value)} per layer across {evidence.ProbedLayers} probed layers, to {MessageNumber.Format(overDepth)} times its value at the last one (threshold {threshold})",
-                Describe(evidence, first), string.Empty, Diagnose(evidence, first));
+                Describe(evidence, first), [], Diagnose(evidence, first));
         }
 
         if (_relative.Observe(evidence.Step, relativeCount > 0))
@@ -81,7 +81,7 @@ internal sealed class ExplodingGradientDetector(ExplodingGradientOptions options
             findings.Add(worstRatioLayer!.Name, What, new GradientAlertCriterion(GradientMetricNames.NormRatioToLaterLayers, worstRatio, options.RelativeNormThreshold),
                 $"gradient norm {MessageNumber.Format(worstRatio)}× the smallest between it and the loss (threshold {threshold})",
                 Describe(evidence, worstRatioLayer),
-                $"{relativeCount} of {layers.Length} layers have a norm above {threshold}× that of a layer between them and the loss: the signal grows on its way back",
+                [$"{relativeCount} of {layers.Length} layers have a norm above {threshold}× that of a layer between them and the loss: the signal grows on its way back"],
                 Diagnose(evidence, worstRatioLayer));
         }
 
@@ -125,9 +125,12 @@ internal sealed class ExplodingGradientDetector(ExplodingGradientOptions options
             new GradientAlertCriterion(zSpike ? GradientMetricNames.GlobalNormZScore : GradientMetricNames.GlobalNormRatioToEarlyMax, zSpike ? z : overEarly,
                 zSpike ? options.SpikeZScoreThreshold : options.SpikeFactorOverEarlyMax),
             $"the global norm spiked to {MessageNumber.Format(global)}, {string.Join(", and ", clause)}", string.Empty,
-            $"the median of the last {history.GlobalNorms.Count} steps is {MessageNumber.Format(history.GlobalNorms.Median())} (moving average decay α = {MessageNumber.Format(options.SpikeEmaDecay)}); the largest layer norm is {MessageNumber.Format(largest.GradientNorm)} in {Diagnosis.DescribeLayer(evidence, largest.Index)}",
+            [$"the median of the last {history.GlobalNorms.Count} steps is {MessageNumber.Format(history.GlobalNorms.Median())} (moving average decay α = {MessageNumber.Format(options.SpikeEmaDecay)})", LargestLayer(evidence, largest)],
             diagnosis);
     }
+
+    private static string LargestLayer(StepEvidence evidence, LayerGradientStatistics largest) =>
+        $"the largest layer norm is {MessageNumber.Format(largest.GradientNorm)} in {Diagnosis.DescribeLayer(evidence, largest.Index)}";
 
     private static string Describe(StepEvidence evidence, LayerGradientStatistics layer) =>
         $"{Diagnosis.DescribeLayer(evidence, layer.Index)} is layer {layer.Index + 1} of {evidence.Layers.Length} from the input";

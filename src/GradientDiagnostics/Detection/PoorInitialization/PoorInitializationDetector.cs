@@ -86,7 +86,7 @@ internal sealed class PoorInitializationDetector(PoorInitializationOptions optio
             new GradientAlertCriterion(GradientMetricNames.ActivationVarianceRatio, ratio, options.ActivationVarianceRatioThreshold),
             $"activation variance spread {MessageNumber.Format(ratio)}× across {measured} layers at step {evidence.Step} (threshold {MessageNumber.Format(options.ActivationVarianceRatioThreshold)}×)",
             $"{Diagnosis.DescribeLayer(layer, scale)} is layer {named + 1} of {evidence.Layers.Length} from the input",
-            $"the variance ranges from {MessageNumber.Format(low)} in '{evidence.Descriptors[smallest].Name}' to {MessageNumber.Format(high)} in '{evidence.Descriptors[largest].Name}': the forward signal {(largest > smallest ? "grows" : "shrinks")} with depth",
+            [$"the variance ranges from {MessageNumber.Format(low)} in '{evidence.Descriptors[smallest].Name}' to {MessageNumber.Format(high)} in '{evidence.Descriptors[largest].Name}': the forward signal {(largest > smallest ? "grows" : "shrinks")} with depth"],
             diagnosis);
 
         return true;
@@ -142,7 +142,7 @@ internal sealed class PoorInitializationDetector(PoorInitializationOptions optio
             new GradientAlertCriterion(GradientMetricNames.WeightStdRatioToExpected, worstScale.Ratio, threshold),
             $"weight std {MessageNumber.Format(worstScale.Ratio)}× the {worstScale.Scheme} expectation (threshold {MessageNumber.Format(threshold)}×)",
             $"{Diagnosis.DescribeLayer(layer, worstScale)} is layer {worst + 1} of {evidence.Layers.Length} from the input",
-            $"the expectation is for fan-in {layer.FanIn} and fan-out {layer.FanOut ?? layer.FanIn}; {off} of {measured} measured layers are off by more than {MessageNumber.Format(options.WeightStdFactor)}×",
+            [$"the expectation is for fan-in {layer.FanIn} and fan-out {layer.FanOut ?? layer.FanIn}; {off} of {measured} measured layers are off by more than {MessageNumber.Format(options.WeightStdFactor)}×"],
             diagnosis);
 
         return true;

@@ -46,7 +46,7 @@ internal sealed class SaturationDetector(SaturationOptions options) : IGradientD
             new GradientAlertCriterion(GradientMetricNames.SaturatedFraction, worstFraction, options.SaturatedFractionThreshold),
             $"{MessageNumber.Percent(worstFraction)} of units saturated (threshold {MessageNumber.Percent(options.SaturatedFractionThreshold)})",
             $"{Diagnosis.DescribeLayer(layer, scale)} is layer {worst + 1} of {evidence.Layers.Length} from the input",
-            $"a saturated unit sits where the activation's derivative is ~0, so no gradient flows back through it; {saturating} of {measured} measured layers are above {MessageNumber.Percent(options.SaturatedFractionThreshold)}",
+            [$"a saturated unit sits where the activation's derivative is ~0, so no gradient flows back through it; {saturating} of {measured} measured layers are above {MessageNumber.Percent(options.SaturatedFractionThreshold)}"],
             diagnosis);
         findings.AddTo(alerts);
     }

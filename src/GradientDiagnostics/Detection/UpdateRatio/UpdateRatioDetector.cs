@@ -88,7 +88,7 @@ internal sealed class UpdateRatioDetector(UpdateRatioOptions options) : IGradien
             new GradientAlertCriterion(GradientMetricNames.UpdateRatio, ratio, threshold),
             $"‖Δw‖/‖w‖ {MessageNumber.Format(ratio)} (threshold {MessageNumber.Format(threshold)})",
             $"{Diagnosis.DescribeLayer(evidence, index)} is layer {index + 1} of {evidence.Layers.Length} from the input",
-            $"its update ‖Δw‖ = {MessageNumber.Format(o.ParameterUpdateNorm!.Value)} against ‖w‖ = {MessageNumber.Format(o.Parameters!.Value.L2Norm)} is {where}",
+            [$"its update ‖Δw‖ = {MessageNumber.Format(o.ParameterUpdateNorm!.Value)} against ‖w‖ = {MessageNumber.Format(o.Parameters!.Value.L2Norm)} is {where}"],
             diagnosis, severity);
         var alerts = new List<GradientAlert>(1);
         findings.AddTo(alerts);

@@ -69,7 +69,7 @@ internal sealed class VanishingGradientDetector(VanishingGradientOptions options
             LayerGradientStatistics first = evidence.FirstProbed!;
             findings.Add(first.Name, What, new GradientAlertCriterion(GradientMetricNames.DepthGainOverDepth, overDepth, options.RelativeNormThreshold),
                 $"‖∂L/∂y‖ shrinks by a factor {MessageNumber.Format(evidence.DepthGain!.Value)} per layer across {evidence.ProbedLayers} probed layers, to {MessageNumber.Format(overDepth)} of its value at the last one (threshold {threshold})",
-                Describe(evidence, first), string.Empty, Diagnose(evidence, first));
+                Describe(evidence, first), [], Diagnose(evidence, first));
         }
 
         if (_absolute.Observe(evidence.Step, absoluteCount > 0))
@@ -77,7 +77,7 @@ internal sealed class VanishingGradientDetector(VanishingGradientOptions options
             findings.Add(smallestMean!.Name, What, new GradientAlertCriterion(GradientMetricNames.MeanAbsoluteGradient, smallestMean.MeanMagnitude, options.MeanMagnitudeThreshold),
                 $"mean |g| {MessageNumber.Format(smallestMean.MeanMagnitude)} (threshold {MessageNumber.Format(options.MeanMagnitudeThreshold)})",
                 Describe(evidence, smallestMean),
-                $"{absoluteCount} of {layers.Length} layers have a mean |g| below {MessageNumber.Format(options.MeanMagnitudeThreshold)}",
+                [$"{absoluteCount} of {layers.Length} layers have a mean |g| below {MessageNumber.Format(options.MeanMagnitudeThreshold)}"],
                 Diagnose(evidence, smallestMean));
         }
 
@@ -86,7 +86,7 @@ internal sealed class VanishingGradientDetector(VanishingGradientOptions options
             findings.Add(worstRatioLayer!.Name, What, new GradientAlertCriterion(GradientMetricNames.NormRatioToLaterLayers, worstRatio, options.RelativeNormThreshold),
                 $"gradient norm {MessageNumber.Format(worstRatio)}× the largest between it and the loss (threshold {threshold})",
                 Describe(evidence, worstRatioLayer),
-                $"{relativeCount} of {layers.Length} layers have a norm below {threshold}× that of a layer between them and the loss: the signal shrinks on its way back",
+                [$"{relativeCount} of {layers.Length} layers have a norm below {threshold}× that of a layer between them and the loss: the signal shrinks on its way back"],
                 Diagnose(evidence, worstRatioLayer));
         }
 
