@@ -66,4 +66,17 @@ public sealed class DiagnosisTests
         Assert.Contains(nonFinite.SuggestedFixes, f => f.Contains("skip the step", StringComparison.Ordinal));
         Assert.Contains(nonFinite.SuggestedFixes, f => f.Contains("check the data", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void Exploding_names_the_clipping_policy_and_the_global_norm_remedy_only_when_no_policy_is_configured()
+    {
+        GradientAlert unclipped = Assert.Single(Synthetic.Analyzer([new LayerDescriptor("a")]).Analyze([Synthetic.Gradient(100, 5000f)]).Alerts);
+        GradientAlert clipped = Assert.Single(
+            Synthetic.Analyzer([new LayerDescriptor("a")], o => o.Clipping = GradientClipping.ByGlobalNorm(1.0)).Analyze([Synthetic.Gradient(100, 5000f)]).Alerts);
+
+        Assert.Contains(unclipped.SuggestedFixes, f => f.Contains("GradientClipping.ByGlobalNorm(1.0)", StringComparison.Ordinal));
+        Assert.StartsWith("Gradients explode in the whole network: global norm 5e+04 (threshold 1e+04).", unclipped.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(clipped.SuggestedFixes, f => f.Contains("GradientClipping.ByGlobalNorm", StringComparison.Ordinal));
+        Assert.Contains(clipped.LikelyCauses, c => c.StartsWith("the norms are measured before clipping", StringComparison.Ordinal));
+    }
 }

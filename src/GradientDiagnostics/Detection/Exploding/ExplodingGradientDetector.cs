@@ -5,7 +5,7 @@ namespace GradientDiagnostics;
 /// way from the loss to a layer, or when the probed output gradients grow geometrically with depth. The criteria that
 /// cross on one layer (or on the whole network) at one step make one alert (<see cref="AlertFindings"/>).
 /// </summary>
-internal sealed class ExplodingGradientDetector(ExplodingGradientOptions options) : IGradientDetector
+internal sealed class ExplodingGradientDetector(ExplodingGradientOptions options, bool clippingConfigured) : IGradientDetector
 {
     private const string What = "Gradients explode";
     private readonly AlertGate _absolute = new(options);
@@ -135,13 +135,15 @@ internal sealed class ExplodingGradientDetector(ExplodingGradientOptions options
     private static string Describe(StepEvidence evidence, LayerGradientStatistics layer) =>
         $"{Diagnosis.DescribeLayer(evidence, layer.Index)} is layer {layer.Index + 1} of {evidence.Layers.Length} from the input";
 
-    private static Diagnosis Diagnose(StepEvidence evidence, LayerGradientStatistics layer)
+    private Diagnosis Diagnose(StepEvidence evidence, LayerGradientStatistics layer)
     {
         LayerDescriptor descriptor = evidence.Descriptors[layer.Index];
+        // The detector reads the norms before the clipping stage: with a policy configured, the applied step is already
+        // bounded, so "add clipping" would be the wrong fix; what remains is why the norm is that large.
         return new Diagnosis()
             .AddInitScale(InitializationScale.Measure(descriptor, evidence.Layers[layer.Index]), evidence.Layers.Length)
-            .OrClassic(ClassicCauses.Exploding)
-            .Add("no gradient clipping", LibraryRemedies.ClipByGlobalNorm)
+            .OrClassic(d => ClassicCauses.Exploding(d, clippingConfigured))
+            .Add(clippingConfigured ? ClassicCauses.ClippingOnCause : "no gradient clipping", clippingConfigured ? ClassicCauses.ClippingOnFix : LibraryRemedies.ClipByGlobalNorm)
             .Add("too large a learning rate", "lower the learning rate (or warm it up)")
             .AddDepth(evidence.Layers.Length);
     }
