@@ -100,21 +100,29 @@ public sealed class GradientAnalyzer : IDisposable
     /// <summary>Flushes and closes the telemetry outputs (the JSON Lines file). Safe to call more than once.</summary>
     public void Dispose() => _telemetry.Dispose();
 
-    /// <summary>The recovery decision of the last analyzed step, for the adapter to apply; default without recovery.</summary>
-    internal RecoveryDecision LastRecovery { get; private set; }
+    /// <summary>The recovery decision of the last analyzed step, for the adapter to apply to its tensors and optimizer
+    /// before the optimizer steps; default (<see cref="RecoveryAction.None"/>) without recovery.</summary>
+    public RecoveryDecision LastRecovery { get; private set; }
 
-    /// <summary>The recovery policy, once <see cref="EnableRecovery"/> was called.</summary>
-    internal RecoveryPolicy? Recovery => _recovery;
+    /// <summary>The recovery policy, once <see cref="EnableRecovery"/> was called: the adapter registers the snapshots it
+    /// takes with it and drops those not in <see cref="RecoveryPolicy.SnapshotSteps"/>; null before.</summary>
+    public RecoveryPolicy? Recovery => _recovery;
 
-    /// <summary>Turns recovery on from the next step: validates and copies <paramref name="options"/>.</summary>
+    /// <summary>Turns recovery on from the next step: validates and copies <paramref name="options"/>. An adapter that
+    /// can snapshot and restore its framework's parameters and optimizer state calls it, then applies
+    /// <see cref="LastRecovery"/> after every step (docs/reliability.md).</summary>
+    /// <param name="options">The recovery options; later changes to them have no effect.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it (for example
+    /// <c>Recovery.SnapshotInterval</c>).</exception>
     /// <exception cref="InvalidOperationException">Recovery is already enabled.</exception>
-    internal void EnableRecovery(GradientRecoveryOptions options)
+    public void EnableRecovery(GradientRecoveryOptions options)
     {
         if (_recovery is not null)
         {
             throw new InvalidOperationException("Recovery is already enabled on this monitor.");
         }
 
+        ArgumentNullException.ThrowIfNull(options);
         options.Validate("Recovery");
         _recovery = new RecoveryPolicy(options, _spikeAtAttach);
     }
@@ -144,9 +152,19 @@ public sealed class GradientAnalyzer : IDisposable
     public GradientStepResult Analyze(ReadOnlySpan<LayerObservation> layers, double? loss = null, IGradientClippingTarget? clippingTarget = null, long? measurementStarted = null) =>
         AnalyzeTraced(layers, loss, clippingTarget, measurementStarted, forwardOrigin: null);
 
-    /// <summary>As the public <c>Analyze</c>, with the module whose forward output was the first non-finite one in this
-    /// step's forward pass (<see cref="NonFiniteGradientOptions.TraceOrigin"/>), or null, for the NonFinite alert.</summary>
-    internal GradientStepResult AnalyzeTraced(ReadOnlySpan<LayerObservation> layers, double? loss, IGradientClippingTarget? clippingTarget, long? measurementStarted, string? forwardOrigin)
+    /// <summary>As <see cref="Analyze"/>, with the module whose forward output was the first non-finite one in this
+    /// step's forward pass (<see cref="NonFiniteGradientOptions.TraceOrigin"/>), or null, named in the NonFinite alert. An
+    /// adapter that traces its forward pass calls this instead of <see cref="Analyze"/>.</summary>
+    /// <param name="layers">One observation per layer, in the order of <see cref="Layers"/>.</param>
+    /// <param name="loss">The step's loss, when known.</param>
+    /// <param name="clippingTarget">Where the clipping decisions are applied; null measures without clipping.</param>
+    /// <param name="measurementStarted">When the adapter started measuring this step (a <see cref="Stopwatch.GetTimestamp"/>
+    /// value); now when null.</param>
+    /// <param name="forwardOrigin">The name of the first module whose forward output was non-finite; null when none was or
+    /// the forward pass was not traced.</param>
+    /// <returns>The step's statistics, alerts, clipping figures and skip decision.</returns>
+    /// <exception cref="ArgumentException">The number of observations differs from the number of layers.</exception>
+    public GradientStepResult AnalyzeTraced(ReadOnlySpan<LayerObservation> layers, double? loss, IGradientClippingTarget? clippingTarget, long? measurementStarted, string? forwardOrigin)
     {
         long start = measurementStarted ?? Stopwatch.GetTimestamp();
         if (layers.Length != _layerNames.Length)
@@ -221,9 +239,4 @@ public sealed class GradientAnalyzer : IDisposable
     }
 
     private GradientStepKind KindOf(long step) => step % _fullStatisticsInterval == 0 ? GradientStepKind.Full : GradientStepKind.Cheap;
-
-    /// <summary>The depth gain of observations outside a step (the gradient-flow preflight); the same fit as
-    /// <see cref="StepEvidence.DepthGain"/>.</summary>
-    internal static (double? Gain, int Probed) FitDepthGain(ReadOnlySpan<LayerObservation> layers) =>
-        DepthProfile.FitProbed(layers, static o => o.OutputGradientNorm);
 }

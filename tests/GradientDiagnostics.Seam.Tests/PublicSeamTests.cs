@@ -17,6 +17,15 @@ public sealed class PublicSeamTests
     }
 
     [Fact]
+    public void The_torchsharp_adapter_is_granted_no_internals_either()
+    {
+        string[] granted = [.. typeof(GradientAnalyzer).Assembly.GetCustomAttributes<InternalsVisibleToAttribute>().Select(a => a.AssemblyName)];
+
+        Assert.Contains("GradientDiagnostics.Tests", granted);
+        Assert.DoesNotContain("GradientDiagnostics.TorchSharp", granted);
+    }
+
+    [Fact]
     public void Analyze_with_a_target_clips_the_adapters_own_gradients_in_place()
     {
         var network = new ArrayNetwork(depth: 4, width: 16, ActivationKind.ReLU, weightStd: Math.Sqrt(2.0 / 16), seed: 3);

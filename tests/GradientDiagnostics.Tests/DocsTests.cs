@@ -3,7 +3,8 @@ using GradientDiagnostics.Testing;
 
 namespace GradientDiagnostics.Tests;
 
-/// <summary>The docs describe the real API: links resolve, and every `Type.Member` naming a public type exists.</summary>
+/// <summary>The docs describe the real API: links resolve, every `Type.Member` naming a public type exists, and every
+/// benchmark output kept in docs/benchmarks/ is one a doc links to.</summary>
 public sealed partial class DocsTests
 {
     public static TheoryData<string> Pages() =>
@@ -20,6 +21,20 @@ public sealed partial class DocsTests
             .Where(t => !File.Exists(Path.Combine(Path.GetDirectoryName(path)!, t)) && !Directory.Exists(Path.Combine(Path.GetDirectoryName(path)!, t)))];
 
         Assert.Empty(broken);
+    }
+
+    [Fact]
+    public void Every_benchmark_output_is_linked_from_a_doc()
+    {
+        string[] pages = [.. Directory.GetFiles(Path.Combine(RepositoryRoot.Path, "docs"), "*.md").Append(Path.Combine(RepositoryRoot.Path, "README.md"))];
+        var linked = new HashSet<string>(pages.SelectMany(page => Link().Matches(File.ReadAllText(page))
+            .Select(m => m.Groups["target"].Value.Split('#')[0])
+            .Where(t => t.Length > 0 && !t.Contains("://", StringComparison.Ordinal))
+            .Select(t => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(page)!, Uri.UnescapeDataString(t))))), StringComparer.Ordinal);
+        string[] outputs = Directory.GetFiles(Path.Combine(RepositoryRoot.Path, "docs", "benchmarks"), "*", SearchOption.AllDirectories);
+
+        Assert.NotEmpty(outputs);
+        Assert.Empty(outputs.Where(o => !linked.Contains(Path.GetFullPath(o))).Select(o => Path.GetRelativePath(RepositoryRoot.Path, o)));
     }
 
     [Theory]

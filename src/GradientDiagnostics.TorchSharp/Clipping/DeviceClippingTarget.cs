@@ -177,7 +177,7 @@ internal sealed class DeviceClippingTarget(ModuleLayer[] layers, GradientStatist
         torch.Tensor weightNorm = torch.linalg.vector_norm(weight, 2, dims, keepdim: true);
         torch.Tensor gradNorm = torch.linalg.vector_norm(grad, 2, dims, keepdim: true);
         torch.Tensor maxNorm = weightNorm.clamp_min(epsilon).mul_(clipping);
-        torch.Tensor factor = torch.where(gradNorm > maxNorm, maxNorm / gradNorm.clamp_min(AdaptiveGradientClipping.GradientNormFloor), 1.0);
+        torch.Tensor factor = torch.where(gradNorm > maxNorm, maxNorm / gradNorm.clamp_min(GradientClipping.AdaptiveGradientNormFloor), 1.0);
         grad.mul_(factor);
     }
 
@@ -193,7 +193,7 @@ internal sealed class DeviceClippingTarget(ModuleLayer[] layers, GradientStatist
             torch.Tensor weightNorm = torch.linalg.vector_norm(weight, 2);
             torch.Tensor gradNorm = torch.linalg.vector_norm(sums, 2);
             torch.Tensor maxNorm = weightNorm.clamp_min(epsilon).mul_(clipping);
-            factor = torch.where(gradNorm > maxNorm, maxNorm / gradNorm.clamp_min(AdaptiveGradientClipping.GradientNormFloor), 1.0);
+            factor = torch.where(gradNorm > maxNorm, maxNorm / gradNorm.clamp_min(GradientClipping.AdaptiveGradientNormFloor), 1.0);
         }
         else
         {
@@ -205,7 +205,7 @@ internal sealed class DeviceClippingTarget(ModuleLayer[] layers, GradientStatist
             torch.Tensor gradNorm = unitNorm.index_select(0, sparse.Rows);
             torch.Tensor weightNorm = torch.linalg.vector_norm(weight, 2, weightDims).index_select(0, sparse.Rows);
             torch.Tensor maxNorm = weightNorm.clamp_min(epsilon).mul_(clipping);
-            factor = torch.where(gradNorm > maxNorm, maxNorm / gradNorm.clamp_min(AdaptiveGradientClipping.GradientNormFloor), 1.0)
+            factor = torch.where(gradNorm > maxNorm, maxNorm / gradNorm.clamp_min(GradientClipping.AdaptiveGradientNormFloor), 1.0)
                 .reshape([sums.shape[0], .. Enumerable.Repeat(1L, sumDims.Length)]);
         }
 

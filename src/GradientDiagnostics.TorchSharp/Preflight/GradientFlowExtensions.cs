@@ -73,7 +73,7 @@ public static class GradientFlowExtensions
 
         using var pass = new GradientFlowPass(model, layers);
         LayerObservation[] first = pass.Measure(forward, requireScalar: false, out _);
-        double? before = GradientAnalyzer.FitDepthGain(first).Gain;
+        double? before = DepthProfile.FitOutputGradientGain(first);
         string[] unprobed = pass.Unprobed(first);
         Apply(layers, scaling.AnalyticStart());
         int iterations = 0;
@@ -88,8 +88,8 @@ public static class GradientFlowExtensions
             }
         }
 
-        double? after = GradientAnalyzer.FitDepthGain(pass.Measure(forward, requireScalar: false, out _)).Gain;
-        return InitializationReport.Build(scaling, before, after, iterations, unprobed);
+        double? after = DepthProfile.FitOutputGradientGain(pass.Measure(forward, requireScalar: false, out _));
+        return scaling.ToResult(before, after, iterations, unprobed);
     }
 
     private static ModuleLayer[] DiscoverLayers(torch.nn.Module model)

@@ -6,12 +6,13 @@ namespace GradientDiagnostics.TorchSharp;
 /// Writes the monitor's figures to TensorBoard event files with TorchSharp's <c>SummaryWriter</c>, every
 /// <see cref="GradientTelemetryOptions.ExportInterval"/> steps: the global norm, each layer's gradient norm (before
 /// clipping, and after it when a policy ran) and gradient histogram (after clipping: it reads <c>.grad</c> when the step
-/// is written, after the policy), the clip coefficient, and the alerts raised per kind since the previous write.
+/// is written, after the policy), the clip coefficient, and the alerts raised per kind since the previous write, with
+/// those alerts as text (one line each, with its step and the NaN's origin when traced).
 /// </summary>
 /// <remarks>Tags: <c>gradients/global_norm</c>, <c>gradients/norm/{layer}</c>,
 /// <c>gradients/norm_after_clipping/{layer}</c>, <c>gradients/histogram/{layer}</c>,
-/// <c>gradients/clip_coefficient</c>, <c>alerts/{kind}</c>. TensorBoard steps are <c>int</c>; later steps are written
-/// at <see cref="int.MaxValue"/>. Histograms copy each layer's gradients to the host, so they cost one transfer per
+/// <c>gradients/clip_coefficient</c>, <c>alerts/{kind}</c>, <c>alerts/text</c>. TensorBoard steps are <c>int</c>; later
+/// steps are written at <see cref="int.MaxValue"/>. Histograms copy each layer's gradients to the host, so they cost one transfer per
 /// layer at export steps only. Layers whose gradients are non-finite or reach 1e20 get no histogram.</remarks>
 internal sealed class TensorBoardWriter : IGradientStepObserver
 {
@@ -21,6 +22,11 @@ internal sealed class TensorBoardWriter : IGradientStepObserver
     public const string HistogramTagPrefix = "gradients/histogram/";
     public const string LayerNormAfterClippingTagPrefix = "gradients/norm_after_clipping/";
     public const string AlertTagPrefix = "alerts/";
+    public const string AlertTextTag = "alerts/text";
+
+    // An interval can raise an alert per layer and step; TensorBoard's text pane is read, not searched, so a write's text
+    // keeps the first alerts since the previous write and says how many more there were (the per-kind counts stay complete).
+    private const int MaxAlertLines = 20;
 
     private const double TensorFlowBinsLimit = 1e20;
 
@@ -32,6 +38,8 @@ internal sealed class TensorBoardWriter : IGradientStepObserver
     private readonly string[] _normAfterClippingTags;
     private readonly GradientAlertKind[] _kinds = Enum.GetValues<GradientAlertKind>();
     private readonly Dictionary<GradientAlertKind, int> _alertsSinceLastWrite = [];
+    private readonly List<GradientAlert> _alertTextSinceLastWrite = new(MaxAlertLines);
+    private int _alertCountSinceLastWrite;
 
     /// <exception cref="ArgumentException">The directory cannot be created or written; ParamName is <paramref name="optionName"/>.</exception>
     public TensorBoardWriter(string logDirectory, ModuleLayer[] layers, int interval, string optionName)
@@ -64,6 +72,9 @@ internal sealed class TensorBoardWriter : IGradientStepObserver
             _alertsSinceLastWrite[alert.Kind] = _alertsSinceLastWrite.GetValueOrDefault(alert.Kind) + 1;
         }
 
+        _alertTextSinceLastWrite.AddRange(result.Alerts.Take(MaxAlertLines - _alertTextSinceLastWrite.Count));
+        _alertCountSinceLastWrite += result.Alerts.Count;
+
         if (result.Step % _interval != 0)
         {
             return;
@@ -82,6 +93,13 @@ internal sealed class TensorBoardWriter : IGradientStepObserver
         }
 
         _alertsSinceLastWrite.Clear();
+        if (_alertCountSinceLastWrite > 0)
+        {
+            _writer.add_text(AlertTextTag, AlertText.Markdown(_alertTextSinceLastWrite, _alertCountSinceLastWrite), step);
+            _alertTextSinceLastWrite.Clear();
+            _alertCountSinceLastWrite = 0;
+        }
+
         for (int i = 0; i < _layers.Length && i < result.Layers.Count; i++)
         {
             _writer.add_scalar(_normTags[i], (float)result.Layers[i].GradientNorm, step);

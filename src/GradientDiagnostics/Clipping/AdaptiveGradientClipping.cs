@@ -10,9 +10,6 @@ namespace GradientDiagnostics;
 /// </summary>
 internal sealed class AdaptiveGradientClipping(double clipping, double epsilon, LayerExclusion exclusion) : GradientClipping
 {
-    /// <summary>The floor on a unit's gradient norm before dividing by it, from the NFNets reference code.</summary>
-    public const double GradientNormFloor = 1e-6;
-
     internal override IClippingPolicy Bind(IReadOnlyList<string> layerNames) => new Policy(clipping, epsilon, exclusion.Resolve(layerNames));
 
     /// <summary>The CPU reference: clips one parameter's gradient in place, unit by unit.</summary>
@@ -38,7 +35,7 @@ internal sealed class AdaptiveGradientClipping(double clipping, double epsilon, 
             double norm = Norm(g);
             if (norm > max)
             {
-                TensorPrimitives.Multiply(g, (float)(max / Math.Max(norm, GradientNormFloor)), g);
+                TensorPrimitives.Multiply(g, (float)(max / Math.Max(norm, GradientClipping.AdaptiveGradientNormFloor)), g);
                 acted = true;
             }
         }

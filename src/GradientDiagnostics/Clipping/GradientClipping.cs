@@ -1,3 +1,5 @@
+// Over 150 lines: the one public factory of every clipping policy, each with its documented parameters and their
+// sources; the policies themselves are one per file beside it.
 namespace GradientDiagnostics;
 
 /// <summary>
@@ -63,11 +65,16 @@ public abstract class GradientClipping
         return new LayerNormClipping(maxNorm, new LayerExclusion(excludedLayers));
     }
 
+    /// <summary>The floor on a unit's gradient norm before <see cref="Adaptive"/> clipping divides by it, so a unit whose
+    /// gradient is all zeros is never divided by zero. Every <see cref="IGradientClippingTarget.ClipUnitWise"/> applies it.</summary>
+    /// <value>The value is 1e-6 (the NFNets reference code, Brock et al. 2021).</value>
+    public const double AdaptiveGradientNormFloor = 1e-6;
+
     /// <summary>
     /// Adaptive gradient clipping (AGC; Brock, De, Smith &amp; Simonyan 2021, "High-Performance Large-Scale Image
     /// Recognition Without Normalization"), unit-wise: for each unit i (an output row of a Linear weight, an output
     /// filter of a Conv weight, a whole 1-D tensor), max = clipping · max(‖W_i‖, epsilon), and when ‖G_i‖ &gt; max, G_i is
-    /// scaled by max / max(‖G_i‖, 1e-6). NFNets leave the classifier head out: pass its module path in
+    /// scaled by max / max(‖G_i‖, <see cref="AdaptiveGradientNormFloor"/>). NFNets leave the classifier head out: pass its module path in
     /// <paramref name="excludedLayers"/> (the TorchSharp adapter's <c>ModulePaths</c> finds paths from modules).
     /// </summary>
     /// <param name="clipping">λ, the largest gradient-to-weight norm ratio per unit; finite and &gt; 0. The default 0.01

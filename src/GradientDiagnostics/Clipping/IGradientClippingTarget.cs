@@ -22,7 +22,7 @@ public interface IGradientClippingTarget
     /// <summary>Adaptive gradient clipping (Brock et al. 2021), unit-wise, on every layer not excluded: for each unit i
     /// of each parameter (an output row of a Linear weight, an output filter of a Conv weight, a whole 1-D tensor),
     /// max = <paramref name="clipping"/> · max(‖W_i‖₂, <paramref name="epsilon"/>), and when ‖G_i‖₂ &gt; max, G_i is scaled
-    /// by max / max(‖G_i‖₂, 1e-6) (see <see cref="GradientClipping.Adaptive"/>).</summary>
+    /// by max / max(‖G_i‖₂, <see cref="GradientClipping.AdaptiveGradientNormFloor"/>) (see <see cref="GradientClipping.Adaptive"/>).</summary>
     /// <param name="clipping">λ, the largest gradient-to-weight norm ratio per unit.</param>
     /// <param name="epsilon">The smallest weight norm used.</param>
     /// <param name="excludedLayers">Per layer, in forward order: true leaves the layer alone.</param>

@@ -1,7 +1,7 @@
 namespace GradientDiagnostics;
 
 /// <summary>What recovery does at one step.</summary>
-internal enum RecoveryAction
+public enum RecoveryAction
 {
     /// <summary>Nothing: the step is applied, or skipped by the monitor's own non-finite check.</summary>
     None = 0,

@@ -1,3 +1,4 @@
+// Over 150 lines: the analytic start, the measured rounds and the limits that bind them are one algorithm, read whole.
 namespace GradientDiagnostics;
 
 /// <summary>
@@ -11,25 +12,25 @@ namespace GradientDiagnostics;
 /// with zero biases, approximately for saturating activations, hence the rounds). Every layer's total factor stays within
 /// [1/8, 2]× its analytic scale (or [1/8, 8]× its starting scale when the activation is unknown).
 /// </summary>
-internal sealed class BackwardGainScaling
+public sealed class BackwardGainScaling
 {
     /// <summary>The largest weight scale applied, as a multiple of the analytic (He / Xavier) standard deviation: enough
     /// for every activation whose gain at its analytic init is near 1 (ReLU + He, tanh + Xavier), and the limit of a
     /// "useful" scale for saturating ones: sigmoid would need about ten times the Xavier scale (docs/remedies.md).</summary>
-    public const double MaxOverAnalytic = 2;
+    internal const double MaxOverAnalytic = 2;
 
     /// <summary>The smallest weight scale applied, as a multiple of the analytic standard deviation or of the starting one.</summary>
-    public const double MinScale = 0.125;
+    internal const double MinScale = 0.125;
 
     /// <summary>The largest weight scale applied to a layer whose activation is unknown, as a multiple of its starting scale.</summary>
-    public const double MaxOverInitial = 8;
+    internal const double MaxOverInitial = 8;
 
     /// <summary>The largest change of one layer's scale in one round, either way, so one noisy measurement cannot throw a
     /// layer far off.</summary>
-    public const double MaxRoundFactor = 4;
+    internal const double MaxRoundFactor = 4;
 
     /// <summary>Rounds stop when every layer that can still move wants less than this relative change.</summary>
-    public const double ConvergenceTolerance = 0.02;
+    internal const double ConvergenceTolerance = 0.02;
 
     private readonly ScalingLayer[] _layers;
     private readonly double[] _total;
@@ -41,6 +42,8 @@ internal sealed class BackwardGainScaling
     private readonly bool[] _pinnedHigh;
     private double _largestWantedChange = double.PositiveInfinity;
 
+    /// <summary>Starts a scaling of <paramref name="layers"/>, none of them changed yet.</summary>
+    /// <param name="layers">Every monitored layer in forward order, with its role and its weight RMS as found.</param>
     public BackwardGainScaling(IReadOnlyList<ScalingLayer> layers)
     {
         _layers = [.. layers];
@@ -69,6 +72,16 @@ internal sealed class BackwardGainScaling
         }
     }
 
+    /// <summary>The result a person reads: the depth gain before and after, the total factor and its reason per layer,
+    /// whether the activation limits the gain, and a message.</summary>
+    /// <param name="before">The depth gain measured before any change.</param>
+    /// <param name="after">The depth gain measured after the last round.</param>
+    /// <param name="iterations">The measured correction rounds run.</param>
+    /// <param name="unprobed">The layers whose output gradient could not be probed.</param>
+    /// <returns>The remedy's result.</returns>
+    public GradientFlowInitializationResult ToResult(double? before, double? after, int iterations, IReadOnlyList<string> unprobed) =>
+        InitializationReport.Build(this, before, after, iterations, unprobed);
+
     /// <summary>The layers, in forward order.</summary>
     public IReadOnlyList<ScalingLayer> Layers => _layers;
 
@@ -80,13 +93,13 @@ internal sealed class BackwardGainScaling
     public bool Converged => _largestWantedChange <= Math.Log(1 + ConvergenceTolerance);
 
     /// <summary>Whether layer <paramref name="index"/> ended a round at its upper scale limit still wanting more.</summary>
-    public bool IsPinnedHigh(int index) => _pinnedHigh[index];
+    internal bool IsPinnedHigh(int index) => _pinnedHigh[index];
 
     /// <summary>Whether layer <paramref name="index"/> got the analytic start (and by which scheme).</summary>
-    public string? AnalyticScheme(int index) => _scheme[index];
+    internal string? AnalyticScheme(int index) => _scheme[index];
 
     /// <summary>Whether layer <paramref name="index"/> got at least one measured correction.</summary>
-    public bool WasMeasured(int index) => _measured[index];
+    internal bool WasMeasured(int index) => _measured[index];
 
     /// <summary>The analytic start: the factor that brings each rescalable layer with a known activation to its scheme's
     /// standard deviation (1 for the others). Apply the factors to the weights before the first round.</summary>

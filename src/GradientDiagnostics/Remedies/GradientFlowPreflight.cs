@@ -1,12 +1,16 @@
 namespace GradientDiagnostics;
 
 /// <summary>The framework-free half of a gradient-flow preflight: the options one pass is judged with, and the result
-/// built from the analyzer's step.</summary>
-internal static class GradientFlowPreflight
+/// built from the analyzer's step. An adapter's preflight measures one forward and backward pass into observations, runs
+/// a <see cref="GradientAnalyzer"/> with <see cref="CreateOptions"/> on them, and returns <see cref="ToResult"/>.</summary>
+public static class GradientFlowPreflight
 {
     /// <summary>The user's options (validated as given, so messages name the user's option paths), adjusted for a single
     /// pass: every persistent detector judges this one step (1 of 1), layer outputs are probed, nothing is clipped, and no
     /// telemetry output is written (the preflight returns its findings instead).</summary>
+    /// <param name="configure">The user's configuration, as for the monitor; null for the defaults.</param>
+    /// <returns>New options for the preflight's analyzer.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
     public static GradientMonitorOptions CreateOptions(Action<GradientMonitorOptions>? configure)
     {
         var options = new GradientMonitorOptions();
@@ -28,8 +32,15 @@ internal static class GradientFlowPreflight
     }
 
     /// <summary>The check's result from the analyzer's single step.</summary>
+    /// <param name="step">The step the preflight's analyzer returned.</param>
+    /// <param name="options">The options from <see cref="CreateOptions"/>, whose thresholds give the verdict.</param>
+    /// <param name="unprobed">The layers whose output gradient could not be probed.</param>
+    /// <returns>The depth gain, its verdict, the per-layer statistics and the findings.</returns>
     public static GradientFlowCheckResult ToResult(GradientStepResult step, GradientMonitorOptions options, IReadOnlyList<string> unprobed)
     {
+        ArgumentNullException.ThrowIfNull(step);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(unprobed);
         int probed = step.ProbedLayerCount;
         return new GradientFlowCheckResult
         {

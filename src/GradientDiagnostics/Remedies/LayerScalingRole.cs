@@ -1,7 +1,7 @@
 namespace GradientDiagnostics;
 
 /// <summary>Whether an initialization remedy may rescale a layer's weights, and if not, why.</summary>
-internal enum LayerScalingRole
+public enum LayerScalingRole
 {
     /// <summary>A Linear or convolution layer with a trainable weight: its weight scale sets the backward gain.</summary>
     Rescalable = 0,

@@ -4,4 +4,4 @@ namespace GradientDiagnostics;
 /// <param name="Descriptor">Name, fan-in / fan-out and the following activation.</param>
 /// <param name="Role">Whether its weights may be rescaled.</param>
 /// <param name="WeightRms">The root mean square of its weight elements (its trainable parameters of rank ≥ 2) as found.</param>
-internal readonly record struct ScalingLayer(LayerDescriptor Descriptor, LayerScalingRole Role, double WeightRms);
+public readonly record struct ScalingLayer(LayerDescriptor Descriptor, LayerScalingRole Role, double WeightRms);

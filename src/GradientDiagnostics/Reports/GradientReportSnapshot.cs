@@ -11,4 +11,5 @@ internal sealed record GradientReportSnapshot(
     GradientStepResult? LatestProbed,
     IReadOnlyList<NormBucket> GlobalNorms,
     IReadOnlyList<GradientAlert> Alerts,
-    IReadOnlyDictionary<GradientAlertKind, long> AlertCounts);
+    IReadOnlyDictionary<GradientAlertKind, long> AlertCounts,
+    LayerHeatmapSnapshot Heatmap);

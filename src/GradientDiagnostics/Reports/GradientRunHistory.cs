@@ -3,6 +3,7 @@ namespace GradientDiagnostics;
 /// <summary>
 /// What the HTML report needs from a run, in bounded memory: the latest per-layer statistics, the latest probed
 /// depth profile, the global norm downsampled into at most <see cref="GradientReportOptions.HistoryPoints"/> buckets,
+/// the layers × steps heatmap in at most <see cref="GradientReportOptions.HeatmapColumns"/> columns (<see cref="LayerHeatmap"/>),
 /// and at most <see cref="GradientReportOptions.MaxAlerts"/> alerts. Fed live by the analyzer or from a JSON Lines file.
 /// </summary>
 internal sealed class GradientRunHistory : IGradientStepObserver
@@ -15,6 +16,7 @@ internal sealed class GradientRunHistory : IGradientStepObserver
     private readonly List<GradientAlert> _firstAlerts = [];
     private readonly Queue<GradientAlert> _latestAlerts = new();
     private readonly Dictionary<GradientAlertKind, long> _alertCounts = [];
+    private readonly LayerHeatmap _heatmap;
     private long _bucketWidth = 1;
     private NormBucket? _pending;
 
@@ -32,6 +34,7 @@ internal sealed class GradientRunHistory : IGradientStepObserver
         _firstAlertsCapacity = options.MaxAlerts / 2;
         _latestAlertsCapacity = options.MaxAlerts - _firstAlertsCapacity;
         _buckets = new List<NormBucket>(_maxPoints);
+        _heatmap = new LayerHeatmap(layers.Count, options.HeatmapColumns);
     }
 
     public IReadOnlyList<LayerDescriptor> Layers { get; }
@@ -60,7 +63,9 @@ internal sealed class GradientRunHistory : IGradientStepObserver
             SkippedSteps++;
         }
 
-        if (result.Layers.Count > 0 && (result.Step % _layersInterval == 0 || result.Alerts.Count > 0))
+        bool exported = result.Layers.Count > 0 && (result.Step % _layersInterval == 0 || result.Alerts.Count > 0);
+        _heatmap.Add(result, exported);
+        if (exported)
         {
             LatestLayers = result;
             if (result.ProbedLayerCount >= 2)
@@ -87,7 +92,7 @@ internal sealed class GradientRunHistory : IGradientStepObserver
 
         return new GradientReportSnapshot(
             Layers, ClipThreshold, StepCount, SkippedSteps, AlertCount, LatestLayers, LatestProbed,
-            points, [.. _firstAlerts, .. _latestAlerts], new Dictionary<GradientAlertKind, long>(_alertCounts));
+            points, [.. _firstAlerts, .. _latestAlerts], new Dictionary<GradientAlertKind, long>(_alertCounts), _heatmap.Snapshot());
     }
 
     public void Dispose()

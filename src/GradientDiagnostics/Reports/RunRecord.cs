@@ -68,6 +68,9 @@ internal sealed class StepRecord : RunRecord
 
     public bool ClippingActed { get; set; }
 
+    /// <summary>The step's loss scale; absent when 1 (no loss scaling, and files written before it was recorded).</summary>
+    public double? LossScale { get; set; }
+
     public List<LayerStepRecord>? Layers { get; set; }
 
     public List<AlertRecord>? Alerts { get; set; }
@@ -111,4 +114,7 @@ internal sealed class AlertRecord
     public double Threshold { get; set; }
 
     public string Message { get; set; } = string.Empty;
+
+    /// <summary><see cref="GradientAlert.Origin"/>; absent when null.</summary>
+    public string? Origin { get; set; }
 }

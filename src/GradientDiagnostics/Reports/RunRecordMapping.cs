@@ -28,6 +28,7 @@ internal static class RunRecordMapping
         NormBeforeClipping = result.NormBeforeClipping,
         NormAfterClipping = result.NormAfterClipping,
         ClippingActed = result.ClippingActed,
+        LossScale = result.LossScale == 1 ? null : result.LossScale,
         Layers = withLayers && result.Layers.Count > 0 ? [.. result.Layers.Select(ToRecord)] : null,
         Alerts = result.Alerts.Count > 0 ? [.. result.Alerts.Select(ToRecord)] : null,
     };
@@ -55,8 +56,9 @@ internal static class RunRecordMapping
             NormBeforeClipping = record.NormBeforeClipping,
             NormAfterClipping = record.NormAfterClipping,
             ClippingActed = record.ClippingActed,
+            LossScale = record.LossScale ?? 1,
             Layers = recorded is null ? [] : [.. recorded.Select((l, i) => ToStatistics(l, i, layers[i].Name))],
-            Alerts = record.Alerts is null ? [] : [.. record.Alerts.Select(a => new GradientAlert(a.Kind, a.Severity, record.Step, a.Layer, a.Metric, a.Value, a.Threshold, a.Message))],
+            Alerts = record.Alerts is null ? [] : [.. record.Alerts.Select(a => new GradientAlert(a.Kind, a.Severity, record.Step, a.Layer, a.Metric, a.Value, a.Threshold, a.Message) { Origin = a.Origin })],
         };
     }
 
@@ -82,6 +84,7 @@ internal static class RunRecordMapping
         Value = alert.Value,
         Threshold = alert.Threshold,
         Message = alert.Message,
+        Origin = alert.Origin,
     };
 
     private static LayerGradientStatistics ToStatistics(LayerStepRecord layer, int index, string name) => new()

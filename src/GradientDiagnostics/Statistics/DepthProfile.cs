@@ -50,6 +50,14 @@ public static class DepthProfile
         return Math.Exp(sum / used.Length);
     }
 
+    /// <summary>Fits the gain over the observations whose <see cref="LayerObservation.OutputGradientNorm"/> was measured,
+    /// in forward order: the same fit as <see cref="GradientStepResult.DepthGain"/>, for a pass measured outside a
+    /// monitored step (an adapter's gradient-flow preflight or initialization remedy).</summary>
+    /// <param name="observations">One observation per layer, in forward order.</param>
+    /// <returns>The per-layer gain, or null when fewer than two layers were probed.</returns>
+    public static double? FitOutputGradientGain(ReadOnlySpan<LayerObservation> observations) =>
+        FitProbed(observations, static o => o.OutputGradientNorm).Gain;
+
     /// <summary>Fits the gain over the layers whose output gradient was probed, in forward order; the one fit the
     /// analyzer (<see cref="GradientStepResult.DepthGain"/>) and the gradient-flow preflight both use.</summary>
     /// <returns>The gain (null when fewer than two layers were probed) and the number of probed layers.</returns>

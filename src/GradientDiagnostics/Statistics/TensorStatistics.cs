@@ -46,7 +46,7 @@ public readonly record struct TensorStatistics
     public double L2Norm => NonFiniteOr(Math.Sqrt(SumOfSquares));
 
     /// <summary>Σ x², or NaN / +Infinity as for <see cref="L2Norm"/>: what adds up across tensors into a squared norm.</summary>
-    internal double SquaredL2Norm => NonFiniteOr(SumOfSquares);
+    public double SquaredL2Norm => NonFiniteOr(SumOfSquares);
 
     /// <summary>The L∞ norm max |x|; NaN when any element is NaN, +Infinity when any is infinite.</summary>
     public double MaxMagnitude => NonFiniteOr(MaxFiniteMagnitude);

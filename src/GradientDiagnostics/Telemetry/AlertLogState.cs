@@ -2,18 +2,20 @@ using System.Collections;
 
 namespace GradientDiagnostics;
 
-/// <summary>The structured state of an alert's log entry: the fields of <see cref="Log.Alert"/>'s template, then for
-/// each of the alert's <see cref="GradientAlert.Criteria"/> its value under the metric's name and its threshold under
-/// the metric's name + <c>_threshold</c> (full precision), then <c>{OriginalFormat}</c>, as the [LoggerMessage]
-/// generator lays fields out.</summary>
+/// <summary>The structured state of an alert's log entry: the fields of <see cref="Log.Alert"/>'s template; then
+/// <c>Origin</c> (<see cref="GradientAlert.Origin"/>, null for most alerts; a field of the state only, since the diagnosis
+/// already names the origin in words); then for each of the alert's <see cref="GradientAlert.Criteria"/> its value under
+/// the metric's name and its threshold under the metric's name + <c>_threshold</c> (full precision); then
+/// <c>{OriginalFormat}</c> last, as the [LoggerMessage] generator lays fields out.</summary>
 internal readonly struct AlertLogState(GradientAlert alert, string template) : IReadOnlyList<KeyValuePair<string, object?>>
 {
-    private const int TemplateFields = 7;
+    // The template's seven fields and Origin.
+    private const int FixedFields = 8;
 
     /// <summary>The suffix of a criterion's threshold field, after its metric name.</summary>
     public const string ThresholdSuffix = "_threshold";
 
-    public int Count => TemplateFields + (2 * alert.Criteria.Count) + 1;
+    public int Count => FixedFields + (2 * alert.Criteria.Count) + 1;
 
     public KeyValuePair<string, object?> this[int index] => index switch
     {
@@ -24,8 +26,9 @@ internal readonly struct AlertLogState(GradientAlert alert, string template) : I
         4 => new("Value", alert.Value),
         5 => new("Threshold", alert.Threshold),
         6 => new("Diagnosis", alert.Message),
+        7 => new("Origin", alert.Origin),
         _ when index == Count - 1 => new("{OriginalFormat}", template),
-        _ when index >= TemplateFields && index < Count - 1 => Criterion(index - TemplateFields),
+        _ when index >= FixedFields && index < Count - 1 => Criterion(index - FixedFields),
         _ => throw new ArgumentOutOfRangeException(nameof(index)),
     };
 

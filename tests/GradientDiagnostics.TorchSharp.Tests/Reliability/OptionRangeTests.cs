@@ -53,6 +53,7 @@ public sealed class OptionRangeTests
         ["Telemetry.SummaryInterval"] = [-1],
         ["Telemetry.ExportInterval"] = [0],
         ["Report.HistoryPoints"] = [15],
+        ["Report.HeatmapColumns"] = [15],
         ["Report.MaxAlerts"] = [1],
         ["FullStatisticsInterval"] = [0, 1_000_001],
     };

@@ -9,13 +9,14 @@ namespace GradientDiagnostics.TorchSharp.Tests.Telemetry;
 /// the length bytes, the data, masked CRC32C of the data), each record an <c>Event</c> protobuf
 /// (tensorflow/core/util/event.proto: wall_time = 1, step = 2, file_version = 3, summary = 5; Summary.value = 1;
 /// Value: tag = 1, simple_value = 2, histo = 5; tensorflow/core/framework/summary.proto HistogramProto: min = 1, max = 2,
-/// num = 3, sum = 4, sum_squares = 5, bucket_limit = 6, bucket = 7, the last two repeated doubles, packed or not).
+/// num = 3, sum = 4, sum_squares = 5, bucket_limit = 6, bucket = 7, the last two repeated doubles, packed or not;
+/// Value.tensor = 8, a tensorflow/core/framework/tensor.proto TensorProto whose string_val = 8 holds a text summary).
 /// </summary>
 internal static class TensorBoardEventFile
 {
     public sealed record Event(long Step, string? FileVersion, List<Value> Values);
 
-    public sealed record Value(string Tag, float? Simple, Histogram? Histo)
+    public sealed record Value(string Tag, float? Simple, Histogram? Histo, string? Text = null)
     {
         public double? HistogramCount => Histo?.Num;
 
@@ -92,6 +93,7 @@ internal static class TensorBoardEventFile
         string tag = string.Empty;
         float? simple = null;
         Histogram? histogram = null;
+        string? text = null;
         foreach ((int field, ulong number, byte[]? bytes) in Fields(data))
         {
             switch (field)
@@ -99,10 +101,11 @@ internal static class TensorBoardEventFile
                 case 1: tag = Encoding.UTF8.GetString(bytes!); break;
                 case 2: simple = BitConverter.Int32BitsToSingle((int)number); break;
                 case 5: histogram = ParseHistogram(bytes!); break;
+                case 8: text = string.Concat(Fields(bytes!).Where(f => f.Field == 8 && f.Bytes is not null).Select(f => Encoding.UTF8.GetString(f.Bytes!))); break;
             }
         }
 
-        return new Value(tag, simple, histogram);
+        return new Value(tag, simple, histogram, text);
     }
 
     private static Histogram ParseHistogram(byte[] data)
