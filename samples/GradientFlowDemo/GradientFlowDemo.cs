@@ -37,7 +37,9 @@ public static class GradientFlowDemo
     /// <param name="Alerts">Alerts raised.</param>
     /// <param name="VanishingAlerts">Vanishing alerts raised.</param>
     /// <param name="ReportPath">The HTML report written for the run.</param>
-    public sealed record RunSummary(string Name, double FirstLoss, double LastLoss, double FirstToLastLayerNormRatio, double? DepthGain, int Alerts, int VanishingAlerts, string ReportPath);
+    /// <param name="Raised">Every alert raised, in order.</param>
+    public sealed record RunSummary(string Name, double FirstLoss, double LastLoss, double FirstToLastLayerNormRatio, double? DepthGain, int Alerts, int VanishingAlerts, string ReportPath,
+        IReadOnlyList<GradientAlert> Raised);
 
     /// <summary>Runs both trainings and prints the logs and a side-by-side summary.</summary>
     public static int Run(Settings settings, TextWriter output)
@@ -46,8 +48,7 @@ public static class GradientFlowDemo
         ILogger logger = loggerFactory.CreateLogger("GradientDiagnostics");
 
         output.WriteLine($"1) {settings.Depth}-layer sigmoid MLP, TorchSharp default init: expect Vanishing alerts.");
-        Directory.CreateDirectory(settings.ReportDirectory);
-        RunSummary sick = Train("sigmoid, default init", "sigmoid", BuildSigmoid(settings), settings, logger, output);
+        RunSummary sick = TrainSigmoid(settings, logger, output);
         loggerFactory.Dispose();
 
         output.WriteLine();
@@ -81,6 +82,14 @@ public static class GradientFlowDemo
         return 0;
     }
 
+    /// <summary>Part 1 alone: trains the sigmoid network at TorchSharp's default init, logging its alerts to
+    /// <paramref name="logger"/>, and writes its report.</summary>
+    public static RunSummary TrainSigmoid(Settings settings, ILogger logger, TextWriter output)
+    {
+        Directory.CreateDirectory(settings.ReportDirectory);
+        return Train("sigmoid, default init", "sigmoid", BuildSigmoid(settings), settings, logger, output);
+    }
+
     private static RunSummary Train(string name, string fileName, nn.Module<Tensor, Tensor> model, Settings settings, ILogger logger, TextWriter output)
     {
         manual_seed(42);
@@ -88,12 +97,8 @@ public static class GradientFlowDemo
         using var direction = randn([settings.Width, 1], generator: generator);
         using var optimizer = optim.SGD(model.parameters(), 0.01);
         using var monitor = model.AttachGradientMonitor(o => o.CaptureLayerOutputs = true, logger);
-        int alerts = 0, vanishing = 0;
-        monitor.AlertRaised += (_, alert) =>
-        {
-            alerts++;
-            vanishing += alert.Kind == GradientAlertKind.Vanishing ? 1 : 0;
-        };
+        var raised = new List<GradientAlert>();
+        monitor.AlertRaised += (_, alert) => raised.Add(alert);
 
         double firstLoss = double.NaN, lastLoss = double.NaN, ratio = double.NaN;
         double? depthGain = null;
@@ -123,9 +128,10 @@ public static class GradientFlowDemo
         string reportPath = Path.Combine(settings.ReportDirectory, $"{fileName}.html");
         monitor.CreateReport(name).Save(reportPath);
 
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   {name}: {alerts} alerts ({vanishing} Vanishing), loss {firstLoss:G4} -> {lastLoss:G4}"));
+        int vanishing = raised.Count(a => a.Kind == GradientAlertKind.Vanishing);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   {name}: {raised.Count} alerts ({vanishing} Vanishing), loss {firstLoss:G4} -> {lastLoss:G4}"));
         model.Dispose();
-        return new RunSummary(name, firstLoss, lastLoss, ratio, depthGain, alerts, vanishing, reportPath);
+        return new RunSummary(name, firstLoss, lastLoss, ratio, depthGain, raised.Count, vanishing, reportPath, raised);
     }
 
     /// <summary>One batch of the demo's task, y = sin(x·d / √width) for a fixed random direction d; both demos train on it.</summary>

@@ -1,10 +1,10 @@
-using System.Globalization;
-
 namespace GradientDiagnostics;
 
 /// <summary>One finding of the monitor at one step: what is wrong, where, by how much, and what to do about it.</summary>
 public sealed class GradientAlert
 {
+    private IReadOnlyList<GradientAlertCriterion>? _criteria;
+
     /// <summary>Creates an alert.</summary>
     /// <param name="kind">What the alert is about.</param>
     /// <param name="severity">How serious it is.</param>
@@ -57,7 +57,8 @@ public sealed class GradientAlert
     /// <summary>The threshold that <see cref="Value"/> crossed.</summary>
     public double Threshold { get; }
 
-    /// <summary>What is wrong, where, the likely cause and a concrete fix, in one or two sentences.</summary>
+    /// <summary>What is wrong, where and how badly in a one-line first sentence; then the evidence, the likely causes and
+    /// concrete fixes. Numbers have 3 significant digits; <see cref="Criteria"/> holds them at full precision.</summary>
     public string Message { get; }
 
     /// <summary>The likely causes, most likely first, chosen from the evidence the monitor holds (the activation that
@@ -69,6 +70,16 @@ public sealed class GradientAlert
     /// <see cref="Message"/>. Empty for an alert built by user code.</summary>
     public IReadOnlyList<string> SuggestedFixes { get; internal init; } = [];
 
+    /// <summary>Every criterion that fired for this alert, the headline one (<see cref="Metric"/>, <see cref="Value"/>,
+    /// <see cref="Threshold"/>) first: a detector whose criteria cross on one layer at one step (a vanishing layer whose
+    /// mean |g|, ratio to later layers and depth gain are all below their thresholds) raises one alert with all of them.
+    /// One entry, the headline, for an alert built by user code.</summary>
+    public IReadOnlyList<GradientAlertCriterion> Criteria
+    {
+        get => _criteria ??= [new GradientAlertCriterion(Metric, Value, Threshold)];
+        internal init => _criteria = value;
+    }
+
     /// <summary>For a <see cref="GradientAlertKind.NonFinite"/> alert with
     /// <see cref="NonFiniteGradientOptions.TraceOrigin"/> on: the module path whose forward output was the first
     /// non-finite one in the step's forward pass, in forward order, while its inputs were finite (the producer of the
@@ -78,5 +89,5 @@ public sealed class GradientAlert
 
     /// <inheritdoc />
     public override string ToString() =>
-        string.Create(CultureInfo.InvariantCulture, $"[{Severity}] {Kind} at step {Step}, layer {Layer}: {Metric} = {Value:G4} (threshold {Threshold:G4}). {Message}");
+        $"[{Severity}] {Kind} at step {Step}, layer {Layer}: {Metric} = {MessageNumber.Format(Value)} (threshold {MessageNumber.Format(Threshold)}). {Message}";
 }

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging.Testing;
+
 namespace GradientDiagnostics.Samples.Tests;
 
 public sealed class GradientFlowDemoTests : IDisposable
@@ -32,5 +34,24 @@ public sealed class GradientFlowDemoTests : IDisposable
             string html = File.ReadAllText(Path.Combine(_reports, report));
             Assert.Contains("<svg", html, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public void Sigmoid_run_raises_and_logs_at_most_one_vanishing_alert_per_layer_and_step()
+    {
+        var logger = new FakeLogger();
+
+        GradientFlowDemo.RunSummary sick = GradientFlowDemo.TrainSigmoid(
+            new GradientFlowDemo.Settings { Steps = 25, Depth = 20, Width = 32, ReportDirectory = _reports }, logger, TextWriter.Null);
+
+        GradientAlert[] vanishing = [.. sick.Raised.Where(a => a.Kind == GradientAlertKind.Vanishing)];
+        Assert.NotEmpty(vanishing);
+        Assert.All(vanishing.GroupBy(a => (a.Layer, a.Step)), g => Assert.Single(g));
+        // The criteria did cross together: one alert carries several (mean |g|, ratio to later layers, depth gain).
+        Assert.Contains(vanishing, a => a.Criteria.Count > 1);
+
+        FakeLogRecord[] lines = [.. logger.Collector.GetSnapshot().Where(r => r.Id.Id == GradientLogEvents.VanishingGradient)];
+        Assert.Equal(vanishing.Length, lines.Length);
+        Assert.All(lines.GroupBy(r => (r.GetStructuredStateValue("Layer"), r.GetStructuredStateValue("Step"))), g => Assert.Single(g));
     }
 }

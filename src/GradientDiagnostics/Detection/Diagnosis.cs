@@ -1,48 +1,59 @@
-using System.Globalization;
+// Over 150 lines: the evidence-to-cause map is one vocabulary (the causes, their ranking, the message layout), kept
+// together so every detector words a cause the same way.
 using System.Text;
 
 namespace GradientDiagnostics;
 
 /// <summary>
-/// Builds an alert's likely causes and fixes from the evidence the monitor holds, with the classic map from evidence
-/// to fix: a saturating activation → ReLU/GELU; a wrong init scale → Xavier for tanh/sigmoid, He for ReLU; depth →
-/// residual connections and normalization; exploding → a clipping policy and a smaller learning rate; NaN → skip the
-/// step, lower the learning rate, check the data.
+/// Builds an alert's likely causes and fixes from the evidence the monitor holds, ranked by that evidence: a measured
+/// weight scale far from Xavier / He first (it is measured on the very layer, and the library fixes it with
+/// <c>model.InitializeForGradientFlow(...)</c>), then the other evidence in the order the detector adds it (the
+/// activation that follows the layer, the network's depth); the classic causes of the pathology
+/// (<see cref="ClassicCauses"/>) when the evidence names none. Fixes name the library's own remedy where one applies
+/// (<see cref="LibraryRemedies"/>).
 /// </summary>
 internal sealed class Diagnosis
 {
-    /// <summary>A weight scale off its expectation by more than this factor either way is named as a cause. A factor
-    /// of 2 changes the per-layer gain by 2, that is 2^10 ≈ 1e3 over ten layers.</summary>
+    /// <summary>A weight scale off its expectation by more than this factor either way is named as a cause, whatever
+    /// the depth. A factor of 2 changes the per-layer gain by 2, that is 2^10 ≈ 1e3 over ten layers.</summary>
     public const double InitScaleFactorWorthNaming = 2;
+
+    /// <summary>A weight scale whose ratio to its expectation, compounded over the network's layers, moves the
+    /// back-propagated signal by more than this factor either way is named as a cause: one decade. The per-layer gain is
+    /// proportional to the weight std (Poole et al. 2016), so a 20-layer tanh MLP at 0.55× the Xavier std falls by
+    /// 0.55^20 ≈ 6e-6 (docs/depth-sweep.md measures the gains).</summary>
+    public const double CompoundedScaleFactorWorthNaming = 10;
 
     /// <summary>From this many layers on, depth itself is named as a cause of vanishing or exploding signals: at 10
     /// layers without normalization the back-propagated signal already falls to 0.04 (ReLU + Xavier) or 2e-6
     /// (sigmoid + Xavier) of its value at the loss (docs/depth-sweep.md, produced by the DepthSweep sample).</summary>
     public const int DeepNetworkLayers = 10;
 
-    private readonly List<string> _causes = [];
-    private readonly List<string> _fixes = [];
+    private const int MeasuredScaleRank = 0, EvidenceRank = 1;
+    private readonly List<(string Cause, string Fix, int Rank)> _entries = [];
 
-    public IReadOnlyList<string> Causes => _causes;
+    public IReadOnlyList<string> Causes => [.. Ranked().Select(e => e.Cause)];
 
-    public IReadOnlyList<string> Fixes => _fixes;
+    public IReadOnlyList<string> Fixes => [.. Ranked().Select(e => e.Fix)];
 
     /// <summary>The text with its first letter in upper case, to start a sentence.</summary>
     public static string Capitalize(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
 
     /// <summary>Adds a cause and its fix, once.</summary>
-    public Diagnosis Add(string cause, string fix)
+    public Diagnosis Add(string cause, string fix) => Add(cause, fix, EvidenceRank);
+
+    /// <summary>Adds every cause of <paramref name="other"/> not yet here, with its rank.</summary>
+    public Diagnosis Merge(Diagnosis other)
     {
-        if (!_causes.Contains(cause))
+        foreach ((string cause, string fix, int rank) in other._entries)
         {
-            _causes.Add(cause);
-            _fixes.Add(fix);
+            Add(cause, fix, rank);
         }
 
         return this;
     }
 
-    /// <summary>"layer 'fc3' (Sigmoid follows; weight std 0.21 vs Xavier 0.06)", with the parts that are known.</summary>
+    /// <summary>"layer 'fc3' (Sigmoid follows; weight std 0.21 vs Xavier 0.0625)", with the parts that are known.</summary>
     public static string DescribeLayer(LayerDescriptor layer, InitializationScale? scale = null)
     {
         var parts = new List<string>(2);
@@ -53,7 +64,7 @@ internal sealed class Diagnosis
 
         if (scale is InitializationScale s)
         {
-            parts.Add(string.Create(CultureInfo.InvariantCulture, $"weight std {s.Measured:G2} vs {s.Scheme} {s.Expected:G2}"));
+            parts.Add($"weight std {MessageNumber.Format(s.Measured)} vs {s.Scheme} {MessageNumber.Format(s.Expected)}");
         }
 
         return parts.Count == 0 ? $"layer '{layer.Name}'" : $"layer '{layer.Name}' ({string.Join("; ", parts)})";
@@ -63,13 +74,27 @@ internal sealed class Diagnosis
     public static string DescribeLayer(StepEvidence evidence, int index) =>
         DescribeLayer(evidence.Descriptors[index], InitializationScale.Measure(evidence.Descriptors[index], evidence.Layers[index]));
 
-    /// <summary>Adds the init-scale cause when the measured scale is off by more than <see cref="InitScaleFactorWorthNaming"/>.</summary>
-    public Diagnosis AddInitScale(InitializationScale? scale, double factor = InitScaleFactorWorthNaming)
+    /// <summary>Adds the init-scale cause, ranked first, when the measured scale is off by more than
+    /// <see cref="InitScaleFactorWorthNaming"/>, or by more than <see cref="CompoundedScaleFactorWorthNaming"/> once
+    /// compounded over the network's <paramref name="layerCount"/> layers.</summary>
+    public Diagnosis AddInitScale(InitializationScale? scale, int layerCount)
     {
-        if (scale is InitializationScale s && (s.Ratio > factor || s.Ratio < 1 / factor))
+        if (scale is InitializationScale s && s.Ratio > 0 &&
+            (IsOff(s.Ratio, InitScaleFactorWorthNaming) || IsOff(Math.Pow(s.Ratio, layerCount), CompoundedScaleFactorWorthNaming)))
         {
-            Add(string.Create(CultureInfo.InvariantCulture, $"init scale: weight std {s.Measured:G2} is {s.Ratio:G2}× the {s.Scheme} expectation {s.Expected:G2}"),
-                $"re-initialise with {s.Scheme} ({(s.Scheme == "He" ? "kaiming_normal_" : "xavier_normal_")})");
+            string compounded = layerCount >= 2 ? $", a factor {MessageNumber.Format(Math.Pow(s.Ratio, layerCount))} on the signal over {layerCount} layers" : string.Empty;
+            AddScale(s, compounded);
+        }
+
+        return this;
+    }
+
+    /// <summary>Adds the init-scale cause, ranked first, when the measured scale is off by more than <paramref name="factor"/>.</summary>
+    public Diagnosis AddInitScaleBeyond(InitializationScale? scale, double factor)
+    {
+        if (scale is InitializationScale s && IsOff(s.Ratio, factor))
+        {
+            AddScale(s, string.Empty);
         }
 
         return this;
@@ -99,10 +124,11 @@ internal sealed class Diagnosis
         return this;
     }
 
-    /// <summary>When the evidence named no cause, adds the classic ones for the pathology.</summary>
+    /// <summary>When the evidence named no cause, adds the classic ones for the pathology
+    /// (<see cref="ClassicCauses"/>).</summary>
     public Diagnosis OrClassic(Action<Diagnosis> addClassicCauses)
     {
-        if (_causes.Count == 0)
+        if (_entries.Count == 0)
         {
             addClassicCauses(this);
         }
@@ -110,20 +136,13 @@ internal sealed class Diagnosis
         return this;
     }
 
-    /// <summary>The classic causes of a vanishing signal, when the evidence is silent.</summary>
-    public static void ClassicVanishing(Diagnosis d) => d
-        .Add("saturating activations (sigmoid/tanh)", "use ReLU or GELU activations")
-        .Add("too small an init scale", "use Xavier init for tanh/sigmoid layers and He init for ReLU layers")
-        .Add("depth without normalization or residual paths", "add residual connections and BatchNorm / LayerNorm");
+    /// <summary>Builds a one-criterion alert: the message is the evidence text followed by the causes and fixes.</summary>
+    public GradientAlert ToAlert(GradientAlertKind kind, GradientAlertSeverity severity, long step, string layer, string metric, double value, double threshold, string evidence, string? origin = null) =>
+        ToAlert(kind, severity, step, layer, [new GradientAlertCriterion(metric, value, threshold)], evidence, origin);
 
-    /// <summary>The classic causes of an exploding signal.</summary>
-    public static void ClassicExploding(Diagnosis d) => d
-        .Add("too large a learning rate", "lower the learning rate (or warm it up)")
-        .Add("no gradient clipping", "clip gradients by global norm (for example max norm 1.0)")
-        .Add("too large an init scale or a per-layer gain above 1", "use Xavier / He init and normalization layers");
-
-    /// <summary>Builds the alert: the message is the evidence sentence followed by the causes and fixes.</summary>
-    public GradientAlert ToAlert(GradientAlertKind kind, GradientAlertSeverity severity, long step, string layer, string metric, double value, double threshold, string evidence, string? origin = null)
+    /// <summary>Builds an alert carrying <paramref name="criteria"/> (the headline first): the message is the evidence
+    /// text followed by the causes and fixes, ranked.</summary>
+    public GradientAlert ToAlert(GradientAlertKind kind, GradientAlertSeverity severity, long step, string layer, IReadOnlyList<GradientAlertCriterion> criteria, string evidence, string? origin = null)
     {
         var message = new StringBuilder(evidence.TrimEnd());
         if (message.Length > 0 && message[^1] != '.')
@@ -131,17 +150,39 @@ internal sealed class Diagnosis
             message.Append('.');
         }
 
-        if (_causes.Count > 0)
+        IReadOnlyList<string> causes = Causes, fixes = Fixes;
+        if (causes.Count > 0)
         {
-            message.Append(" Likely causes: ").AppendJoin("; ", _causes).Append('.');
-            message.Append(" Fixes: ").AppendJoin("; ", _fixes).Append('.');
+            message.Append(" Likely causes: ").AppendJoin("; ", causes).Append('.');
+            message.Append(" Fixes: ").AppendJoin("; ", fixes).Append('.');
         }
 
-        return new GradientAlert(kind, severity, step, layer, metric, value, threshold, message.ToString())
+        GradientAlertCriterion headline = criteria[0];
+        return new GradientAlert(kind, severity, step, layer, headline.Metric, headline.Value, headline.Threshold, message.ToString())
         {
-            LikelyCauses = [.. _causes],
-            SuggestedFixes = [.. _fixes],
+            LikelyCauses = causes,
+            SuggestedFixes = fixes,
+            Criteria = [.. criteria],
             Origin = origin,
         };
     }
+
+    private static bool IsOff(double ratio, double factor) => ratio > factor || ratio < 1 / factor;
+
+    private void AddScale(InitializationScale s, string compounded) =>
+        Add($"init scale: weight std {MessageNumber.Format(s.Measured)} is {MessageNumber.Format(s.Ratio)}× the {s.Scheme} expectation {MessageNumber.Format(s.Expected)}{compounded}",
+            $"{LibraryRemedies.InitializeForGradientFlow}; or re-initialise with {s.Scheme} ({(s.Scheme == "He" ? "kaiming_normal_" : "xavier_normal_")})",
+            MeasuredScaleRank);
+
+    private Diagnosis Add(string cause, string fix, int rank)
+    {
+        if (!_entries.Exists(e => e.Cause == cause))
+        {
+            _entries.Add((cause, fix, rank));
+        }
+
+        return this;
+    }
+
+    private IEnumerable<(string Cause, string Fix, int Rank)> Ranked() => _entries.OrderBy(e => e.Rank);
 }

@@ -13,12 +13,14 @@ public sealed class DiagnosisTests
         GradientAlert alert = analyzer.Analyze(step).Alerts.First(a => a.Metric == GradientMetricNames.MeanAbsoluteGradient);
 
         Assert.Equal("fc0", alert.Layer);
-        Assert.StartsWith("Layer 'fc0' (Sigmoid follows; weight std 0.01 vs Xavier 0.1)", alert.Message, StringComparison.Ordinal);
+        Assert.StartsWith("Gradients vanish in 'fc0': mean |g| 1e-09 (threshold 1e-07)", alert.Message, StringComparison.Ordinal);
+        Assert.Contains("Layer 'fc0' (Sigmoid follows; weight std 0.00996 vs Xavier 0.1)", alert.Message, StringComparison.Ordinal);
         Assert.Equal(3, alert.LikelyCauses.Count);
-        Assert.StartsWith("saturating activation: Sigmoid", alert.LikelyCauses[0], StringComparison.Ordinal);
-        Assert.Contains("ReLU or GELU", alert.SuggestedFixes[0], StringComparison.Ordinal);
-        Assert.Contains("0.1× the Xavier expectation", alert.LikelyCauses[1], StringComparison.Ordinal);
-        Assert.Contains("re-initialise with Xavier", alert.SuggestedFixes[1], StringComparison.Ordinal);
+        // The measured init scale ranks first for every criterion (issue 22), then the activation, then depth.
+        Assert.Contains("0.0996× the Xavier expectation", alert.LikelyCauses[0], StringComparison.Ordinal);
+        Assert.Contains("re-initialise with Xavier", alert.SuggestedFixes[0], StringComparison.Ordinal);
+        Assert.StartsWith("saturating activation: Sigmoid", alert.LikelyCauses[1], StringComparison.Ordinal);
+        Assert.Contains("ReLU or GELU", alert.SuggestedFixes[1], StringComparison.Ordinal);
         Assert.Contains("12 layers", alert.LikelyCauses[2], StringComparison.Ordinal);
         Assert.Contains("residual connections", alert.SuggestedFixes[2], StringComparison.Ordinal);
         Assert.All(alert.SuggestedFixes, f => Assert.Contains(f, alert.Message, StringComparison.Ordinal));
@@ -35,7 +37,7 @@ public sealed class DiagnosisTests
         GradientAlert alert = analyzer.Analyze(step).Alerts.First(a => a.Metric == GradientMetricNames.MeanAbsoluteGradient);
 
         Assert.Equal("fc0", alert.Layer);
-        Assert.Contains("0.1× the Xavier expectation", alert.LikelyCauses[0], StringComparison.Ordinal);
+        Assert.Contains("0.0996× the Xavier expectation", alert.LikelyCauses[0], StringComparison.Ordinal);
         Assert.Contains("re-initialise with Xavier", alert.SuggestedFixes[0], StringComparison.Ordinal);
         Assert.StartsWith("saturating activation: Tanh", alert.LikelyCauses[1], StringComparison.Ordinal);
     }
@@ -63,5 +65,18 @@ public sealed class DiagnosisTests
         Assert.Contains(exploding.SuggestedFixes, f => f.Contains("lower the learning rate", StringComparison.Ordinal));
         Assert.Contains(nonFinite.SuggestedFixes, f => f.Contains("skip the step", StringComparison.Ordinal));
         Assert.Contains(nonFinite.SuggestedFixes, f => f.Contains("check the data", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Exploding_names_the_clipping_policy_and_the_global_norm_remedy_only_when_no_policy_is_configured()
+    {
+        GradientAlert unclipped = Assert.Single(Synthetic.Analyzer([new LayerDescriptor("a")]).Analyze([Synthetic.Gradient(100, 5000f)]).Alerts);
+        GradientAlert clipped = Assert.Single(
+            Synthetic.Analyzer([new LayerDescriptor("a")], o => o.Clipping = GradientClipping.ByGlobalNorm(1.0)).Analyze([Synthetic.Gradient(100, 5000f)]).Alerts);
+
+        Assert.Contains(unclipped.SuggestedFixes, f => f.Contains("GradientClipping.ByGlobalNorm(1.0)", StringComparison.Ordinal));
+        Assert.StartsWith("Gradients explode in the whole network: global norm 5e+04 (threshold 1e+04).", unclipped.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(clipped.SuggestedFixes, f => f.Contains("GradientClipping.ByGlobalNorm", StringComparison.Ordinal));
+        Assert.Contains(clipped.LikelyCauses, c => c.StartsWith("the norms are measured before clipping", StringComparison.Ordinal));
     }
 }

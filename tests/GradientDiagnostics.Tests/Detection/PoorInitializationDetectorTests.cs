@@ -64,7 +64,7 @@ public sealed class PoorInitializationDetectorTests
 
         Assert.Equal(("fc1", GradientMetricNames.WeightStdRatioToExpected, 3.0), (alert.Layer, alert.Metric, alert.Threshold));
         Assert.Equal(4, alert.Value, 0.2);
-        Assert.Contains("vs He 0.18", alert.Message, StringComparison.Ordinal);
+        Assert.Contains("vs He 0.177", alert.Message, StringComparison.Ordinal);
         Assert.Contains("fan-in 64", alert.Message, StringComparison.Ordinal);
         Assert.Contains(alert.SuggestedFixes, f => f.Contains("re-initialise with He", StringComparison.Ordinal));
     }

@@ -63,7 +63,7 @@ public sealed class NativeModuleLayerTests
 
         GradientStepResult result = monitor.Step();
 
-        GradientAlert alert = Assert.Single(result.Alerts, a => a.Kind == GradientAlertKind.Vanishing && a.Metric == GradientMetricNames.NormRatioToLaterLayers);
+        GradientAlert alert = Assert.Single(result.Alerts, a => a.Kind == GradientAlertKind.Vanishing && a.Criteria.Any(c => c.Metric == GradientMetricNames.NormRatioToLaterLayers));
         Assert.StartsWith("encoder.layers.0.", alert.Layer, StringComparison.Ordinal);
     }
 

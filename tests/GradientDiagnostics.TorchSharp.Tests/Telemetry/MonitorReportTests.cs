@@ -55,7 +55,8 @@ public sealed class MonitorReportTests : IDisposable
         Assert.Equal(10, result.ProbedLayerCount);
         Assert.Equal(depth.Value, result.DepthGainOverDepth);
         string factor = depth.Value.ToString("G3", System.Globalization.CultureInfo.InvariantCulture);
-        Assert.Contains($"{factor} from the last", depth.Message, StringComparison.Ordinal);
+        // Alert messages write exponents in lower case (1.41e-18); the digits are the report's.
+        Assert.Contains($"to {factor.ToLowerInvariant()} of its value at the last one", depth.Message, StringComparison.Ordinal);
         Assert.Contains($"across 10 probed layers that is a factor {factor})", live.ToHtml(), StringComparison.Ordinal);
         Assert.Contains($"across 10 probed layers that is a factor {factor})", GradientReport.FromJsonLines(path).ToHtml(), StringComparison.Ordinal);
     }

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace GradientDiagnostics;
 
 /// <summary>Fires when more than half (by default) of a ReLU or GELU layer's units were never active over the window.</summary>
@@ -50,15 +48,18 @@ internal sealed class DeadUnitsDetector(DeadUnitsOptions options, int layerCount
         InitializationScale? scale = InitializationScale.Measure(layer, evidence.Layers[worst]);
         int units = _windows[worst]!.UnitCount;
         Diagnosis diagnosis = new Diagnosis()
-            .AddInitScale(scale)
+            .AddInitScale(scale, evidence.Layers.Length)
             .Add("a learning rate too high, so one large update pushed the units' pre-activations (or biases) permanently negative",
                 "lower the learning rate or add warm-up")
             .Add("ReLU units get no gradient once they are off for every input, so they cannot recover",
                 "use LeakyReLU or GELU, or normalization (BatchNorm) before the activation, and He init");
-        alerts.Add(diagnosis.ToAlert(
-            GradientAlertKind.DeadUnits, GradientAlertSeverity.Warning, evidence.Step, layer.Name,
-            GradientMetricNames.DeadUnitFraction, worstFraction, options.DeadFractionThreshold,
-            string.Create(CultureInfo.InvariantCulture,
-                $"{Diagnosis.Capitalize(Diagnosis.DescribeLayer(layer, scale))}: {worstFraction * 100:F0}% of its {units} units were never active over the last {options.Window} measured steps; {dying} of {judged} measured layers are above {options.DeadFractionThreshold * 100:F0}%.")));
+        var findings = new AlertFindings(GradientAlertKind.DeadUnits, evidence.Step);
+        findings.Add(layer.Name, "Units are dead",
+            new GradientAlertCriterion(GradientMetricNames.DeadUnitFraction, worstFraction, options.DeadFractionThreshold),
+            $"{MessageNumber.Percent(worstFraction)} of its {units} units were never active over the last {options.Window} measured steps (threshold {MessageNumber.Percent(options.DeadFractionThreshold)})",
+            $"{Diagnosis.DescribeLayer(layer, scale)} is layer {worst + 1} of {evidence.Layers.Length} from the input",
+            [$"a unit that is never active passes no gradient to its weights; {dying} of {judged} measured layers are above {MessageNumber.Percent(options.DeadFractionThreshold)}"],
+            diagnosis);
+        findings.AddTo(alerts);
     }
 }

@@ -1,13 +1,13 @@
-using System.Globalization;
-
 namespace GradientDiagnostics;
 
 /// <summary>
 /// Fires when the global norm crosses a hard threshold or spikes against its history, when gradients grow on their
-/// way from the loss to a layer, or when the probed output gradients grow geometrically with depth.
+/// way from the loss to a layer, or when the probed output gradients grow geometrically with depth. The criteria that
+/// cross on one layer (or on the whole network) at one step make one alert (<see cref="AlertFindings"/>).
 /// </summary>
-internal sealed class ExplodingGradientDetector(ExplodingGradientOptions options) : IGradientDetector
+internal sealed class ExplodingGradientDetector(ExplodingGradientOptions options, bool clippingConfigured) : IGradientDetector
 {
+    private const string What = "Gradients explode";
     private readonly AlertGate _absolute = new(options);
     private readonly AlertGate _relative = new(options);
     private readonly AlertGate _depth = new(options);
@@ -56,40 +56,40 @@ internal sealed class ExplodingGradientDetector(ExplodingGradientOptions options
             }
         }
 
+        var findings = new AlertFindings(GradientAlertKind.Exploding, evidence.Step);
+        string threshold = MessageNumber.Format(options.RelativeNormThreshold);
         double global = evidence.GlobalNorm;
         if (_absolute.Observe(evidence.Step, double.IsFinite(global) && global > options.GlobalNormThreshold))
         {
-            alerts.Add(Diagnose(evidence, largest!).ToAlert(
-                GradientAlertKind.Exploding, GradientAlertSeverity.Warning, evidence.Step, GradientAlert.GlobalLayerName,
-                GradientMetricNames.GlobalNorm, global, options.GlobalNormThreshold,
-                string.Create(CultureInfo.InvariantCulture,
-                    $"The global gradient norm is {global:G3}, above {options.GlobalNormThreshold:G3}; the largest layer norm is {largest!.GradientNorm:G3} in {Diagnosis.DescribeLayer(evidence, largest.Index)}.")));
-        }
-
-        if (_relative.Observe(evidence.Step, relativeCount > 0))
-        {
-            alerts.Add(Diagnose(evidence, worstRatioLayer!).ToAlert(
-                GradientAlertKind.Exploding, GradientAlertSeverity.Warning, evidence.Step, worstRatioLayer!.Name,
-                GradientMetricNames.NormRatioToLaterLayers, worstRatio, options.RelativeNormThreshold,
-                string.Create(CultureInfo.InvariantCulture,
-                    $"{Diagnosis.Capitalize(Diagnosis.DescribeLayer(evidence, worstRatioLayer.Index))} (depth {worstRatioLayer.Index + 1} of {layers.Length}) has a gradient norm {worstRatio:G3} times the smallest norm between it and the loss: the signal grows on its way back; {relativeCount} of {layers.Length} layers are above {options.RelativeNormThreshold:G3}.")));
+            findings.Add(GradientAlert.GlobalLayerName, What, new GradientAlertCriterion(GradientMetricNames.GlobalNorm, global, options.GlobalNormThreshold),
+                $"global norm {MessageNumber.Format(global)} (threshold {MessageNumber.Format(options.GlobalNormThreshold)})",
+                string.Empty, [LargestLayer(evidence, largest!)],
+                Diagnose(evidence, largest!));
         }
 
         if (evidence.DepthGainOverDepth is double overDepth &&
             _depth.Observe(evidence.Step, options.DepthGrowth && overDepth > options.RelativeNormThreshold))
         {
             LayerGradientStatistics first = evidence.FirstProbed!;
-            alerts.Add(Diagnose(evidence, first).ToAlert(
-                GradientAlertKind.Exploding, GradientAlertSeverity.Warning, evidence.Step, first.Name,
-                GradientMetricNames.DepthGainOverDepth, overDepth, options.RelativeNormThreshold,
-                string.Create(CultureInfo.InvariantCulture,
-                    $"The output gradient ‖∂L/∂y‖ grows by a factor {evidence.DepthGain:G3} per layer across {evidence.ProbedLayers} probed layers: {overDepth:G3} from the last to {Diagnosis.DescribeLayer(evidence, first.Index)}, above {options.RelativeNormThreshold:G3}.")));
+            findings.Add(first.Name, What, new GradientAlertCriterion(GradientMetricNames.DepthGainOverDepth, overDepth, options.RelativeNormThreshold),
+                $"‖∂L/∂y‖ grows by a factor {MessageNumber.Format(evidence.DepthGain!.Value)} per layer across {evidence.ProbedLayers} probed layers, to {MessageNumber.Format(overDepth)} times its value at the last one (threshold {threshold})",
+                Describe(evidence, first), [], Diagnose(evidence, first));
         }
 
-        DetectSpike(evidence, largest, alerts);
+        if (_relative.Observe(evidence.Step, relativeCount > 0))
+        {
+            findings.Add(worstRatioLayer!.Name, What, new GradientAlertCriterion(GradientMetricNames.NormRatioToLaterLayers, worstRatio, options.RelativeNormThreshold),
+                $"gradient norm {MessageNumber.Format(worstRatio)}× the smallest between it and the loss (threshold {threshold})",
+                Describe(evidence, worstRatioLayer),
+                [$"{relativeCount} of {layers.Length} layers have a norm above {threshold}× that of a layer between them and the loss: the signal grows on its way back"],
+                Diagnose(evidence, worstRatioLayer));
+        }
+
+        DetectSpike(evidence, largest, findings);
+        findings.AddTo(alerts);
     }
 
-    private void DetectSpike(StepEvidence evidence, LayerGradientStatistics? largest, List<GradientAlert> alerts)
+    private void DetectSpike(StepEvidence evidence, LayerGradientStatistics? largest, AlertFindings findings)
     {
         if (!options.SpikeDetection || !double.IsFinite(evidence.GlobalNorm) || largest is null)
         {
@@ -106,32 +106,44 @@ internal sealed class ExplodingGradientDetector(ExplodingGradientOptions options
             return;
         }
 
-        string early = history.EarlyMaxIsFinal
-            ? string.Create(CultureInfo.InvariantCulture, $", {overEarly:G3}× the largest norm of the first {options.EarlySteps} steps ({history.EarlyMaxGlobalNorm:G3})")
-            : string.Empty;
-        string zText = moving.IsWarm
-            ? string.Create(CultureInfo.InvariantCulture, $": z-score {z:G3} against its moving mean {moving.Mean:G3} ± {moving.StandardDeviation:G3} (α = {options.SpikeEmaDecay})")
-            : string.Empty;
-        string evidenceText = string.Create(CultureInfo.InvariantCulture,
-            $"The global gradient norm spiked to {global:G3}{zText}{early}; the median of the last {history.GlobalNorms.Count} steps is {history.GlobalNorms.Median():G3}. The largest layer norm is {largest.GradientNorm:G3} in {Diagnosis.DescribeLayer(evidence, largest.Index)}.");
-        alerts.Add(new Diagnosis()
+        var clause = new List<string>(2);
+        if (moving.IsWarm)
+        {
+            clause.Add($"z-score {MessageNumber.Format(z)} against its moving mean {MessageNumber.Format(moving.Mean)} ± {MessageNumber.Format(moving.StandardDeviation)} (threshold {MessageNumber.Format(options.SpikeZScoreThreshold)})");
+        }
+
+        if (history.EarlyMaxIsFinal)
+        {
+            clause.Add($"{MessageNumber.Format(overEarly)}× the largest norm of the first {options.EarlySteps} steps, {MessageNumber.Format(history.EarlyMaxGlobalNorm)} (threshold {MessageNumber.Format(options.SpikeFactorOverEarlyMax)}×)");
+        }
+
+        Diagnosis diagnosis = new Diagnosis()
             .Add("an outlier batch or a too large learning rate for the current loss landscape", "lower the learning rate or add warm-up; inspect the batch")
-            .Add("no adaptive gradient clipping", "clip by global norm or adaptively (ZClip-style z-score clipping) so single spikes cannot move the weights far")
-            .ToAlert(
-                GradientAlertKind.Exploding, GradientAlertSeverity.Warning, evidence.Step, GradientAlert.GlobalLayerName,
-                zSpike ? GradientMetricNames.GlobalNormZScore : GradientMetricNames.GlobalNormRatioToEarlyMax,
-                zSpike ? z : overEarly,
-                zSpike ? options.SpikeZScoreThreshold : options.SpikeFactorOverEarlyMax,
-                evidenceText));
+            .Add("no adaptive gradient clipping", LibraryRemedies.AdaptiveClipping)
+            .Add("nothing stops a spiking step from reaching the weights", LibraryRemedies.EnableRecovery);
+        findings.Add(GradientAlert.GlobalLayerName, "Gradients spike",
+            new GradientAlertCriterion(zSpike ? GradientMetricNames.GlobalNormZScore : GradientMetricNames.GlobalNormRatioToEarlyMax, zSpike ? z : overEarly,
+                zSpike ? options.SpikeZScoreThreshold : options.SpikeFactorOverEarlyMax),
+            $"the global norm spiked to {MessageNumber.Format(global)}, {string.Join(", and ", clause)}", string.Empty,
+            [$"the median of the last {history.GlobalNorms.Count} steps is {MessageNumber.Format(history.GlobalNorms.Median())} (moving average decay α = {MessageNumber.Format(options.SpikeEmaDecay)})", LargestLayer(evidence, largest)],
+            diagnosis);
     }
 
-    private static Diagnosis Diagnose(StepEvidence evidence, LayerGradientStatistics layer)
+    private static string LargestLayer(StepEvidence evidence, LayerGradientStatistics largest) =>
+        $"the largest layer norm is {MessageNumber.Format(largest.GradientNorm)} in {Diagnosis.DescribeLayer(evidence, largest.Index)}";
+
+    private static string Describe(StepEvidence evidence, LayerGradientStatistics layer) =>
+        $"{Diagnosis.DescribeLayer(evidence, layer.Index)} is layer {layer.Index + 1} of {evidence.Layers.Length} from the input";
+
+    private Diagnosis Diagnose(StepEvidence evidence, LayerGradientStatistics layer)
     {
         LayerDescriptor descriptor = evidence.Descriptors[layer.Index];
+        // The detector reads the norms before the clipping stage: with a policy configured, the applied step is already
+        // bounded, so "add clipping" would be the wrong fix; what remains is why the norm is that large.
         return new Diagnosis()
-            .AddInitScale(InitializationScale.Measure(descriptor, evidence.Layers[layer.Index]))
-            .OrClassic(Diagnosis.ClassicExploding)
-            .Add("no gradient clipping", "clip gradients by global norm (for example max norm 1.0)")
+            .AddInitScale(InitializationScale.Measure(descriptor, evidence.Layers[layer.Index]), evidence.Layers.Length)
+            .OrClassic(d => ClassicCauses.Exploding(d, clippingConfigured))
+            .Add(clippingConfigured ? ClassicCauses.ClippingOnCause : "no gradient clipping", clippingConfigured ? ClassicCauses.ClippingOnFix : LibraryRemedies.ClipByGlobalNorm)
             .Add("too large a learning rate", "lower the learning rate (or warm it up)")
             .AddDepth(evidence.Layers.Length);
     }

@@ -97,5 +97,5 @@ public sealed class ExplodingGradientOptions : PersistentDetectorOptions
 
     internal override AlertKindEvent AlertEvent { get; } = new(GradientAlertKind.Exploding, "ExplodingGradient", AboutGradient: true);
 
-    internal override IGradientDetector? CreateDetector(DetectorContext context) => new ExplodingGradientDetector(this);
+    internal override IGradientDetector? CreateDetector(DetectorContext context) => new ExplodingGradientDetector(this, context.ClippingConfigured);
 }

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace GradientDiagnostics;
 
 /// <summary>Fires when the clipping policy changed the gradients on almost every recent step (the clipping stage's
@@ -19,9 +17,11 @@ internal sealed class PersistentClippingDetector(PersistentClippingOptions optio
         }
 
         int window = _gate.Window, acted = _gate.RecentCount;
-        alerts.Add(new GradientAlert(GradientAlertKind.PersistentClipping, GradientAlertSeverity.Warning, evidence.Step, GradientAlert.GlobalLayerName,
-            GradientMetricNames.ClippingActiveFraction, (double)acted / window, (double)options.Persistence / window,
-            string.Create(CultureInfo.InvariantCulture,
-                $"Clipping changed the gradients on {acted} of the last {window} steps: its threshold is below this model's typical gradient norm, so it acts as a hidden cut of the learning rate rather than a guard against spikes. Raise maxNorm (a value near the median pre-clip norm, NormBeforeClipping, is a common choice), or use AutoClip or ZScore, which follow the norm's own history.")));
+        alerts.Add(new Diagnosis()
+            .Add("the clipping threshold is below this model's typical gradient norm, so clipping acts as a hidden cut of the learning rate",
+                "raise maxNorm to near the median pre-clip norm (GradientStepResult.NormBeforeClipping), or use GradientClipping.AutoClip() or GradientClipping.ZScore(), which follow the norm's own history")
+            .ToAlert(GradientAlertKind.PersistentClipping, GradientAlertSeverity.Warning, evidence.Step, GradientAlert.GlobalLayerName,
+                GradientMetricNames.ClippingActiveFraction, (double)acted / window, (double)options.Persistence / window,
+                $"Clipping acts on almost every step: it changed the gradients on {acted} of the last {window} steps (threshold {options.Persistence} of {window}). Clipping meant as a guard against spikes acts on a small minority of steps."));
     }
 }

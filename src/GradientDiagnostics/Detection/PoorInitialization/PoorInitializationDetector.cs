@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace GradientDiagnostics;
 
 /// <summary>In the first steps, fires when activation variances differ widely across layers, or a layer's weight
@@ -12,6 +10,7 @@ namespace GradientDiagnostics;
 /// </remarks>
 internal sealed class PoorInitializationDetector(PoorInitializationOptions options) : IGradientDetector
 {
+    private const string What = "Poor initialization";
     private readonly AlertGate _variance = new(options);
     private readonly AlertGate _weights = new(options);
     private bool _varianceJudged;
@@ -24,19 +23,23 @@ internal sealed class PoorInitializationDetector(PoorInitializationOptions optio
             return;
         }
 
+        // Both criteria name a layer; when they name the same one at one step, it gets one alert.
+        var findings = new AlertFindings(GradientAlertKind.PoorInitialization, evidence.Step);
         if (!_varianceJudged)
         {
-            _varianceJudged = DetectVarianceSpread(evidence, alerts);
+            _varianceJudged = DetectVarianceSpread(evidence, findings);
         }
 
         if (!_weightsJudged)
         {
-            _weightsJudged = DetectWeightScale(evidence, alerts);
+            _weightsJudged = DetectWeightScale(evidence, findings);
         }
+
+        findings.AddTo(alerts);
     }
 
     /// <returns>Whether the criterion could be judged at this step.</returns>
-    private bool DetectVarianceSpread(StepEvidence evidence, List<GradientAlert> alerts)
+    private bool DetectVarianceSpread(StepEvidence evidence, AlertFindings findings)
     {
         // Only hidden ReLU-family layers are compared, as SageMaker Debugger's rule reads only ReLU inputs. With He init
         // their variance is a fixed point of depth, so a wide spread is an init problem. Tanh and sigmoid variances
@@ -74,22 +77,23 @@ internal sealed class PoorInitializationDetector(PoorInitializationOptions optio
         LayerDescriptor layer = evidence.Descriptors[named];
         InitializationScale? scale = InitializationScale.Measure(layer, evidence.Layers[named]);
         Diagnosis diagnosis = new Diagnosis()
-            .AddInitScale(scale)
+            .AddInitScale(scale, evidence.Layers.Length)
             .OrClassic(d => d.Add("an init scale that does not preserve the activation variance from layer to layer",
                 "use Xavier init for tanh/sigmoid layers and He init for ReLU layers"))
             .Add("no normalization to re-centre the forward signal", "add BatchNorm / LayerNorm")
             .AddDepth(evidence.Layers.Length);
-        alerts.Add(diagnosis.ToAlert(
-            GradientAlertKind.PoorInitialization, GradientAlertSeverity.Warning, evidence.Step, layer.Name,
-            GradientMetricNames.ActivationVarianceRatio, ratio, options.ActivationVarianceRatioThreshold,
-            string.Create(CultureInfo.InvariantCulture,
-                $"At step {evidence.Step} the activation variance ranges from {low:G3} in '{evidence.Descriptors[smallest].Name}' to {high:G3} in '{evidence.Descriptors[largest].Name}', a ratio of {ratio:G3} across {measured} layers (above {options.ActivationVarianceRatioThreshold:G3}): the forward signal {(largest > smallest ? "grows" : "shrinks")} with depth; {Diagnosis.DescribeLayer(layer, scale)}.")));
+        findings.Add(layer.Name, What,
+            new GradientAlertCriterion(GradientMetricNames.ActivationVarianceRatio, ratio, options.ActivationVarianceRatioThreshold),
+            $"activation variance spread {MessageNumber.Format(ratio)}× across {measured} layers at step {evidence.Step} (threshold {MessageNumber.Format(options.ActivationVarianceRatioThreshold)}×)",
+            $"{Diagnosis.DescribeLayer(layer, scale)} is layer {named + 1} of {evidence.Layers.Length} from the input",
+            [$"the variance ranges from {MessageNumber.Format(low)} in '{evidence.Descriptors[smallest].Name}' to {MessageNumber.Format(high)} in '{evidence.Descriptors[largest].Name}': the forward signal {(largest > smallest ? "grows" : "shrinks")} with depth"],
+            diagnosis);
 
         return true;
     }
 
     /// <returns>Whether the criterion could be judged at this step.</returns>
-    private bool DetectWeightScale(StepEvidence evidence, List<GradientAlert> alerts)
+    private bool DetectWeightScale(StepEvidence evidence, AlertFindings findings)
     {
         int worst = -1, measured = 0, off = 0;
         double worstLogDistance = 0;
@@ -125,7 +129,7 @@ internal sealed class PoorInitializationDetector(PoorInitializationOptions optio
 
         LayerDescriptor layer = evidence.Descriptors[worst];
         Diagnosis diagnosis = new Diagnosis()
-            .AddInitScale(worstScale, options.WeightStdFactor)
+            .AddInitScaleBeyond(worstScale, options.WeightStdFactor)
             .Add(worstScale.Ratio > 1 ? "too large an init scale: the signal grows by about this factor per layer" : "too small an init scale: the signal shrinks by about this factor per layer",
                 "keep the init scale unless it is intended, and add normalization layers to absorb it");
         if (layer.FollowingActivation is ActivationKind.Sigmoid or ActivationKind.Tanh)
@@ -133,11 +137,13 @@ internal sealed class PoorInitializationDetector(PoorInitializationOptions optio
             diagnosis.Add($"a saturating activation ({layer.FollowingActivation}) amplifies a wrong scale", "or switch to ReLU / GELU with He init");
         }
 
-        alerts.Add(diagnosis.ToAlert(
-            GradientAlertKind.PoorInitialization, GradientAlertSeverity.Warning, evidence.Step, layer.Name,
-            GradientMetricNames.WeightStdRatioToExpected, worstScale.Ratio, worstScale.Ratio > 1 ? options.WeightStdFactor : 1 / options.WeightStdFactor,
-            string.Create(CultureInfo.InvariantCulture,
-                $"{Diagnosis.Capitalize(Diagnosis.DescribeLayer(layer, worstScale))}: weight std is {worstScale.Ratio:G2}× the {worstScale.Scheme} expectation for fan-in {layer.FanIn} and fan-out {layer.FanOut ?? layer.FanIn}; {off} of {measured} measured layers are off by more than {options.WeightStdFactor:G3}×.")));
+        double threshold = worstScale.Ratio > 1 ? options.WeightStdFactor : 1 / options.WeightStdFactor;
+        findings.Add(layer.Name, What,
+            new GradientAlertCriterion(GradientMetricNames.WeightStdRatioToExpected, worstScale.Ratio, threshold),
+            $"weight std {MessageNumber.Format(worstScale.Ratio)}× the {worstScale.Scheme} expectation (threshold {MessageNumber.Format(threshold)}×)",
+            $"{Diagnosis.DescribeLayer(layer, worstScale)} is layer {worst + 1} of {evidence.Layers.Length} from the input",
+            [$"the expectation is for fan-in {layer.FanIn} and fan-out {layer.FanOut ?? layer.FanIn}; {off} of {measured} measured layers are off by more than {MessageNumber.Format(options.WeightStdFactor)}×"],
+            diagnosis);
 
         return true;
     }

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace GradientDiagnostics;
 
 /// <summary>Fires when more than half (by default) of a tanh / sigmoid layer's output elements are saturated.</summary>
@@ -38,15 +36,18 @@ internal sealed class SaturationDetector(SaturationOptions options) : IGradientD
         LayerDescriptor layer = evidence.Descriptors[worst];
         InitializationScale? scale = InitializationScale.Measure(layer, evidence.Layers[worst]);
         Diagnosis diagnosis = new Diagnosis()
-            .AddInitScale(scale)
+            .AddInitScale(scale, evidence.Layers.Length)
             .Add("pre-activations too large for a saturating activation (inputs not normalized, or a learning rate that pushed the weights up)",
                 "normalize the inputs and add BatchNorm / LayerNorm before the activation")
             .AddSaturatingActivation(layer)
             .OrClassic(d => d.Add("a saturating activation", "switch to ReLU or GELU"));
-        alerts.Add(diagnosis.ToAlert(
-            GradientAlertKind.Saturation, GradientAlertSeverity.Warning, evidence.Step, layer.Name,
-            GradientMetricNames.SaturatedFraction, worstFraction, options.SaturatedFractionThreshold,
-            string.Create(CultureInfo.InvariantCulture,
-                $"{Diagnosis.Capitalize(Diagnosis.DescribeLayer(layer, scale))}: {worstFraction * 100:F0}% of units saturated, where the activation's derivative is ~0 and no gradient flows back; {saturating} of {measured} measured layers are above {options.SaturatedFractionThreshold * 100:F0}%.")));
+        var findings = new AlertFindings(GradientAlertKind.Saturation, evidence.Step);
+        findings.Add(layer.Name, "Units saturate",
+            new GradientAlertCriterion(GradientMetricNames.SaturatedFraction, worstFraction, options.SaturatedFractionThreshold),
+            $"{MessageNumber.Percent(worstFraction)} of units saturated (threshold {MessageNumber.Percent(options.SaturatedFractionThreshold)})",
+            $"{Diagnosis.DescribeLayer(layer, scale)} is layer {worst + 1} of {evidence.Layers.Length} from the input",
+            [$"a saturated unit sits where the activation's derivative is ~0, so no gradient flows back through it; {saturating} of {measured} measured layers are above {MessageNumber.Percent(options.SaturatedFractionThreshold)}"],
+            diagnosis);
+        findings.AddTo(alerts);
     }
 }

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace GradientDiagnostics;
 
 /// <summary>Fires when a layer's ‖Δw‖/‖w‖ leaves the hard band (Warning) or strays far from the usual ~1e-3 (Information).</summary>
@@ -59,7 +57,7 @@ internal sealed class UpdateRatioDetector(UpdateRatioOptions options) : IGradien
         {
             bool high = hardWorstRatio > options.MaxRatio;
             alerts.Add(Build(evidence, hardWorst, hardWorstRatio, high ? options.MaxRatio : options.MinRatio, GradientAlertSeverity.Warning,
-                string.Create(CultureInfo.InvariantCulture, $"outside the hard band [{options.MinRatio:G3}, {options.MaxRatio:G3}]; {hardCount} of {measured} measured layers are outside it")));
+                $"outside the hard band [{MessageNumber.Format(options.MinRatio)}, {MessageNumber.Format(options.MaxRatio)}]; {hardCount} of {measured} measured layers are outside it"));
         }
 
         // The soft gate sees every measured step, so its persistence counts soft-only steps; it stays quiet when the
@@ -68,7 +66,7 @@ internal sealed class UpdateRatioDetector(UpdateRatioOptions options) : IGradien
         {
             bool high = softWorstRatio > softHigh;
             alerts.Add(Build(evidence, softWorst, softWorstRatio, high ? softHigh : softLow, GradientAlertSeverity.Information,
-                string.Create(CultureInfo.InvariantCulture, $"more than {options.SoftBandFactor:G3}× away from the usual {options.TypicalRatio:G3}; {softCount} of {measured} measured layers are")));
+                $"more than {MessageNumber.Format(options.SoftBandFactor)}× away from the usual {MessageNumber.Format(options.TypicalRatio)}; {softCount} of {measured} measured layers are"));
         }
     }
 
@@ -85,9 +83,15 @@ internal sealed class UpdateRatioDetector(UpdateRatioOptions options) : IGradien
                 .Add("too small a learning rate, or a schedule that has decayed it to ~0", "raise the learning rate or check the schedule")
                 .Add("vanishing gradients reaching this layer", "see the Vanishing alerts; use residual connections, normalization and ReLU/GELU")
                 .Add("a layer that is meant to be frozen but still has requires_grad", "exclude frozen parameters from the optimizer and the monitor");
-        return diagnosis.ToAlert(
-            GradientAlertKind.UpdateRatio, severity, evidence.Step, layer.Name, GradientMetricNames.UpdateRatio, ratio, threshold,
-            string.Create(CultureInfo.InvariantCulture,
-                $"{Diagnosis.Capitalize(Diagnosis.DescribeLayer(evidence, index))}: the update ‖Δw‖ = {o.ParameterUpdateNorm:G3} is {ratio:G3} of ‖w‖ = {o.Parameters!.Value.L2Norm:G3}, {where}."));
+        var findings = new AlertFindings(GradientAlertKind.UpdateRatio, evidence.Step);
+        findings.Add(layer.Name, high ? "Weight updates are too large" : "Weight updates are too small",
+            new GradientAlertCriterion(GradientMetricNames.UpdateRatio, ratio, threshold),
+            $"‖Δw‖/‖w‖ {MessageNumber.Format(ratio)} (threshold {MessageNumber.Format(threshold)})",
+            $"{Diagnosis.DescribeLayer(evidence, index)} is layer {index + 1} of {evidence.Layers.Length} from the input",
+            [$"its update ‖Δw‖ = {MessageNumber.Format(o.ParameterUpdateNorm!.Value)} against ‖w‖ = {MessageNumber.Format(o.Parameters!.Value.L2Norm)} is {where}"],
+            diagnosis, severity);
+        var alerts = new List<GradientAlert>(1);
+        findings.AddTo(alerts);
+        return alerts[0];
     }
 }

@@ -1,13 +1,13 @@
-using System.Globalization;
-
 namespace GradientDiagnostics;
 
 /// <summary>
 /// Fires when gradients are absolutely tiny, shrink on their way from the loss to a layer, or the back-propagated
-/// output gradient decays geometrically with depth (g^depth below the ratio).
+/// output gradient decays geometrically with depth (g^depth below the ratio). The criteria that cross on one layer at
+/// one step make one alert (<see cref="AlertFindings"/>), headed by the depth decay, then the mean |g|, then the ratio.
 /// </summary>
 internal sealed class VanishingGradientDetector(VanishingGradientOptions options) : IGradientDetector
 {
+    private const string What = "Gradients vanish";
     private readonly AlertGate _absolute = new(options);
     private readonly AlertGate _relative = new(options);
     private readonly AlertGate _depth = new(options);
@@ -56,23 +56,8 @@ internal sealed class VanishingGradientDetector(VanishingGradientOptions options
             largestLaterNorm = Math.Max(largestLaterNorm, layer.GradientNorm);
         }
 
-        if (_absolute.Observe(evidence.Step, absoluteCount > 0))
-        {
-            alerts.Add(Diagnose(evidence, smallestMean!).ToAlert(
-                GradientAlertKind.Vanishing, GradientAlertSeverity.Warning, evidence.Step, smallestMean!.Name,
-                GradientMetricNames.MeanAbsoluteGradient, smallestMean.MeanMagnitude, options.MeanMagnitudeThreshold,
-                string.Create(CultureInfo.InvariantCulture,
-                    $"{Describe(evidence, smallestMean)} has mean |g| {smallestMean.MeanMagnitude:G3}, below {options.MeanMagnitudeThreshold:G3}; {absoluteCount} of {layers.Length} layers are below it.")));
-        }
-
-        if (_relative.Observe(evidence.Step, relativeCount > 0))
-        {
-            alerts.Add(Diagnose(evidence, worstRatioLayer!).ToAlert(
-                GradientAlertKind.Vanishing, GradientAlertSeverity.Warning, evidence.Step, worstRatioLayer!.Name,
-                GradientMetricNames.NormRatioToLaterLayers, worstRatio, options.RelativeNormThreshold,
-                string.Create(CultureInfo.InvariantCulture,
-                    $"{Describe(evidence, worstRatioLayer)} (depth {worstRatioLayer.Index + 1} of {layers.Length}) has a gradient norm {worstRatio:G3} times the largest norm between it and the loss: the signal shrinks on its way back; {relativeCount} of {layers.Length} layers are below {options.RelativeNormThreshold:G3}.")));
-        }
+        var findings = new AlertFindings(GradientAlertKind.Vanishing, evidence.Step);
+        string threshold = MessageNumber.Format(options.RelativeNormThreshold);
 
         // Depth decay is judged only on steps whose output gradients were probed; other steps neither count for nor
         // against the persistence window. Parameter-gradient norms are not used as a fallback: they decay less than the
@@ -82,28 +67,45 @@ internal sealed class VanishingGradientDetector(VanishingGradientOptions options
             _depth.Observe(evidence.Step, options.DepthDecay && overDepth < options.RelativeNormThreshold))
         {
             LayerGradientStatistics first = evidence.FirstProbed!;
-            alerts.Add(Diagnose(evidence, first).ToAlert(
-                GradientAlertKind.Vanishing, GradientAlertSeverity.Warning, evidence.Step, first.Name,
-                GradientMetricNames.DepthGainOverDepth, overDepth, options.RelativeNormThreshold,
-                string.Create(CultureInfo.InvariantCulture,
-                    $"The output gradient ‖∂L/∂y‖ shrinks by a factor {evidence.DepthGain:G3} per layer across {evidence.ProbedLayers} probed layers: {overDepth:G3} from the last to {Diagnosis.DescribeLayer(evidence, first.Index)}, below {options.RelativeNormThreshold:G3}.")));
+            findings.Add(first.Name, What, new GradientAlertCriterion(GradientMetricNames.DepthGainOverDepth, overDepth, options.RelativeNormThreshold),
+                $"‖∂L/∂y‖ shrinks by a factor {MessageNumber.Format(evidence.DepthGain!.Value)} per layer across {evidence.ProbedLayers} probed layers, to {MessageNumber.Format(overDepth)} of its value at the last one (threshold {threshold})",
+                Describe(evidence, first), [], Diagnose(evidence, first));
         }
+
+        if (_absolute.Observe(evidence.Step, absoluteCount > 0))
+        {
+            findings.Add(smallestMean!.Name, What, new GradientAlertCriterion(GradientMetricNames.MeanAbsoluteGradient, smallestMean.MeanMagnitude, options.MeanMagnitudeThreshold),
+                $"mean |g| {MessageNumber.Format(smallestMean.MeanMagnitude)} (threshold {MessageNumber.Format(options.MeanMagnitudeThreshold)})",
+                Describe(evidence, smallestMean),
+                [$"{absoluteCount} of {layers.Length} layers have a mean |g| below {MessageNumber.Format(options.MeanMagnitudeThreshold)}"],
+                Diagnose(evidence, smallestMean));
+        }
+
+        if (_relative.Observe(evidence.Step, relativeCount > 0))
+        {
+            findings.Add(worstRatioLayer!.Name, What, new GradientAlertCriterion(GradientMetricNames.NormRatioToLaterLayers, worstRatio, options.RelativeNormThreshold),
+                $"gradient norm {MessageNumber.Format(worstRatio)}× the largest between it and the loss (threshold {threshold})",
+                Describe(evidence, worstRatioLayer),
+                [$"{relativeCount} of {layers.Length} layers have a norm below {threshold}× that of a layer between them and the loss: the signal shrinks on its way back"],
+                Diagnose(evidence, worstRatioLayer));
+        }
+
+        findings.AddTo(alerts);
     }
 
-    private static string Describe(StepEvidence evidence, LayerGradientStatistics layer) => Diagnosis.Capitalize(Diagnosis.DescribeLayer(evidence, layer.Index));
+    private static string Describe(StepEvidence evidence, LayerGradientStatistics layer) =>
+        $"{Diagnosis.DescribeLayer(evidence, layer.Index)} is layer {layer.Index + 1} of {evidence.Layers.Length} from the input";
 
     private static Diagnosis Diagnose(StepEvidence evidence, LayerGradientStatistics layer)
     {
         LayerDescriptor descriptor = evidence.Descriptors[layer.Index];
         InitializationScale? scale = InitializationScale.Measure(descriptor, evidence.Layers[layer.Index]);
-        // Evidence first, in the order that fixes it: sigmoid caps the per-layer gain at 0.25·σ_w·√n whatever the init
-        // (mean-field gain 0.24 at the Xavier scale), so the activation is the cause to fix first; tanh at the Xavier
-        // scale keeps the gain near 1, so a tanh layer that vanishes has a measured init scale to fix first.
-        var diagnosis = new Diagnosis();
-        return (descriptor.FollowingActivation == ActivationKind.Tanh
-                ? diagnosis.AddInitScale(scale).AddSaturatingActivation(descriptor)
-                : diagnosis.AddSaturatingActivation(descriptor).AddInitScale(scale))
+        // A measured init scale far from its expectation ranks first (Diagnosis); then the activation, whose derivative
+        // caps the per-layer gain (sigmoid: 0.25·σ_w·√n, mean-field gain 0.24 at the Xavier scale), then depth.
+        return new Diagnosis()
+            .AddInitScale(scale, evidence.Layers.Length)
+            .AddSaturatingActivation(descriptor)
             .AddDepth(evidence.Layers.Length)
-            .OrClassic(Diagnosis.ClassicVanishing);
+            .OrClassic(ClassicCauses.Vanishing);
     }
 }
