@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using GradientDiagnostics.Testing;
 
 namespace GradientDiagnostics.Samples.Tests.Prometheus;
 
@@ -90,6 +91,16 @@ public sealed class PrometheusEndToEndTests : IDisposable
         sample.StandardInput.Close();
         await sample.WaitForExitAsync(cancellation);
         Assert.Equal(0, sample.ExitCode);
+    }
+
+    [Theory]
+    [InlineData(GlobalNormOverTime)]
+    [InlineData(LayersVanishingNow)]
+    [InlineData(AlertsPerKind)]
+    public void Docs_give_users_the_queries_this_test_runs(string promQl)
+    {
+        string docs = File.ReadAllText(Path.Combine(RepositoryRoot.Path, "docs", "telemetry.md"));
+        Assert.Contains($"`{promQl}`", docs, StringComparison.Ordinal);
     }
 
     private static double Single(IReadOnlyList<(IReadOnlyDictionary<string, string> Labels, double Value)> series) =>
