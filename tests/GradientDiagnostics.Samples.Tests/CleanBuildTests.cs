@@ -6,7 +6,7 @@ using GradientDiagnostics.Testing;
 namespace GradientDiagnostics.Samples.Tests;
 
 /// <summary>
-/// A user's first command builds a sample: it must print no warning (issue 22). The build runs as a child process on
+/// A user's first command builds a sample (or the file-based quick start, against the source here): it must print no warning (issue 22). The build runs as a child process on
 /// the already built tree, so it costs an up-to-date check, yet NuGet replays its restore warnings (NU1603) and the
 /// build's own targets (Source Link, the native-library fix) run again.
 /// </summary>
@@ -18,12 +18,17 @@ public sealed partial class CleanBuildTests
     [InlineData("ExplodingRnn")]
     [InlineData("Recovery")]
     [InlineData("Telemetry")]
+    [InlineData("quickstart.cs")]
     public void Sample_builds_without_a_warning_line(string sample)
     {
         (int exitCode, string output) = Run(RepositoryRoot.Path, "build", Path.Combine("samples", sample), "-nologo", "-tl:off");
 
         Assert.True(exitCode == 0, output);
-        Assert.Contains("0 Warning(s)", output, StringComparison.Ordinal);
+        if (!sample.EndsWith(".cs", StringComparison.Ordinal))
+        {
+            Assert.Contains("0 Warning(s)", output, StringComparison.Ordinal); // a file-based build prints no summary
+        }
+
         string[] warnings = [.. output.Split('\n').Where(line => WarningLine().IsMatch(line))];
         Assert.True(warnings.Length == 0, string.Join('\n', warnings));
     }
@@ -57,6 +62,8 @@ public sealed partial class CleanBuildTests
             process.Kill(entireProcessTree: true);
             throw new TimeoutException($"dotnet {string.Join(' ', arguments)} did not finish within 10 minutes:\n{output}");
         }
+
+        process.WaitForExit(); // only the overload without a timeout waits for the redirected output to be read to its end
 
         return (process.ExitCode, output.ToString());
     }
