@@ -154,7 +154,10 @@ public sealed partial class PackageTests : IClassFixture<PackageTests.PackedPack
             var output = new System.Text.StringBuilder();
             foreach (string project in new[] { "src/GradientDiagnostics", "src/GradientDiagnostics.TorchSharp" })
             {
-                (int exitCode, string text) = DotNet.Run(RepositoryRoot.Path, "pack", project, "-c", "Release", "-o", Folder, $"-p:Version={Version}");
+                // Own bin/obj (--artifacts-path): the unique version rewrites restore's assets file, which must not touch
+                // the repository's obj folders while other test assemblies build there (CleanBuildTests).
+                (int exitCode, string text) = DotNet.Run(RepositoryRoot.Path, "pack", project, "-c", "Release", "-o", Folder, $"-p:Version={Version}",
+                    "--artifacts-path", Path.Combine(Root, "artifacts"));
                 output.AppendLine(text);
                 if (exitCode != 0)
                 {

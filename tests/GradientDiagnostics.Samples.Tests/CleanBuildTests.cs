@@ -10,6 +10,7 @@ namespace GradientDiagnostics.Samples.Tests;
 /// the already built tree, so it costs an up-to-date check, yet NuGet replays its restore warnings (NU1603) and the
 /// build's own targets (Source Link, the native-library fix) run again.
 /// </summary>
+[Collection(SampleOutputCollection.Name)]
 public sealed partial class CleanBuildTests
 {
     [Theory]

@@ -8,6 +8,7 @@ namespace GradientDiagnostics.Samples.Tests.Prometheus;
 /// (<c>--prometheus PORT</c>), a real Prometheus server scrapes it on loopback, and PromQL through the HTTP API must give
 /// back what the run recorded in its JSON Lines file. The queries are the ones docs/telemetry.md gives users.
 /// </summary>
+[Collection(SampleOutputCollection.Name)]
 public sealed class PrometheusEndToEndTests : IDisposable
 {
     /// <summary>Mean global gradient norm of the steps in each 5-minute window (docs/telemetry.md).</summary>
