@@ -1,17 +1,17 @@
 // Telemetry demo: trains a deep sigmoid MLP (its gradients vanish towards the input), with one corrupt batch, and
 // exports what the gradient monitor sees through every channel the library offers:
-//   - metrics on the "GradientDiagnostics" meter, exported by the OpenTelemetry console exporter;
+//   - metrics on the "GradientDiagnostics" meter, exported by the OpenTelemetry console exporter, or with
+//     --prometheus PORT served for Prometheus to scrape at http://127.0.0.1:PORT/metrics (loopback only);
 //   - alerts and a summary line every 50 steps in the console log;
 //   - a JSON Lines file of the run, a TensorBoard event file, and the self-contained HTML report.
 //
-//   dotnet run --project samples/Telemetry [-- <steps> <output directory>]
+//   dotnet run --project samples/Telemetry [-- [<steps> [<output directory>]] [--prometheus PORT]]
 //
-// A Prometheus endpoint instead of (or beside) the console exporter: add the package
-// OpenTelemetry.Exporter.Prometheus.HttpListener to this project and, in the MeterProvider builder below,
-//   .AddPrometheusHttpListener(o => o.UriPrefixes = ["http://localhost:9464/"])
-// then scrape http://localhost:9464/metrics (names become gradient_diagnostics_global_norm_bucket, …). In an ASP.NET
-// Core host use OpenTelemetry.Exporter.Prometheus.AspNetCore with AddPrometheusExporter() and
-// app.MapPrometheusScrapingEndpoint(), and pass the host's IMeterFactory to o.Telemetry.MeterFactory.
+// With --prometheus the sample keeps serving its metrics after training until Enter is pressed (or its input ends),
+// so that a Prometheus server scraping it (docs/telemetry.md has a config) holds the whole run. The OpenTelemetry
+// packages are this sample's dependencies, never the libraries'. In an ASP.NET Core host use
+// OpenTelemetry.Exporter.Prometheus.AspNetCore with AddPrometheusExporter() and app.MapPrometheusScrapingEndpoint(),
+// and pass the host's IMeterFactory to o.Telemetry.MeterFactory.
 using GradientDiagnostics;
 using GradientDiagnostics.TorchSharp;
 using Microsoft.Extensions.Logging;
@@ -19,14 +19,36 @@ using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using static TorchSharp.torch;
 
-int steps = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 300;
-string output = Path.GetFullPath(args.Length > 1 ? args[1] : "telemetry-output");
+var culture = System.Globalization.CultureInfo.InvariantCulture;
+List<string> positional = [.. args];
+int prometheusAt = positional.IndexOf("--prometheus");
+int? prometheusPort = null;
+if (prometheusAt >= 0)
+{
+    prometheusPort = prometheusAt + 1 < positional.Count && int.TryParse(positional[prometheusAt + 1], culture, out int port) && port is > 0 and < 65536
+        ? port
+        : throw new ArgumentException("--prometheus needs a TCP port (1-65535), e.g. --prometheus 9464.");
+    positional.RemoveRange(prometheusAt, 2);
+}
+
+int steps = positional.Count > 0 ? int.Parse(positional[0], culture) : 300;
+string output = Path.GetFullPath(positional.Count > 1 ? positional[1] : "telemetry-output");
 Directory.CreateDirectory(output);
 
-using MeterProvider meters = Sdk.CreateMeterProviderBuilder()
-    .AddMeter(GradientTelemetryInstruments.MeterName)
-    .AddConsoleExporter((_, reader) => reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = 60_000)
-    .Build();
+MeterProviderBuilder metersBuilder = Sdk.CreateMeterProviderBuilder().AddMeter(GradientTelemetryInstruments.MeterName);
+metersBuilder = prometheusPort is int scrapePort
+    ? metersBuilder.AddPrometheusHttpListener(o =>
+    {
+        o.Host = "127.0.0.1"; // loopback only: the endpoint has no authentication
+        o.Port = scrapePort;
+    })
+    : metersBuilder.AddConsoleExporter((_, reader) => reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = 60_000);
+using MeterProvider meters = metersBuilder.Build();
+if (prometheusPort is not null)
+{
+    Console.WriteLine($"Prometheus endpoint: http://127.0.0.1:{prometheusPort}/metrics");
+}
+
 using var loggerFactory = LoggerFactory.Create(builder => builder.AddSimpleConsole(o => o.SingleLine = true));
 
 manual_seed(1);
@@ -37,6 +59,7 @@ using (var monitor = model.AttachGradientMonitor(
     o =>
     {
         o.CaptureLayerOutputs = true; // the depth profile: ‖∂L/∂y‖ per layer on full-statistics steps
+        o.Telemetry.PerLayerMetrics = true; // gradient_diagnostics.layer.gradient_norm, tagged with the layer
         o.Telemetry.SummaryInterval = 50;
         o.Telemetry.ExportInterval = 10;
         o.Telemetry.JsonLinesPath = jsonLines;
@@ -75,6 +98,12 @@ GradientReport.FromJsonLines(jsonLines).Save(offline);
 GradientRun run = GradientRun.Load(jsonLines);
 Console.WriteLine($"JSON Lines: {jsonLines} ({run.Steps.Count} steps, {run.Steps.Sum(s => s.Alerts.Count)} alerts); report from it: {offline}");
 Console.WriteLine($"TensorBoard: tensorboard --logdir {Path.Combine(output, "tensorboard")}");
+if (prometheusPort is not null)
+{
+    Console.WriteLine("Training done; serving the metrics until Enter is pressed or the input ends.");
+    Console.ReadLine();
+}
+
 meters.ForceFlush();
 
 static nn.Module<Tensor, Tensor> DeepSigmoidMlp(int depth, int width)

@@ -47,7 +47,9 @@ public sealed partial class PackageTests : IClassFixture<PackageTests.PackedPack
     public void Readme_quick_start_builds_and_runs_against_the_packages()
     {
         string app = ConsumerFolder("quickstart");
-        File.WriteAllText(Path.Combine(app, "Program.cs"), ReadmeQuickStart());
+        // The README shows the file-based quick start; in a project the packages come from the PackageReferences
+        // below instead of its #: directives, which only file-based programs accept.
+        File.WriteAllText(Path.Combine(app, "Program.cs"), string.Join('\n', ReadmeQuickStart().Split('\n').Where(l => !l.StartsWith("#:", StringComparison.Ordinal))));
         File.WriteAllText(Path.Combine(app, "QuickStart.csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk">
               <PropertyGroup>
@@ -72,6 +74,41 @@ public sealed partial class PackageTests : IClassFixture<PackageTests.PackedPack
         Assert.True(exitCode == 0, output);
         Assert.Matches(@"step 99: global norm \d", output);
     }
+
+    [Fact]
+    public void Readme_quick_start_is_samples_quickstart_cs_verbatim()
+    {
+        string file = File.ReadAllText(Path.Combine(RepositoryRoot.Path, "samples", "quickstart.cs"));
+
+        Assert.Equal(file, ReadmeQuickStart());
+    }
+
+    [Fact]
+    public void Quickstart_cs_runs_as_a_file_based_app_against_the_packages()
+    {
+        string app = ConsumerFolder("quickstart-file");
+        string source = File.ReadAllText(Path.Combine(RepositoryRoot.Path, "samples", "quickstart.cs"));
+        Match directive = PackageDirective().Match(source);
+        Assert.True(directive.Success, "samples/quickstart.cs has no `#:package GradientDiagnostics.TorchSharp@<version>` line.");
+        File.WriteAllText(Path.Combine(app, "quickstart.cs"), PackageDirective().Replace(source, $"${{prefix}}{_packages.Version}"));
+
+        // What a user on Debian 12 / Ubuntu 22.04 would add beside the file (docs/troubleshooting.md): the repository's
+        // LibTorchSharpCompat fix, applied to the app's build output. Hosts with a newer libstdc++ are left untouched.
+        File.WriteAllText(Path.Combine(app, "Directory.Build.props"), "<Project><PropertyGroup><LibTorchSharpCompat>true</LibTorchSharpCompat></PropertyGroup></Project>");
+        File.WriteAllText(Path.Combine(app, "Directory.Build.targets"), $"""<Project><Import Project="{Path.Combine(RepositoryRoot.Path, "build", "LibTorchSharpCompat.targets")}" /></Project>""");
+
+        (int exitCode, string output) = DotNet.Run(app, "run", "quickstart.cs");
+
+        Assert.True(exitCode == 0, output);
+        Assert.Matches(@"step 99: global norm \d", output);
+        Assert.Matches(@"\[1000\] Vanishing", output);
+        Assert.Matches(@"[1-9]\d* alerts; report: ", output);
+        Assert.Contains("<svg", File.ReadAllText(Path.Combine(app, "quickstart-report.html")), StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"\bwarning\s*[A-Z]*\d*\s*:", output);
+    }
+
+    [GeneratedRegex(@"(?<prefix>^#:package GradientDiagnostics\.TorchSharp@)\S+", RegexOptions.Multiline)]
+    private static partial Regex PackageDirective();
 
     private static XDocument Nuspec(ZipArchive zip)
     {
@@ -117,7 +154,10 @@ public sealed partial class PackageTests : IClassFixture<PackageTests.PackedPack
             var output = new System.Text.StringBuilder();
             foreach (string project in new[] { "src/GradientDiagnostics", "src/GradientDiagnostics.TorchSharp" })
             {
-                (int exitCode, string text) = DotNet.Run(RepositoryRoot.Path, "pack", project, "-c", "Release", "-o", Folder, $"-p:Version={Version}");
+                // Own bin/obj (--artifacts-path): the unique version rewrites restore's assets file, which must not touch
+                // the repository's obj folders while other test assemblies build there (CleanBuildTests).
+                (int exitCode, string text) = DotNet.Run(RepositoryRoot.Path, "pack", project, "-c", "Release", "-o", Folder, $"-p:Version={Version}",
+                    "--artifacts-path", Path.Combine(Root, "artifacts"));
                 output.AppendLine(text);
                 if (exitCode != 0)
                 {

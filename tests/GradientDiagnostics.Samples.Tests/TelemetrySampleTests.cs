@@ -3,6 +3,7 @@ using System.Diagnostics;
 namespace GradientDiagnostics.Samples.Tests;
 
 /// <summary>The Telemetry sample is top-level code, so its entry point runs as a process, as a user would run it.</summary>
+[Collection(SampleOutputCollection.Name)]
 public sealed class TelemetrySampleTests : IDisposable
 {
     private readonly string _output = Path.Combine(Path.GetTempPath(), $"gd-telemetry-{Guid.NewGuid():N}");
