@@ -1,3 +1,5 @@
+// Over 150 lines: snapshot recycling, rollback and the learning-rate scaling after it share the one snapshot table and
+// the spare, and must change together to keep the memory bound stated below.
 using TorchSharp.Modules;
 
 namespace GradientDiagnostics.TorchSharp.Recovery;

@@ -1,10 +1,9 @@
-using System.Runtime.InteropServices;
-
-namespace GradientDiagnostics.TorchSharp;
-
 // Over 150 lines: the float32 read (in place, on the free cores) and the deferred device results share the per-layer
 // statistics and the step's bookkeeping; the 16-bit read and the device reduction live beside it (SixteenBitLayers,
 // DeviceReduction).
+using System.Runtime.InteropServices;
+
+namespace GradientDiagnostics.TorchSharp;
 
 /// <summary>
 /// Measures tensors' element statistics where they live, into one <see cref="TensorStatistics"/> per layer. Dense

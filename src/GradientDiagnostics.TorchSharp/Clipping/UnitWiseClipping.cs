@@ -1,0 +1,86 @@
+using TorchSharp.Modules;
+
+namespace GradientDiagnostics.TorchSharp;
+
+/// <summary>
+/// Adaptive gradient clipping (AGC, Brock et al. 2021) applied in place on the gradients' device: each unit's gradient
+/// norm is capped at λ·max(‖W_i‖, ε), on dense gradients and on sparse ones' coalesced values alike.
+/// </summary>
+internal static class UnitWiseClipping
+{
+    /// <summary>Clips every parameter of the layers not in <paramref name="excludedLayers"/>.</summary>
+    public static void Apply(ModuleLayer[] layers, double clipping, double epsilon, ReadOnlySpan<bool> excludedLayers)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        for (int i = 0; i < layers.Length; i++)
+        {
+            if (excludedLayers[i])
+            {
+                continue;
+            }
+
+            foreach (Parameter parameter in layers[i].Parameters)
+            {
+                torch.Tensor? grad = parameter.grad;
+                if (grad is null)
+                {
+                    continue;
+                }
+
+                if (!grad.is_sparse)
+                {
+                    ClipUnits(parameter.detach(), grad, clipping, epsilon);
+                }
+                else if (SparseGradient.Of(grad) is SparseGradient sparse)
+                {
+                    ClipSparseUnits(parameter.detach(), grad, sparse, clipping, epsilon);
+                }
+            }
+        }
+    }
+
+    /// <summary>AGC on one parameter (Brock et al. 2021): the unit-wise norms are taken over every dimension but the first
+    /// (output rows of a Linear weight, output filters of a Conv weight), or over the whole tensor when it has at most one
+    /// dimension; units whose gradient norm exceeds λ·max(‖W_i‖, ε) are scaled down to it.</summary>
+    private static void ClipUnits(torch.Tensor weight, torch.Tensor grad, double clipping, double epsilon)
+    {
+        long[]? dims = grad.dim() <= 1 ? null : [.. Enumerable.Range(1, (int)grad.dim() - 1).Select(d => (long)d)];
+        torch.Tensor weightNorm = torch.linalg.vector_norm(weight, 2, dims, keepdim: true);
+        torch.Tensor gradNorm = torch.linalg.vector_norm(grad, 2, dims, keepdim: true);
+        torch.Tensor maxNorm = weightNorm.clamp_min(epsilon).mul_(clipping);
+        torch.Tensor factor = torch.where(gradNorm > maxNorm, maxNorm / gradNorm.clamp_min(GradientClipping.AdaptiveGradientNormFloor), 1.0);
+        grad.mul_(factor);
+    }
+
+    /// <summary>AGC on a sparse gradient, with the same units as <see cref="ClipUnits"/>: a unit (a slice along dimension
+    /// 0, an embedding row) without entries has a zero gradient and is left alone; the others' norms come from the
+    /// coalesced values.</summary>
+    private static void ClipSparseUnits(torch.Tensor weight, torch.Tensor grad, SparseGradient sparse, double clipping, double epsilon)
+    {
+        torch.Tensor sums = sparse.Sums;
+        torch.Tensor factor;
+        if (grad.dim() <= 1)
+        {
+            torch.Tensor weightNorm = torch.linalg.vector_norm(weight, 2);
+            torch.Tensor gradNorm = torch.linalg.vector_norm(sums, 2);
+            torch.Tensor maxNorm = weightNorm.clamp_min(epsilon).mul_(clipping);
+            factor = torch.where(gradNorm > maxNorm, maxNorm / gradNorm.clamp_min(GradientClipping.AdaptiveGradientNormFloor), 1.0);
+        }
+        else
+        {
+            long[] weightDims = [.. Enumerable.Range(1, (int)weight.dim() - 1).Select(d => (long)d)];
+            long[] sumDims = [.. Enumerable.Range(1, (int)sums.dim() - 1).Select(d => (long)d)];
+            // Σ‖g‖² per unit: the coalesced rows of one unit (several when dimension 1 is sparse too) add up.
+            torch.Tensor rowSquares = sumDims.Length == 0 ? sums.square() : sums.square().sum(sumDims);
+            torch.Tensor unitNorm = torch.zeros(grad.shape[0], rowSquares.dtype, rowSquares.device).index_add_(0, sparse.Rows, rowSquares, 1).sqrt();
+            torch.Tensor gradNorm = unitNorm.index_select(0, sparse.Rows);
+            torch.Tensor weightNorm = torch.linalg.vector_norm(weight, 2, weightDims).index_select(0, sparse.Rows);
+            torch.Tensor maxNorm = weightNorm.clamp_min(epsilon).mul_(clipping);
+            factor = torch.where(gradNorm > maxNorm, maxNorm / gradNorm.clamp_min(GradientClipping.AdaptiveGradientNormFloor), 1.0)
+                .reshape([sums.shape[0], .. Enumerable.Repeat(1L, sumDims.Length)]);
+        }
+
+        sparse.Write(sums * factor);
+    }
+}

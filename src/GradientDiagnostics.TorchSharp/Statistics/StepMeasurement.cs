@@ -1,0 +1,84 @@
+using GradientDiagnostics.TorchSharp.Probes;
+using GradientDiagnostics.TorchSharp.Tracing;
+
+namespace GradientDiagnostics.TorchSharp;
+
+/// <summary>
+/// Turns one step's tensors into the observations the analyzer consumes: the gradients every step, and on a
+/// full-statistics step the parameters and the layer-output probes too, all brought to the host in one transfer.
+/// Also arms the probes and the parameter copy for the step after.
+/// </summary>
+internal sealed class StepMeasurement(
+    int layerCount, GradientStatisticsReader gradients, ParameterObserver parameters, LayerOutputProbes? probes, ForwardOriginTracer? tracer)
+{
+    private readonly HostTransfer _transfer = new();
+    private readonly LayerObservation[] _observations = new LayerObservation[layerCount];
+
+    /// <summary>What the last step handed the analyzer; its elements are replaced by each <see cref="Measure"/>.</summary>
+    public LayerObservation[] Observations => _observations;
+
+    /// <summary>Fills <see cref="Observations"/> for the step with one host transfer, and returns the loss value and the
+    /// forward pass's non-finite origin (when traced).</summary>
+    public double? Measure(torch.Tensor? loss, long step, bool full, out string? origin)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        int lossOffset = loss is null ? -1 : _transfer.Add(loss.detach());
+        gradients.Queue(_transfer);
+        if (full)
+        {
+            parameters.Queue(step, _transfer);
+            probes?.Queue(_transfer);
+        }
+
+        tracer?.Queue(_transfer);
+        ReadOnlySpan<double> host = _transfer.Fetch();
+        origin = tracer?.Complete(host);
+        gradients.Complete(host);
+        for (int i = 0; i < _observations.Length; i++)
+        {
+            _observations[i] = new LayerObservation(gradients.Statistics[i]) { ParameterFormat = gradients.Formats[i], SixteenBitGradient = gradients.SixteenBit[i] };
+        }
+
+        double? lossValue = lossOffset < 0 ? null : host[lossOffset];
+        if (full)
+        {
+            parameters.Complete(host);
+            probes?.Complete(host, _observations, step);
+        }
+        else if (!gradients.AllFinite || lossValue is double l && !double.IsFinite(l))
+        {
+            // Only on a step that is already non-finite (free on healthy ones): are the weights themselves non-finite?
+            // A second host transfer, after which the first one's values are no longer read.
+            parameters.Queue(step, _transfer);
+            parameters.Complete(_transfer.Fetch());
+            full = true;
+        }
+
+        for (int i = 0; full && i < _observations.Length; i++)
+        {
+            _observations[i] = _observations[i] with
+            {
+                Parameters = parameters.Statistics[i],
+                ParameterUpdateNorm = parameters.UpdateNorms[i],
+                LostUpdateFraction = parameters.LostUpdateFractions[i],
+                ParameterFormat = gradients.Formats[i] == NumericFormat.Unknown ? parameters.Formats[i] : gradients.Formats[i],
+            };
+        }
+
+        return lossValue;
+    }
+
+    /// <summary>Arms the probes and the parameter copy for the coming step, and forgets anything left from this one.</summary>
+    public void PrepareNextStep(long step, bool nextIsFull)
+    {
+        parameters.SnapshotIfNextIsFull(step, nextIsFull);
+        if (probes is null)
+        {
+            return;
+        }
+
+        probes.Reset();
+        probes.Capturing = nextIsFull;
+    }
+}
