@@ -1,6 +1,3 @@
-// Over 150 lines: the analyzer is the core's public facade and runs the whole step (statistics, detectors, clipping,
-// recovery, loss scaling, telemetry) in one method; each stage's logic lives in its own folder.
-using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -13,7 +10,7 @@ namespace GradientDiagnostics;
 /// <see cref="Analyze"/> once per step; it can be driven directly from plain arrays as well.
 /// </summary>
 /// <remarks>Not thread-safe: one training loop drives one analyzer.</remarks>
-public sealed class GradientAnalyzer : IDisposable
+public sealed partial class GradientAnalyzer : IDisposable
 {
     private readonly LayerDescriptor[] _layers;
     private readonly string[] _layerNames;
@@ -104,60 +101,6 @@ public sealed class GradientAnalyzer : IDisposable
     /// <summary>Flushes and closes the telemetry outputs (the JSON Lines file). Safe to call more than once.</summary>
     public void Dispose() => _telemetry.Dispose();
 
-    /// <summary>The recovery decision of the last analyzed step, for the adapter to apply to its tensors and optimizer
-    /// before the optimizer steps; default (<see cref="RecoveryAction.None"/>) without recovery.</summary>
-    public RecoveryDecision LastRecovery { get; private set; }
-
-    /// <summary>The recovery policy, once <see cref="EnableRecovery"/> was called: the adapter registers the snapshots it
-    /// takes with it and drops those not in <see cref="RecoveryPolicy.SnapshotSteps"/>; null before.</summary>
-    public RecoveryPolicy? Recovery => _recovery;
-
-    /// <summary>Turns recovery on from the next step: validates and copies <paramref name="options"/>. An adapter that
-    /// can snapshot and restore its framework's parameters and optimizer state calls it, then applies
-    /// <see cref="LastRecovery"/> after every step (docs/reliability.md).</summary>
-    /// <param name="options">The recovery options; later changes to them have no effect.</param>
-    /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it (for example
-    /// <c>Recovery.SnapshotInterval</c>).</exception>
-    /// <exception cref="InvalidOperationException">Recovery is already enabled.</exception>
-    public void EnableRecovery(GradientRecoveryOptions options)
-    {
-        if (_recovery is not null)
-        {
-            throw new InvalidOperationException("Recovery is already enabled on this monitor.");
-        }
-
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate("Recovery");
-        _recovery = new RecoveryPolicy(options, _spikeAtAttach);
-    }
-
-    /// <summary>The loss scaler, once <see cref="EnableLossScaling"/> was called; null before.</summary>
-    public LossScaler? LossScaler => _scaler;
-
-    /// <summary>Turns loss scaling on from the next step. Each step's observations are then taken to be measured on the
-    /// gradients of the loss multiplied by <see cref="LossScaler.Scale"/> (as stored: scaled); the analyzer divides them by
-    /// the scale, so every statistic, detector, alert and clipping decision is in unscaled units, and the result carries the
-    /// scale (<see cref="GradientStepResult.LossScale"/>). A step whose stored gradients hold a NaN or ±Infinity is an
-    /// overflow: it is always skipped (<see cref="GradientStepResult.SkipStep"/>, whatever
-    /// <see cref="GradientMonitorOptions.SkipNonFiniteSteps"/> says), and under dynamic scaling it is not a failing step
-    /// for recovery (an occasional overflow is how the dynamic scaler finds its scale). The scaler is updated at the end of
-    /// each step.</summary>
-    /// <param name="scaling">How the loss is scaled.</param>
-    /// <returns>The scaler, for the adapter to read the scale from and to save and restore.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="scaling"/> is null.</exception>
-    /// <exception cref="InvalidOperationException">Loss scaling is already enabled.</exception>
-    public LossScaler EnableLossScaling(LossScaling scaling)
-    {
-        ArgumentNullException.ThrowIfNull(scaling);
-        if (_scaler is not null)
-        {
-            throw new InvalidOperationException("Loss scaling (mixed precision) is already enabled on this monitor.");
-        }
-
-        _scaler = new LossScaler(scaling);
-        return _scaler;
-    }
-
     /// <summary>Adds a telemetry output, for example one an adapter builds (the TorchSharp adapter's TensorBoard writer);
     /// it receives every later step, with fault isolation (see <see cref="IGradientStepObserver"/>), and is disposed with
     /// this analyzer.</summary>
@@ -167,120 +110,6 @@ public sealed class GradientAnalyzer : IDisposable
     {
         ArgumentNullException.ThrowIfNull(observer);
         _telemetry.Add(observer);
-    }
-
-    /// <summary>Analyzes one step: statistics, detectors and alerts, then, when <see cref="GradientMonitorOptions.Clipping"/>
-    /// is set and a <paramref name="clippingTarget"/> is given, the clipping policy applied to it in place (an adapter
-    /// passes its gradients; <see cref="ArrayClippingTarget"/> is the CPU reference). Without a target nothing is clipped
-    /// and the result has no clipping figures.</summary>
-    /// <param name="layers">One observation per layer, in the order of <see cref="LayerNames"/>.</param>
-    /// <param name="loss">The loss value, when known; a non-finite loss raises an alert and skips the step.</param>
-    /// <param name="clippingTarget">Where the clipping policy applies its decisions; null to measure and detect only.</param>
-    /// <param name="measurementStarted">When the adapter started measuring this step (a <see cref="Stopwatch.GetTimestamp"/>
-    /// value), so the overhead metric includes its reading; now when null.</param>
-    /// <returns>The step's statistics, alerts, clipping figures and skip decision.</returns>
-    /// <exception cref="ArgumentException">The number of observations differs from the number of layers.</exception>
-    public GradientStepResult Analyze(ReadOnlySpan<LayerObservation> layers, double? loss = null, IGradientClippingTarget? clippingTarget = null, long? measurementStarted = null) =>
-        AnalyzeTraced(layers, loss, clippingTarget, measurementStarted, forwardOrigin: null);
-
-    /// <summary>As <see cref="Analyze"/>, with the module whose forward output was the first non-finite one in this
-    /// step's forward pass (<see cref="NonFiniteGradientOptions.TraceOrigin"/>), or null, named in the NonFinite alert. An
-    /// adapter that traces its forward pass calls this instead of <see cref="Analyze"/>.</summary>
-    /// <param name="layers">One observation per layer, in the order of <see cref="Layers"/>.</param>
-    /// <param name="loss">The step's loss, when known.</param>
-    /// <param name="clippingTarget">Where the clipping decisions are applied; null measures without clipping.</param>
-    /// <param name="measurementStarted">When the adapter started measuring this step (a <see cref="Stopwatch.GetTimestamp"/>
-    /// value); now when null.</param>
-    /// <param name="forwardOrigin">The name of the first module whose forward output was non-finite; null when none was or
-    /// the forward pass was not traced.</param>
-    /// <returns>The step's statistics, alerts, clipping figures and skip decision.</returns>
-    /// <exception cref="ArgumentException">The number of observations differs from the number of layers.</exception>
-    public GradientStepResult AnalyzeTraced(ReadOnlySpan<LayerObservation> layers, double? loss, IGradientClippingTarget? clippingTarget, long? measurementStarted, string? forwardOrigin)
-    {
-        long start = measurementStarted ?? Stopwatch.GetTimestamp();
-        if (layers.Length != _layerNames.Length)
-        {
-            throw new ArgumentException($"Expected {_layerNames.Length} layer observations, one per layer, but got {layers.Length}.", nameof(layers));
-        }
-
-        long step = StepCount++;
-        double lossScale = _scaler?.Scale ?? 1;
-        var statistics = new LayerGradientStatistics[layers.Length];
-        TensorStatistics all = default;
-        for (int i = 0; i < layers.Length; i++)
-        {
-            LayerObservation o = GradientUnscaling.Unscale(layers[i], lossScale);
-            statistics[i] = new LayerGradientStatistics
-            {
-                Index = i,
-                Name = _layerNames[i],
-                Gradient = o.Gradient,
-                OutputGradientNorm = o.OutputGradientNorm,
-                Parameters = o.Parameters,
-                ParameterUpdateNorm = o.ParameterUpdateNorm,
-                Activations = o.Activations,
-                ParameterFormat = o.ParameterFormat,
-                UnderflowFraction = o.SixteenBitGradient?.UnderflowFraction,
-                OverflowHeadroomBits = o.SixteenBitGradient?.OverflowHeadroomBits,
-                LostUpdateFraction = o.LostUpdateFraction,
-            };
-            all = TensorStatistics.Combine(all, o.Gradient);
-        }
-
-        var evidence = new StepEvidence(step, loss, all.L2Norm, statistics, _layers, _history) 
-        {
-            ForwardOrigin = forwardOrigin,
-            PreviousStepSkipped = _previousStepSkipped,
-            LossScaleProbeOverflow = _scaler is { Scaling.IsDynamic: true } && lossScale > 1 && !all.IsFinite,
-        };
-        List<GradientAlert> alerts = [];
-        foreach (IGradientDetector detector in _detectors)
-        {
-            detector.Detect(evidence, alerts);
-        }
-
-        _history.Record(all.L2Norm, _spikeZScoreThreshold, statistics);
-
-        bool nonFinite = !all.IsFinite || (loss is double l && !double.IsFinite(l));
-        ClippingOutcome? clipped = _clipping is not null && clippingTarget is not null ? _clipping.Run(statistics, nonFinite, clippingTarget) : null;
-        evidence.Clipping = clipped;
-        foreach (IGradientDetector detector in _afterClipping)
-        {
-            detector.Detect(evidence, alerts);
-        }
-
-        bool overflow = _scaler is not null && !all.IsFinite;
-        bool skipNonFinite = overflow || (nonFinite && (_skipNonFiniteSteps || clipped?.SkipStep == true));
-        LastRecovery = overflow && _scaler!.Scaling.IsDynamic ? default : _recovery?.Decide(step, all.L2Norm, loss, skipNonFinite, alerts) ?? default;
-        _scaler?.Update(overflow);
-        var result = new GradientStepResult
-        {
-            Step = step,
-            Kind = KindOf(step),
-            GlobalNorm = evidence.GlobalNorm,
-            Loss = loss,
-            SkipStep = skipNonFinite || LastRecovery.SkipsStep,
-            RolledBackToStep = LastRecovery.RollBackTo,
-            Layers = statistics,
-            DepthGain = evidence.DepthGain,
-            ProbedLayerCount = evidence.ProbedLayers,
-            DepthGainOverDepth = evidence.DepthGainOverDepth,
-            Alerts = alerts,
-            NormBeforeClipping = clipped?.NormBefore,
-            NormAfterClipping = clipped?.NormAfter,
-            ClippingCoefficient = clipped?.Coefficient ?? 1,
-            ClippingActed = clipped?.Acted ?? false,
-            LossScale = lossScale,
-        };
-        _previousStepSkipped = result.SkipStep;
-        double overheadSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        foreach (GradientAlert alert in alerts)
-        {
-            _publisher.Publish(alert, AlertRaised);
-        }
-
-        _telemetry.OnStep(result, overheadSeconds);
-        return result;
     }
 
     private GradientStepKind KindOf(long step) => step % _fullStatisticsInterval == 0 ? GradientStepKind.Full : GradientStepKind.Cheap;

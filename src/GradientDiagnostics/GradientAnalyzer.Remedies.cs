@@ -1,0 +1,60 @@
+namespace GradientDiagnostics;
+
+/// <content>The remedies an adapter turns on after attach: recovery (snapshots, refusal and rollback of failing steps)
+/// and loss scaling; the analyzer only decides, the adapter applies each decision to its framework's tensors.</content>
+public sealed partial class GradientAnalyzer
+{
+    /// <summary>The recovery decision of the last analyzed step, for the adapter to apply to its tensors and optimizer
+    /// before the optimizer steps; default (<see cref="RecoveryAction.None"/>) without recovery.</summary>
+    public RecoveryDecision LastRecovery { get; private set; }
+
+    /// <summary>The recovery policy, once <see cref="EnableRecovery"/> was called: the adapter registers the snapshots it
+    /// takes with it and drops those not in <see cref="RecoveryPolicy.SnapshotSteps"/>; null before.</summary>
+    public RecoveryPolicy? Recovery => _recovery;
+
+    /// <summary>Turns recovery on from the next step: validates and copies <paramref name="options"/>. An adapter that
+    /// can snapshot and restore its framework's parameters and optimizer state calls it, then applies
+    /// <see cref="LastRecovery"/> after every step (docs/reliability.md).</summary>
+    /// <param name="options">The recovery options; later changes to them have no effect.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it (for example
+    /// <c>Recovery.SnapshotInterval</c>).</exception>
+    /// <exception cref="InvalidOperationException">Recovery is already enabled.</exception>
+    public void EnableRecovery(GradientRecoveryOptions options)
+    {
+        if (_recovery is not null)
+        {
+            throw new InvalidOperationException("Recovery is already enabled on this monitor.");
+        }
+
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate("Recovery");
+        _recovery = new RecoveryPolicy(options, _spikeAtAttach);
+    }
+
+    /// <summary>The loss scaler, once <see cref="EnableLossScaling"/> was called; null before.</summary>
+    public LossScaler? LossScaler => _scaler;
+
+    /// <summary>Turns loss scaling on from the next step. Each step's observations are then taken to be measured on the
+    /// gradients of the loss multiplied by <see cref="LossScaler.Scale"/> (as stored: scaled); the analyzer divides them by
+    /// the scale, so every statistic, detector, alert and clipping decision is in unscaled units, and the result carries the
+    /// scale (<see cref="GradientStepResult.LossScale"/>). A step whose stored gradients hold a NaN or ±Infinity is an
+    /// overflow: it is always skipped (<see cref="GradientStepResult.SkipStep"/>, whatever
+    /// <see cref="GradientMonitorOptions.SkipNonFiniteSteps"/> says), and under dynamic scaling it is not a failing step
+    /// for recovery (an occasional overflow is how the dynamic scaler finds its scale). The scaler is updated at the end of
+    /// each step.</summary>
+    /// <param name="scaling">How the loss is scaled.</param>
+    /// <returns>The scaler, for the adapter to read the scale from and to save and restore.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="scaling"/> is null.</exception>
+    /// <exception cref="InvalidOperationException">Loss scaling is already enabled.</exception>
+    public LossScaler EnableLossScaling(LossScaling scaling)
+    {
+        ArgumentNullException.ThrowIfNull(scaling);
+        if (_scaler is not null)
+        {
+            throw new InvalidOperationException("Loss scaling (mixed precision) is already enabled on this monitor.");
+        }
+
+        _scaler = new LossScaler(scaling);
+        return _scaler;
+    }
+}
