@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Text.RegularExpressions;
+using GradientDiagnostics.Testing;
 
 namespace GradientDiagnostics.Packaging.Tests;
 

@@ -1,11 +1,14 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace GradientDiagnostics.Packaging.Tests;
+namespace GradientDiagnostics.Testing;
 
-/// <summary>Runs the dotnet CLI as a child process, isolated from the test host's MSBuild environment.</summary>
+/// <summary>Runs the dotnet CLI as a child process, isolated from the test host's MSBuild environment, and ends it
+/// (with its children) after 10 minutes.</summary>
 internal static class DotNet
 {
+    private static readonly TimeSpan Limit = TimeSpan.FromMinutes(10);
+
     public static (int ExitCode, string Output) Run(string workingDirectory, params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
@@ -26,7 +29,13 @@ internal static class DotNet
         process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        process.WaitForExit();
+        if (!process.WaitForExit(Limit))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"dotnet {string.Join(' ', arguments)} did not finish within {Limit.TotalMinutes} minutes:\n{output}");
+        }
+
+        process.WaitForExit(); // only the overload without a timeout waits for the redirected output to be read to its end
         return (process.ExitCode, output.ToString());
     }
 }
