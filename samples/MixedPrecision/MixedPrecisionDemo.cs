@@ -21,7 +21,13 @@ public static class MixedPrecisionDemo
         using Tensor y = x[.., ..4].sum(1, keepdim: true).mul(0.5).sin();
         using Tensor input = x.to_type(dtype);
         var alerts = new List<GradientAlert>();
-        using GradientMonitor monitor = model.AttachGradientMonitor(o => o.Clipping = GradientClipping.ByGlobalNorm(1.0));
+        // Parameter updates are captured (a copy of the weights at full-statistics steps) so the Precision detector can
+        // measure the fraction of 16-bit weights a step left unchanged.
+        using GradientMonitor monitor = model.AttachGradientMonitor(o =>
+        {
+            o.Clipping = GradientClipping.ByGlobalNorm(1.0);
+            o.CaptureParameterUpdates = true;
+        });
         monitor.AlertRaised += (_, alert) => alerts.Add(alert);
         MixedPrecisionTraining? mp = masters ? monitor.EnableMixedPrecision() : null;
         IEnumerable<global::TorchSharp.Modules.Parameter> trained = mp?.MasterParameters ?? model.parameters();

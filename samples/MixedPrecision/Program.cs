@@ -31,7 +31,7 @@ Console.WriteLine();
 foreach (Run run in runs.Where(r => r.Alerts.Count > 0))
 {
     Console.WriteLine($"{run.Name}: {run.Alerts.Count} alert(s) by kind: {string.Join(", ", run.Alerts.GroupBy(a => a.Kind).Select(g => $"{g.Key} {g.Count()}"))}");
-    foreach (GradientAlert alert in run.Alerts.Where(a => a.Kind is GradientAlertKind.NonFinite or GradientAlertKind.Vanishing || a.Kind.ToString() == "Precision")
+    foreach (GradientAlert alert in run.Alerts.Where(a => a.Kind is GradientAlertKind.NonFinite or GradientAlertKind.Vanishing or GradientAlertKind.Precision)
         .GroupBy(a => a.Kind).Select(g => g.First()))
     {
         Console.WriteLine($"  first {alert.Kind} (step {alert.Step}): {alert.Message}");

@@ -5,7 +5,10 @@
 //   - alerts and a summary line every 50 steps in the console log;
 //   - a JSON Lines file of the run, a TensorBoard event file, and the self-contained HTML report.
 //
-//   dotnet run --project samples/Telemetry [-- [<steps> [<output directory>]] [--prometheus PORT]]
+//   dotnet run --project samples/Telemetry [-- [<steps> [<output directory>]] [--prometheus PORT] [--step-delay MS]]
+//
+// --step-delay MS pauses after each step: this demo's steps take about a millisecond, so without it a short run can
+// end between two scrapes, and rate() over it has no increase to show (a real training step takes far longer).
 //
 // With --prometheus the sample keeps serving its metrics after training until Enter is pressed (or its input ends),
 // so that a Prometheus server scraping it (docs/telemetry.md has a config) holds the whole run. The OpenTelemetry
@@ -29,6 +32,16 @@ if (prometheusAt >= 0)
         ? port
         : throw new ArgumentException("--prometheus needs a TCP port (1-65535), e.g. --prometheus 9464.");
     positional.RemoveRange(prometheusAt, 2);
+}
+
+int stepDelayAt = positional.IndexOf("--step-delay");
+int stepDelay = 0;
+if (stepDelayAt >= 0)
+{
+    stepDelay = stepDelayAt + 1 < positional.Count && int.TryParse(positional[stepDelayAt + 1], culture, out int delay) && delay >= 0
+        ? delay
+        : throw new ArgumentException("--step-delay needs a pause in milliseconds (0 or more), e.g. --step-delay 10.");
+    positional.RemoveRange(stepDelayAt, 2);
 }
 
 int steps = positional.Count > 0 ? int.Parse(positional[0], culture) : 300;
@@ -84,6 +97,11 @@ using (var monitor = model.AttachGradientMonitor(
         if (!result.SkipStep)
         {
             optimizer.step();
+        }
+
+        if (stepDelay > 0)
+        {
+            Thread.Sleep(stepDelay);
         }
     }
 

@@ -25,6 +25,10 @@ public sealed class PrometheusEndToEndTests : IDisposable
 
     // Enough steps that several scrapes (every 200 ms) fall inside training, so rate() has an increase to divide.
     private const int Steps = 200;
+
+    // 200 steps × 10 ms span about ten 200 ms scrapes whatever the machine's speed: on a quiet machine the sample's own
+    // steps take about a millisecond, and a run that ends between two scrapes leaves rate() no increase to show (NaN).
+    private const string StepDelayMilliseconds = "10";
     private static readonly TimeSpan Bound = TimeSpan.FromMinutes(4);
     private readonly string _output = Path.Combine(Path.GetTempPath(), $"gd-prometheus-run-{Guid.NewGuid():N}");
 
@@ -127,7 +131,7 @@ public sealed class PrometheusEndToEndTests : IDisposable
         string dll = Path.Combine(AppContext.BaseDirectory.Replace("tests/GradientDiagnostics.Samples.Tests", "samples/Telemetry", StringComparison.Ordinal), "TelemetryDemo.dll");
         Assert.True(File.Exists(dll), $"The Telemetry sample was not built at {dll}.");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string argument in new[] { dll, Steps.ToString(System.Globalization.CultureInfo.InvariantCulture), _output, "--prometheus", port.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+        foreach (string argument in new[] { dll, Steps.ToString(System.Globalization.CultureInfo.InvariantCulture), _output, "--prometheus", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--step-delay", StepDelayMilliseconds })
         {
             start.ArgumentList.Add(argument);
         }
