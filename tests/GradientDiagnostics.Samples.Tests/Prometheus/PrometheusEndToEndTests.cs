@@ -26,8 +26,8 @@ public sealed class PrometheusEndToEndTests : IDisposable
     // Enough steps that several scrapes (every 200 ms) fall inside training, so rate() has an increase to divide.
     private const int Steps = 200;
 
-    // 200 steps × 10 ms span about ten 200 ms scrapes whatever the machine's speed: on a quiet machine the sample's own
-    // steps take about a millisecond, and a run that ends between two scrapes leaves rate() no increase to show (NaN).
+    // 200 steps × 10 ms span about ten 200 ms scrapes whatever the machine's speed (the sample's own steps take about a
+    // millisecond on a quiet machine): rate() needs an increase between two scrapes of the run.
     private const string StepDelayMilliseconds = "10";
     private static readonly TimeSpan Bound = TimeSpan.FromMinutes(4);
     private readonly string _output = Path.Combine(Path.GetTempPath(), $"gd-prometheus-run-{Guid.NewGuid():N}");
@@ -46,6 +46,7 @@ public sealed class PrometheusEndToEndTests : IDisposable
         using var timeout = new CancellationTokenSource(Bound);
         int samplePort = PrometheusServer.FreeLoopbackPort();
         using PrometheusServer prometheus = await PrometheusServer.StartAsync(samplePort, TimeSpan.FromMilliseconds(200));
+        await WaitForScrapeLoopAsync(prometheus, timeout.Token);
         using Process sample = StartSample(samplePort, out Task<string> trainingDone);
         try
         {
@@ -110,6 +111,17 @@ public sealed class PrometheusEndToEndTests : IDisposable
 
     private static double Single(IReadOnlyList<(IReadOnlyDictionary<string, string> Labels, double Value)> series) =>
         Assert.Single(series).Value;
+
+    /// <summary>Waits until Prometheus has tried its first scrape of the (not yet started) sample: its scrape manager
+    /// applies new targets only every 5 s, and a run that trained before then would be seen only after its end, when
+    /// rate() has no increase to show (NaN).</summary>
+    private static async Task WaitForScrapeLoopAsync(PrometheusServer prometheus, CancellationToken cancellation)
+    {
+        while ((await prometheus.QueryAsync("up")).Count == 0)
+        {
+            await Task.Delay(200, cancellation);
+        }
+    }
 
     /// <summary>Waits until Prometheus holds a scrape taken after the last step.</summary>
     private static async Task WaitForFinalScrapeAsync(PrometheusServer prometheus, CancellationToken cancellation)
