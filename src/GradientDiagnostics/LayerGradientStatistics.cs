@@ -59,7 +59,8 @@ public sealed class LayerGradientStatistics
     /// <summary>The fraction of the layer's 16-bit weight elements that the last optimizer step left bit-identical (the
     /// update was smaller than half an ulp of the weight, or zero), in [0, 1]; null when not measured: measured on
     /// <see cref="GradientStepKind.Full"/> steps when the update is captured
-    /// (<see cref="GradientMonitorOptions.CaptureParameterUpdates"/>), for 16-bit weights only.</summary>
+    /// (<see cref="GradientMonitorOptions.CaptureParameterUpdates"/>), for 16-bit weights only, and not under fp32 master
+    /// weights (their 16-bit weights are a rounded copy of masters that keep every update).</summary>
     public double? LostUpdateFraction { get; internal init; }
 
     /// <summary>The mean |g| over the layer's gradient elements.</summary>

@@ -27,5 +27,14 @@ public sealed class MixedPrecisionSampleTests
         Assert.InRange(bfloat16Masters.Losses[^1], 0, 1.25 * sgd.Losses[^1]);
         Assert.True(bfloat16.Losses[^1] > bfloat16Masters.Losses[^1]);
         Assert.All(bfloat16Masters.Scales, s => Assert.Equal(1, s));
+
+        // The alerts the sample prints: naive float16 + Adam is diagnosed as non-finite weights with the remedy named;
+        // naive bfloat16 loses its updates; with master weights the 16-bit copy's unchanged elements are not lost updates.
+        GradientAlert nonFinite = Assert.Single(naive.Alerts, a => a.Kind == GradientAlertKind.NonFinite && a.Step == 1);
+        Assert.Contains("weights of", nonFinite.Message, StringComparison.Ordinal);
+        Assert.Contains("EnableMixedPrecision", nonFinite.Message, StringComparison.Ordinal);
+        Assert.Null(nonFinite.Origin);
+        Assert.Contains(bfloat16.Alerts, a => a.Kind == GradientAlertKind.Precision && a.Metric == GradientMetricNames.LostUpdateFraction);
+        Assert.DoesNotContain(bfloat16Masters.Alerts, a => a.Kind == GradientAlertKind.Precision);
     }
 }

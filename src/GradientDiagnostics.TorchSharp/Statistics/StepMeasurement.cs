@@ -14,6 +14,11 @@ internal sealed class StepMeasurement(
     private readonly HostTransfer _transfer = new();
     private readonly LayerObservation[] _observations = new LayerObservation[layerCount];
 
+    /// <summary>Set once the model trains through fp32 master weights (<see cref="GradientMonitor.EnableMixedPrecision"/>):
+    /// its 16-bit weights are then a rounded copy of the masters, which keep every update, so a 16-bit weight left
+    /// unchanged by a step has lost nothing and no lost-update fraction is reported.</summary>
+    public bool MasterWeights { get; set; }
+
     /// <summary>What the last step handed the analyzer; its elements are replaced by each <see cref="Measure"/>.</summary>
     public LayerObservation[] Observations => _observations;
 
@@ -61,7 +66,7 @@ internal sealed class StepMeasurement(
             {
                 Parameters = parameters.Statistics[i],
                 ParameterUpdateNorm = parameters.UpdateNorms[i],
-                LostUpdateFraction = parameters.LostUpdateFractions[i],
+                LostUpdateFraction = MasterWeights ? null : parameters.LostUpdateFractions[i],
                 ParameterFormat = gradients.Formats[i] == NumericFormat.Unknown ? parameters.Formats[i] : gradients.Formats[i],
             };
         }
