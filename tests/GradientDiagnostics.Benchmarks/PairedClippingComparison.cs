@@ -37,22 +37,7 @@ internal static class PairedClippingComparison
                 ("clip not acting", () => nn.utils.clip_grad_norm_(parameters, 1e30)),
                 ("ByGlobalNorm not acting", () => notActing.Step()),
             ];
-            var times = calls.Select(_ => new List<double>()).ToArray();
-            for (int round = -5; round < rounds; round++)
-            {
-                for (int k = 0; k < calls.Length; k++)
-                {
-                    int i = (k + round + 5) % calls.Length;
-                    Restore(parameters, saved);
-                    long start = Stopwatch.GetTimestamp();
-                    calls[i].Call();
-                    double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-                    if (round >= 0)
-                    {
-                        times[i].Add(ms);
-                    }
-                }
-            }
+            List<double>[] times = PairedRunner.TimeInterleaved([.. calls.Select(c => c.Call)], rounds, () => Restore(parameters, saved));
 
             foreach ((int clip, int ours, string label) in new[] { (0, 1, "acting"), (2, 3, "not acting") })
             {

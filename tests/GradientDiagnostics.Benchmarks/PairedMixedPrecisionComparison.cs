@@ -41,22 +41,7 @@ internal static class PairedMixedPrecisionComparison
                 ("reference", () => Reference(parameters, referenceMasters, maxNorm)),
                 ("Step()", () => monitor.Step()),
             ];
-            var times = calls.Select(_ => new List<double>()).ToArray();
-            for (int round = -5; round < rounds; round++)
-            {
-                for (int k = 0; k < calls.Length; k++)
-                {
-                    int i = (k + round + 5) % calls.Length;
-                    Restore(parameters, saved);
-                    long start = Stopwatch.GetTimestamp();
-                    calls[i].Call();
-                    double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-                    if (round >= 0)
-                    {
-                        times[i].Add(ms);
-                    }
-                }
-            }
+            List<double>[] times = PairedRunner.TimeInterleaved([.. calls.Select(c => c.Call)], rounds, () => Restore(parameters, saved));
 
             List<double> ratio = PairedRunner.Paired(times[1], times[0], (a, b) => a / b);
             (double low, double high) = PairedRunner.MedianConfidence95(ratio);

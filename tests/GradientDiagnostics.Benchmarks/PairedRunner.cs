@@ -77,6 +77,32 @@ internal static class PairedRunner
         return results;
     }
 
+    /// <summary>Times each call once per round, in an order that rotates every round, after 5 warm-up rounds;
+    /// <paramref name="beforeEach"/> (untimed) resets the inputs before every call. Returns the milliseconds per call and
+    /// round, so rounds pair across calls.</summary>
+    public static List<double>[] TimeInterleaved(IReadOnlyList<Action> calls, int rounds, Action beforeEach)
+    {
+        const int warmupRounds = 5;
+        List<double>[] times = [.. calls.Select(_ => new List<double>(rounds))];
+        for (int round = -warmupRounds; round < rounds; round++)
+        {
+            for (int k = 0; k < calls.Count; k++)
+            {
+                int i = (k + round + warmupRounds) % calls.Count;
+                beforeEach();
+                long start = Stopwatch.GetTimestamp();
+                calls[i]();
+                double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                if (round >= 0)
+                {
+                    times[i].Add(ms);
+                }
+            }
+        }
+
+        return times;
+    }
+
     public static double Median(IReadOnlyList<double> values) => Quantile(values, 0.5);
 
     /// <summary>The q-quantile by linear interpolation between order statistics.</summary>
