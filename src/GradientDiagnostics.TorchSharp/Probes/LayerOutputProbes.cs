@@ -64,12 +64,6 @@ internal sealed class LayerOutputProbes : IDisposable
     /// <summary>The layers that have a probe, by layer index.</summary>
     public IEnumerable<int> ProbedLayerIndices => _probes.Select(p => p.Index);
 
-    /// <summary>Sends every probe down the device path, so tests exercise it on CPU.</summary>
-    internal bool ForceDeviceGeneric
-    {
-        set => _probes.ForEach(p => p.ForceDeviceGeneric = value);
-    }
-
     /// <summary>How many times the hooks ran, captured or not; lets tests prove that disposal removed them.</summary>
     internal long HookInvocations { get; private set; }
 

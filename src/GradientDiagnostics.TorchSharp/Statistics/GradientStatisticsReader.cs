@@ -10,13 +10,6 @@ internal sealed class GradientStatisticsReader(ModuleLayer[] layers)
 {
     private readonly TensorStatisticsCollector _collector = new(layers.Length);
 
-    /// <summary>Sends every gradient down the device-generic path, so tests exercise it on CPU.</summary>
-    internal bool ForceDeviceGeneric
-    {
-        get => _collector.ForceDeviceGeneric;
-        set => _collector.ForceDeviceGeneric = value;
-    }
-
     /// <summary>How many threads the last step's CPU read used (see <see cref="TensorStatisticsCollector.ReadThreads"/>).</summary>
     internal int LastReadThreads => _collector.LastReadThreads;
 
@@ -47,11 +40,17 @@ internal sealed class GradientStatisticsReader(ModuleLayer[] layers)
         }
     }
 
+    /// <summary>How many gradients of the last step took the device path's second, exact read.</summary>
+    internal int LastExactReads => _collector.LastExactReads;
+
     /// <summary>Measures the CPU gradients and queues the others' device reductions. Every <c>p.grad</c> wrapper it reads
     /// is disposed by the caller's dispose scope.</summary>
-    public void Queue(HostTransfer transfer)
+    /// <param name="transfer">The step's host transfer.</param>
+    /// <param name="countZeros">Whether the device reads count zeros (full-statistics steps); the managed reads always do.</param>
+    public void Queue(HostTransfer transfer, bool countZeros = true)
     {
         _collector.Begin();
+        _collector.CountZeros = countZeros;
         for (int i = 0; i < layers.Length; i++)
         {
             foreach (Parameter parameter in layers[i].Parameters)
