@@ -40,6 +40,7 @@ public sealed partial class GradientMonitor
         // gradients under mixed precision, written there once).
         GradientStepResult result = _analyzer.AnalyzeTraced(_measurement.Observations, lossValue, _mixed?.Target ?? (IGradientClippingTarget?)_clipping, start, origin);
         _mixed?.Complete(result);
+        _gradients.ReleaseGradients();
 
         _recovery?.Apply(_analyzer.LastRecovery, step, _analyzer.Recovery!);
         _measurement.PrepareNextStep(step, _analyzer.NextStepKind == GradientStepKind.Full);

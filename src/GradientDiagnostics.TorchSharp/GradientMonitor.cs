@@ -94,6 +94,7 @@ public sealed partial class GradientMonitor : IDisposable
         _tracer?.Dispose();
         _recovery?.Dispose();
         _mixed?.Target.DisposeBuffers();
+        _gradients.ReleaseGradients();
         _parameters.Dispose();
         _analyzer.Dispose();
     }

@@ -9,7 +9,7 @@ namespace GradientDiagnostics.TorchSharp;
 internal static class UnitWiseClipping
 {
     /// <summary>Clips every parameter of the layers not in <paramref name="excludedLayers"/>.</summary>
-    public static void Apply(ModuleLayer[] layers, double clipping, double epsilon, ReadOnlySpan<bool> excludedLayers)
+    public static void Apply(ModuleLayer[] layers, GradientStatisticsReader reader, double clipping, double epsilon, ReadOnlySpan<bool> excludedLayers)
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
@@ -20,9 +20,10 @@ internal static class UnitWiseClipping
                 continue;
             }
 
-            foreach (Parameter parameter in layers[i].Parameters)
+            for (int k = 0; k < layers[i].Parameters.Length; k++)
             {
-                torch.Tensor? grad = parameter.grad;
+                Parameter parameter = layers[i].Parameters[k];
+                torch.Tensor? grad = reader.Gradient(i, k);
                 if (grad is null)
                 {
                     continue;

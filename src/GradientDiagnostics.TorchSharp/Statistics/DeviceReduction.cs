@@ -3,23 +3,26 @@ namespace GradientDiagnostics.TorchSharp;
 /// <summary>
 /// The device half of the statistics pass: reduces one tensor where it lives to a few zero-dimensional results that
 /// <see cref="TensorStatisticsCollector"/> reads back with the step's host transfer (<see cref="HostTransfer.AddScalar"/>,
-/// stacked there per dtype and device). A healthy step reads ‖t‖₂, ‖t‖₁ and ‖t‖∞ with <c>linalg.vector_norm</c>: three
-/// kernels that read the tensor once each and make no full-size temporary, accumulated in the tensor's dtype for float32
-/// and float64 (libtorch accumulates float32 in float32 or wider) and in float32 for 16-bit tensors. Whether anything is
-/// non-finite follows from the norms themselves: a NaN makes every norm NaN and an infinity makes them +∞, so no
-/// <c>isfinite</c> kernel runs on a healthy step. A norm can also come back +∞ from a finite tensor whose Σx² overflows
-/// float32 (‖t‖₂ above ~1.8e19); both cases get <see cref="QueueExact"/>, a second read of that tensor on that step only.
+/// stacked there per dtype and device). A healthy step reads ‖t‖₂ and ‖t‖₁ with <c>linalg.vector_norm</c> and min / max
+/// with <c>aminmax</c>: three kernels that read the tensor once each and make no full-size temporary, accumulated in the
+/// tensor's dtype for float32 and float64 (libtorch accumulates float32 in float32 or wider) and in float32 for 16-bit
+/// tensors. (<c>aminmax</c> rather than the ∞-norm: on this machine's CPU <c>vector_norm(t, ∞)</c> took 4.5× a 2-norm and
+/// <c>aminmax</c> 1.3×, docs/performance.md; on CUDA both are one kernel.) Whether anything is non-finite follows from the
+/// results themselves: a NaN makes the norms and min / max NaN and an infinity makes the norms +∞, so no <c>isfinite</c>
+/// kernel runs on a healthy step. A norm can also come back +∞ from a finite tensor whose Σx² overflows float32 (‖t‖₂
+/// above ~1.8e19); both cases get <see cref="QueueExact"/>, a second read of that tensor on that step only.
 /// </summary>
 internal static class DeviceReduction
 {
-    /// <summary>Fields per entry of <see cref="QueueNorms"/>: ‖t‖₂, ‖t‖₁, ‖t‖∞, then (when counting) the nonzero count and,
-    /// for 16-bit tensors, the count of elements that are normal or larger as stored.</summary>
-    public const int NormFields = 3;
+    /// <summary>Fields per entry of <see cref="QueueNorms"/>: ‖t‖₂, ‖t‖₁, min t and max t (max|t| is the larger of −min and
+    /// max), then (when counting) the nonzero count and, for 16-bit tensors, the count of elements that are normal or larger
+    /// as stored.</summary>
+    public const int NormFields = 4;
 
     /// <summary>Fields per entry of <see cref="QueueExact"/>: the NaN, ±∞ and nonzero counts, the count of elements normal
     /// or larger as stored (the nonzero count again for a tensor that is not 16-bit), then ‖t‖₂, ‖t‖₁ and ‖t‖∞ over the
-    /// finite elements, in float64.</summary>
-    public const int ExactFields = 7;
+    /// finite elements, in float64 (as in <see cref="NormFields"/>).</summary>
+    public const int ExactFields = 4 + NormFields;
 
     /// <summary>Elements widened at a time: a 16-bit tensor is reduced through float32 copies of at most this many elements
     /// (16 MB), and the exact read through float64 copies of at most <see cref="ExactChunkElements"/> (8 MB), so the
@@ -51,6 +54,11 @@ internal static class DeviceReduction
     public static (int First, int Chunks) QueueNorms(torch.Tensor tensor, NumericFormat sixteenBit, bool count, HostTransfer transfer)
     {
         torch.Tensor dense = tensor.is_sparse ? tensor.to_dense() : tensor;
+        if (dense.numel() == 0)
+        {
+            return (-1, 0);
+        }
+
         if (sixteenBit == NumericFormat.Unknown)
         {
             int first = QueueNormsOf(dense, transfer);
@@ -95,7 +103,7 @@ internal static class DeviceReduction
         torch.Tensor flat = dense.reshape(-1);
         double normalScale = sixteenBit == NumericFormat.BFloat16 ? BFloat16NormalScale : Float16NormalScale;
         int start = -1, chunks = 0;
-        for (long offset = 0; offset < elements || chunks == 0; offset += ExactChunkElements, chunks++)
+        for (long offset = 0; offset < elements; offset += ExactChunkElements, chunks++)
         {
             torch.Tensor part = flat.narrow(0, offset, Math.Min(ExactChunkElements, elements - offset));
             using torch.Tensor wide = part.to_type(torch.ScalarType.Float64);
@@ -125,7 +133,9 @@ internal static class DeviceReduction
     {
         int first = transfer.AddScalar(torch.linalg.vector_norm(values, 2));
         transfer.AddScalar(torch.linalg.vector_norm(values, 1));
-        transfer.AddScalar(torch.linalg.vector_norm(values, double.PositiveInfinity));
+        (torch.Tensor min, torch.Tensor max) = torch.aminmax(values);
+        transfer.AddScalar(min);
+        transfer.AddScalar(max);
         return first;
     }
 }

@@ -142,9 +142,9 @@ internal sealed class TensorStatisticsCollector(int layerCount)
                 ReadOnlySpan<double> v = scalars.Slice(entry.First + c * fields, fields);
                 squares += v[0] * v[0];
                 magnitudes += v[1];
-                max = Math.Max(max, v[2]);
-                nonzero += entry.Count ? v[3] : 0;
-                normal += entry.Count && entry.SixteenBit != NumericFormat.Unknown ? v[4] : 0;
+                max = MaxMagnitude(max, v[2], v[3]);
+                nonzero += entry.Count ? v[4] : 0;
+                normal += entry.Count && entry.SixteenBit != NumericFormat.Unknown ? v[5] : 0;
             }
 
             if (!double.IsFinite(squares) || !double.IsFinite(magnitudes) || !double.IsFinite(max))
@@ -195,7 +195,7 @@ internal sealed class TensorStatisticsCollector(int layerCount)
             {
                 ReadOnlySpan<double> v = scalars.Slice(first + c * DeviceReduction.ExactFields, DeviceReduction.ExactFields);
                 (nan, infinite, nonzero, normal) = (nan + v[0], infinite + v[1], nonzero + v[2], normal + v[3]);
-                (squares, magnitudes, max) = (squares + v[4] * v[4], magnitudes + v[5], Math.Max(max, v[6]));
+                (squares, magnitudes, max) = (squares + v[4] * v[4], magnitudes + v[5], MaxMagnitude(max, v[6], v[7]));
             }
 
             var statistics = new TensorStatistics
@@ -211,6 +211,10 @@ internal sealed class TensorStatisticsCollector(int layerCount)
             Fold(entry, statistics, entry.Elements - (long)normal);
         }
     }
+
+    /// <summary>max(<paramref name="sofar"/>, −<paramref name="chunkMin"/>, <paramref name="chunkMax"/>); NaN when either is NaN (Math.Max
+    /// propagates NaN).</summary>
+    private static double MaxMagnitude(double sofar, double chunkMin, double chunkMax) => Math.Max(sofar, Math.Max(-chunkMin, chunkMax));
 
     private void Fold(in DeviceEntry entry, in TensorStatistics statistics, long zeroOrSubnormal)
     {
