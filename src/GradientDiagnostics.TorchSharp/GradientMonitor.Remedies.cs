@@ -59,6 +59,7 @@ public sealed partial class GradientMonitor
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         _mixed = MixedPrecisionTraining.Enable(_analyzer, _module, _layers, configure, enabled: _mixed is not null, recoveryEnabled: _recovery is not null);
+        _mixed.Target.ModelGradients = _gradients;
         _measurement.MasterWeights = true;
         return _mixed;
     }

@@ -15,8 +15,8 @@ namespace GradientDiagnostics.TorchSharp;
 internal static class DeviceReduction
 {
     /// <summary>Fields per entry of <see cref="QueueNorms"/>: ‖t‖₂, ‖t‖₁, min t and max t (max|t| is the larger of −min and
-    /// max), then (when counting) the nonzero count and, for 16-bit tensors, the count of elements that are normal or larger
-    /// as stored.</summary>
+    /// max), then (when counting zeros) the nonzero count and, for 16-bit tensors (every step), the count of elements that
+    /// are normal or larger as stored.</summary>
     public const int NormFields = 4;
 
     /// <summary>Fields per entry of <see cref="QueueExact"/>: the NaN, ±∞ and nonzero counts, the count of elements normal
@@ -44,14 +44,14 @@ internal static class DeviceReduction
     };
 
     /// <summary>The fields one <see cref="QueueNorms"/> entry has.</summary>
-    public static int NormFieldCount(bool count, NumericFormat sixteenBit) =>
-        NormFields + (count ? 1 : 0) + (count && sixteenBit != NumericFormat.Unknown ? 1 : 0);
+    public static int NormFieldCount(bool countZeros, NumericFormat sixteenBit) =>
+        NormFields + (countZeros ? 1 : 0) + (sixteenBit != NumericFormat.Unknown ? 1 : 0);
 
     /// <summary>Queues the healthy-step read of <paramref name="tensor"/> on <paramref name="transfer"/>: one entry of
     /// <see cref="NormFieldCount"/> scalars per chunk (one chunk unless a 16-bit tensor exceeds
     /// <see cref="WideningChunkElements"/>). Returns the first scalar's index and the chunk count. Results land in the
     /// caller's dispose scope; widened copies are disposed as soon as they are read.</summary>
-    public static (int First, int Chunks) QueueNorms(torch.Tensor tensor, NumericFormat sixteenBit, bool count, HostTransfer transfer)
+    public static (int First, int Chunks) QueueNorms(torch.Tensor tensor, NumericFormat sixteenBit, bool countZeros, HostTransfer transfer)
     {
         torch.Tensor dense = tensor.is_sparse ? tensor.to_dense() : tensor;
         if (dense.numel() == 0)
@@ -62,7 +62,7 @@ internal static class DeviceReduction
         if (sixteenBit == NumericFormat.Unknown)
         {
             int first = QueueNormsOf(dense, transfer);
-            if (count)
+            if (countZeros)
             {
                 transfer.AddScalar(torch.count_nonzero(dense));
             }
@@ -81,12 +81,13 @@ internal static class DeviceReduction
             using torch.Tensor wide = part.to_type(torch.ScalarType.Float32);
             int first = QueueNormsOf(wide, transfer);
             start = start < 0 ? first : start;
-            if (count)
+            if (countZeros)
             {
                 transfer.AddScalar(torch.count_nonzero(wide));
-                wide.mul_(sixteenBit == NumericFormat.Float16 ? Float16NormalScale : BFloat16NormalScale).trunc_();
-                transfer.AddScalar(torch.count_nonzero(wide));
             }
+
+            wide.mul_(sixteenBit == NumericFormat.Float16 ? Float16NormalScale : BFloat16NormalScale).trunc_();
+            transfer.AddScalar(torch.count_nonzero(wide));
         }
 
         return (start, chunks);
@@ -106,7 +107,8 @@ internal static class DeviceReduction
         for (long offset = 0; offset < elements; offset += ExactChunkElements, chunks++)
         {
             torch.Tensor part = flat.narrow(0, offset, Math.Min(ExactChunkElements, elements - offset));
-            using torch.Tensor wide = part.to_type(torch.ScalarType.Float64);
+            // A copy even of a float64 tensor: its NaN and ±∞ are zeroed in place below, never the gradient's.
+            using torch.Tensor wide = part.to_type(torch.ScalarType.Float64, copy: true);
             torch.Tensor nonzero = torch.count_nonzero(part);
             int first = transfer.AddScalar(torch.isnan(wide).sum());
             start = start < 0 ? first : start;

@@ -48,15 +48,17 @@ internal sealed class GradientStatisticsReader(ModuleLayer[] layers)
     /// <summary>Measures the CPU gradients and queues the others' device reductions. Every <c>p.grad</c> wrapper it reads
     /// is disposed by the caller's dispose scope.</summary>
     /// <param name="transfer">The step's host transfer.</param>
-    /// <param name="countZeros">Whether the device reads count zeros (full-statistics steps); the managed reads always do.</param>
+    /// <param name="countZeros">Whether the device reads count zeros (full-statistics steps; null: as the last read did); the managed
+    /// reads always do.</param>
     /// <param name="holdGradients">Keep the <c>p.grad</c> wrappers (outside every dispose scope) until
     /// <see cref="ReleaseGradients"/>, so the clipping stage of the same step applies its decision without reading
     /// <c>p.grad</c> again (every read makes a new native handle: one tensor per parameter tensor per read).</param>
-    public void Queue(HostTransfer transfer, bool countZeros = true, bool holdGradients = false)
+    public void Queue(HostTransfer transfer, bool? countZeros = null, bool holdGradients = false)
     {
         ReleaseGradients();
         _collector.Begin();
-        _collector.CountZeros = countZeros;
+        // Null (a re-measure after clipping, in the same step): count as the step's read did.
+        _collector.CountZeros = countZeros ?? _collector.CountZeros;
         for (int i = 0; i < layers.Length; i++)
         {
             Parameter[] parameters = layers[i].Parameters;

@@ -112,9 +112,8 @@ internal sealed class TensorStatisticsCollector(int layerCount)
         else
         {
             _transfer = transfer;
-            bool count = CountZeros || sixteenBit != NumericFormat.Unknown;
-            (int first, int chunks) = DeviceReduction.QueueNorms(tensor, sixteenBit, count, transfer);
-            _deferred.Add(new DeviceEntry(layer, tensor, sixteenBit, count, first, chunks, tensor.numel()));
+            (int first, int chunks) = DeviceReduction.QueueNorms(tensor, sixteenBit, CountZeros, transfer);
+            _deferred.Add(new DeviceEntry(layer, tensor, sixteenBit, CountZeros, first, chunks, tensor.numel()));
         }
     }
 
@@ -135,7 +134,7 @@ internal sealed class TensorStatisticsCollector(int layerCount)
         List<(DeviceEntry Entry, int First, int Chunks)>? exact = null;
         foreach (DeviceEntry entry in _deferred)
         {
-            int fields = DeviceReduction.NormFieldCount(entry.Count, entry.SixteenBit);
+            int fields = DeviceReduction.NormFieldCount(entry.CountZeros, entry.SixteenBit);
             double squares = 0, magnitudes = 0, max = 0, nonzero = 0, normal = 0;
             for (int c = 0; c < entry.Chunks; c++)
             {
@@ -143,8 +142,8 @@ internal sealed class TensorStatisticsCollector(int layerCount)
                 squares += v[0] * v[0];
                 magnitudes += v[1];
                 max = MaxMagnitude(max, v[2], v[3]);
-                nonzero += entry.Count ? v[4] : 0;
-                normal += entry.Count && entry.SixteenBit != NumericFormat.Unknown ? v[5] : 0;
+                nonzero += entry.CountZeros ? v[4] : 0;
+                normal += entry.SixteenBit != NumericFormat.Unknown ? v[entry.CountZeros ? 5 : 4] : 0;
             }
 
             if (!double.IsFinite(squares) || !double.IsFinite(magnitudes) || !double.IsFinite(max))
@@ -160,7 +159,7 @@ internal sealed class TensorStatisticsCollector(int layerCount)
                 SumOfSquares = squares,
                 SumOfMagnitudes = magnitudes,
                 MaxFiniteMagnitude = max,
-                ZeroCount = entry.Count ? entry.Elements - (long)nonzero : 0,
+                ZeroCount = entry.CountZeros ? entry.Elements - (long)nonzero : 0,
             };
             Fold(entry, statistics, entry.Elements - (long)normal);
         }
@@ -278,7 +277,7 @@ internal sealed class TensorStatisticsCollector(int layerCount)
     internal static bool IsDenseCpuFloat32(torch.Tensor tensor) => tensor.dtype == torch.ScalarType.Float32 && IsDenseCpu(tensor);
 
     /// <summary>A tensor reduced on its device this step: where its scalars lie in the transfer's <c>Scalars</c>.</summary>
-    private readonly record struct DeviceEntry(int Layer, torch.Tensor Tensor, NumericFormat SixteenBit, bool Count, int First, int Chunks, long Elements);
+    private readonly record struct DeviceEntry(int Layer, torch.Tensor Tensor, NumericFormat SixteenBit, bool CountZeros, int First, int Chunks, long Elements);
 
     /// <summary>Whether the tensor's elements can be read in place as one span of its dtype.</summary>
     private static bool IsDenseCpu(torch.Tensor tensor) => tensor.device_type == DeviceType.CPU && !tensor.is_sparse && tensor.is_contiguous();
