@@ -32,15 +32,19 @@ static int Show(int steps)
     Console.WriteLine($"|---|{string.Concat(shown.Select(_ => "---:|"))}---|---|---:|");
     foreach (Run run in runs)
     {
+        string losses = string.Join(" | ", shown.Select(s => run.Losses[s].ToString("G3", CultureInfo.InvariantCulture)));
+        string nonFinite = run.NonFiniteAtStep is long at ? $"from step {at}" : "never";
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"| {run.Name} | {string.Join(" | ", shown.Select(s => run.Losses[s].ToString("G3", CultureInfo.InvariantCulture)))} | {(run.NonFiniteAtStep is long at ? $"from step {at}" : "never")} | {run.Scales[0]:G6} → {run.Scales[^1]:G6} | {run.Skipped} |"));
+            $"| {run.Name} | {losses} | {nonFinite} | {run.Scales[0]:G6} → {run.Scales[^1]:G6} | {run.Skipped} |"));
     }
 
     Console.WriteLine();
     foreach (Run run in runs.Where(r => r.Alerts.Count > 0))
     {
-        Console.WriteLine($"{run.Name}: {run.Alerts.Count} alert(s) by kind: {string.Join(", ", run.Alerts.GroupBy(a => a.Kind).Select(g => $"{g.Key} {g.Count()}"))}");
-        foreach (GradientAlert alert in run.Alerts.Where(a => a.Kind is GradientAlertKind.NonFinite or GradientAlertKind.Vanishing or GradientAlertKind.Precision)
+        string byKind = string.Join(", ", run.Alerts.GroupBy(a => a.Kind).Select(g => $"{g.Key} {g.Count()}"));
+        Console.WriteLine($"{run.Name}: {run.Alerts.Count} alert(s) by kind: {byKind}");
+        foreach (GradientAlert alert in run.Alerts
+            .Where(a => a.Kind is GradientAlertKind.NonFinite or GradientAlertKind.Vanishing or GradientAlertKind.Precision)
             .GroupBy(a => a.Kind).Select(g => g.First()))
         {
             Console.WriteLine($"  first {alert.Kind} (step {alert.Step}): {alert.Message}");
