@@ -52,8 +52,8 @@ public sealed partial class DotnetCountersLiveViewTests : IDisposable
         try
         {
             await WaitForTrainingAsync(sample, sampleOutput, timeout.Token);
-            (limited, _) = await DotnetCountersTool.CollectAsync(sample.Id, Counters, TimeSpan.FromSeconds(3));
-            (unlimited, values) = await DotnetCountersTool.CollectAsync(sample.Id, Counters, TimeSpan.FromSeconds(4), maxHistograms: 40);
+            (limited, _) = await DotnetCountersTool.CollectAsync(sample.Id, Counters, TimeSpan.FromSeconds(5));
+            (unlimited, values) = await DotnetCountersTool.CollectAsync(sample.Id, Counters, TimeSpan.FromSeconds(5), maxHistograms: 40);
             Assert.False(sample.HasExited, $"The sample ended while it was read:\n{sampleOutput}");
         }
         finally
