@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace GradientDiagnostics.Samples.Tests;
+namespace GradientDiagnostics.Samples.Tests.Shared;
 
 /// <summary>
 /// Every sample parses its arguments with System.CommandLine (samples/Shared/SampleCommandLine.cs): <c>--help</c> prints
