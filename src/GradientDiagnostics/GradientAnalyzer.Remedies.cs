@@ -1,4 +1,4 @@
-namespace GradientDiagnostics;
+namespace GradientDiagnostics.Adapters;
 
 /// <content>The remedies an adapter turns on after attach: recovery (snapshots, refusal and rollback of failing steps)
 /// and loss scaling; the analyzer only decides, the adapter applies each decision to its framework's tensors.</content>

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace GradientDiagnostics;
+namespace GradientDiagnostics.Adapters;
 
 /// <summary>
 /// The framework-free heart of the monitor: turns one step's per-layer observations into a

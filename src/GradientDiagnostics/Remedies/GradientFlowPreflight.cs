@@ -1,4 +1,4 @@
-namespace GradientDiagnostics;
+namespace GradientDiagnostics.Adapters;
 
 /// <summary>The framework-free half of a gradient-flow preflight: the options one pass is judged with, and the result
 /// built from the analyzer's step. An adapter's preflight measures one forward and backward pass into observations, runs

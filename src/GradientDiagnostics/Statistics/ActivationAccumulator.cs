@@ -1,6 +1,6 @@
 using System.Numerics.Tensors;
 
-namespace GradientDiagnostics;
+namespace GradientDiagnostics.Adapters;
 
 /// <summary>
 /// Accumulates one layer's output statistics over the forward calls of one step (gradient accumulation, weight sharing
