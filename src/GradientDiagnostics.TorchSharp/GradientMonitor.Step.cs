@@ -41,7 +41,6 @@ public sealed partial class GradientMonitor
         GradientStepResult result = _analyzer.Analyze(_measurement.Observations, lossValue, _mixed?.Target ?? (IGradientClippingTarget?)_clipping, start, origin);
         _mixed?.Complete(result);
 
-        _recovery?.Apply(_analyzer.LastRecovery, step, _analyzer.Recovery!);
         _measurement.PrepareNextStep(step, _analyzer.NextStepKind == GradientStepKind.Full);
         return result;
     }

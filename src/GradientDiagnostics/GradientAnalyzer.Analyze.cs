@@ -63,9 +63,10 @@ public sealed partial class GradientAnalyzer
 
         bool overflow = _scaler is not null && !all.IsFinite;
         bool skipNonFinite = overflow || (nonFinite && (_skipNonFiniteSteps || clipped?.SkipStep == true));
-        LastRecovery = overflow && _scaler!.Scaling.IsDynamic ? default : _recovery?.Decide(step, all.L2Norm, loss, skipNonFinite, alerts) ?? default;
+        RecoveryDecision recovery = overflow && _scaler!.Scaling.IsDynamic ? default : _recovery?.Policy.Decide(step, all.L2Norm, loss, skipNonFinite, alerts) ?? default;
         _scaler?.Update(overflow);
-        var result = StepAssembly.Result(evidence, KindOf(step), alerts, clipped, skipNonFinite || LastRecovery.SkipsStep, LastRecovery.RollBackTo, lossScale);
+        _recovery?.Apply(recovery, step);
+        var result = StepAssembly.Result(evidence, KindOf(step), alerts, clipped, skipNonFinite || recovery.SkipsStep, recovery.RollBackTo, lossScale);
         _previousStepSkipped = result.SkipStep;
         double overheadSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
         foreach (GradientAlert alert in alerts)

@@ -1,17 +1,41 @@
+using Microsoft.Extensions.Logging;
+
 namespace GradientDiagnostics.Adapters;
 
-/// <summary>The framework-free half of a gradient-flow preflight: the options one pass is judged with, and the result
-/// built from the analyzer's step. An adapter's preflight measures one forward and backward pass into observations, runs
-/// a <see cref="GradientAnalyzer"/> with <see cref="CreateOptions"/> on them, and returns <see cref="ToResult"/>.</summary>
+/// <summary>The framework-free half of a gradient-flow preflight: the options one pass is judged with, the analyzer's
+/// single step on the adapter's pass (<see cref="IGradientFlowPass"/>), and the result built from it.</summary>
 public static class GradientFlowPreflight
 {
+    /// <summary>Validates the user's options, runs the adapter's pass once, judges it with the detectors (each persistent
+    /// detector on this one step, 1 of 1) and returns the verdict.</summary>
+    /// <param name="layers">The layers in forward order, as the pass measures them.</param>
+    /// <param name="configure">The user's configuration, as for the monitor; null for the defaults.</param>
+    /// <param name="pass">The adapter's pass; measured only after the options were validated.</param>
+    /// <param name="logger">Where the findings are logged; nothing is logged when null.</param>
+    /// <returns>The depth gain, its verdict, the per-layer statistics, the findings and the float16 check.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="layers"/> or <paramref name="pass"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
+    public static GradientFlowCheckResult Check(IReadOnlyList<LayerDescriptor> layers, Action<GradientMonitorOptions>? configure, IGradientFlowPass pass, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        ArgumentNullException.ThrowIfNull(pass);
+        GradientMonitorOptions options = CreateOptions(configure);
+        GradientFlowMeasurement measured = pass.Measure();
+        Float16GradientCheck? float16 = measured.Gradients.Count == 0 ? null : Float16GradientCheck.Measure(
+            [.. layers.Select(l => l.Name)], measured.Gradients,
+            measured.Observations.ToArray().Max(o => o.OutputGradientNorm is double n && double.IsFinite(n) ? n : 0));
+        using var analyzer = new GradientAnalyzer(layers, options, logger);
+        GradientStepResult step = analyzer.Analyze(measured.Observations.Span, measured.Loss);
+        return ToResult(step, options, measured.UnprobedLayers, float16);
+    }
+
     /// <summary>The user's options (validated as given, so messages name the user's option paths), adjusted for a single
     /// pass: every persistent detector judges this one step (1 of 1), layer outputs are probed, nothing is clipped, and no
     /// telemetry output is written (the preflight returns its findings instead).</summary>
     /// <param name="configure">The user's configuration, as for the monitor; null for the defaults.</param>
     /// <returns>New options for the preflight's analyzer.</returns>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
-    public static GradientMonitorOptions CreateOptions(Action<GradientMonitorOptions>? configure)
+    internal static GradientMonitorOptions CreateOptions(Action<GradientMonitorOptions>? configure)
     {
         var options = new GradientMonitorOptions();
         configure?.Invoke(options);
@@ -38,7 +62,7 @@ public static class GradientFlowPreflight
     /// <param name="float16">What float16 would do to the same pass's gradients (<see cref="Float16GradientCheck.Measure"/>);
     /// null when not measured (an empty check).</param>
     /// <returns>The depth gain, its verdict, the per-layer statistics, the findings and the float16 check.</returns>
-    public static GradientFlowCheckResult ToResult(GradientStepResult step, GradientMonitorOptions options, IReadOnlyList<string> unprobed, Float16GradientCheck? float16 = null)
+    internal static GradientFlowCheckResult ToResult(GradientStepResult step, GradientMonitorOptions options, IReadOnlyList<string> unprobed, Float16GradientCheck? float16 = null)
     {
         ArgumentNullException.ThrowIfNull(step);
         ArgumentNullException.ThrowIfNull(options);
