@@ -9,9 +9,9 @@ public sealed partial class GradientAnalyzer
 {
     /// <summary>Analyzes one step: statistics, detectors and alerts, then, when <see cref="GradientMonitorOptions.Clipping"/>
     /// is set and a <paramref name="clippingTarget"/> is given, the clipping policy applied to it in place (an adapter
-    /// passes its gradients). Without a target nothing is clipped and the result has no clipping figures. With recovery
-    /// on (<see cref="EnableRecovery"/>), the step's recovery decision is applied through the recovery target before this
-    /// method returns.</summary>
+    /// passes its gradients; <see cref="ArrayClippingTarget"/> is the CPU reference). Without a target nothing is clipped
+    /// and the result has no clipping figures. With recovery on (<see cref="EnableRecovery"/>), the step's recovery
+    /// decision is applied through the recovery target before this method returns.</summary>
     /// <param name="layers">One observation per layer, in the order of <see cref="LayerNames"/>.</param>
     /// <param name="loss">The loss value, when known; a non-finite loss raises an alert and skips the step.</param>
     /// <param name="clippingTarget">Where the clipping policy applies its decisions; null to measure and detect only.</param>

@@ -4,7 +4,7 @@ namespace GradientDiagnostics.Adapters;
 /// Where a clipping decision is applied: the gradients of the monitored layers, in forward order. The core decides
 /// (coefficients, clamp values, unit-wise parameters) and calls these members; an adapter applies them in place where
 /// the gradients live, without element-wise host loops on a device. A framework adapter implements it and passes it to
-/// <see cref="GradientAnalyzer.Analyze"/>.
+/// <see cref="GradientAnalyzer.Analyze"/>; <see cref="ArrayClippingTarget"/> is the CPU reference over plain arrays.
 /// </summary>
 /// <remarks>The analyzer calls these members only on steps whose gradients and loss are finite, at most once per step
 /// for each change, and reads the statistics again (<see cref="Measure"/>) only after an element- or unit-wise change.</remarks>

@@ -1,15 +1,15 @@
 using System.Numerics.Tensors;
 
-namespace GradientDiagnostics.Testing;
+namespace GradientDiagnostics.Adapters;
 
 /// <summary>
 /// The CPU implementation of <see cref="IGradientClippingTarget"/> over plain arrays: each layer is a list of parameters,
 /// each a gradient array, its weight array and its number of AGC units. It applies the core's decisions in place with
-/// span primitives. It is the tests' CPU reference, shared as source with the seam tests (a second adapter's own
-/// target), and the one the TorchSharp adapter's on-device implementation is tested against.
+/// span primitives; it is the public reference for adapters, and the one the TorchSharp adapter's on-device
+/// implementation is tested against.
 /// </summary>
 /// <param name="layers">The layers in forward order, each a list of parameters; the arrays are changed in place.</param>
-internal sealed class ArrayClippingTarget(ArrayClippingTarget.Parameter[][] layers) : IGradientClippingTarget
+public sealed class ArrayClippingTarget(ArrayClippingTarget.Parameter[][] layers) : IGradientClippingTarget
 {
     /// <summary>One parameter: its gradient, its values, and how many units (rows / output filters) it has for AGC.</summary>
     /// <param name="Gradient">The gradient elements, changed in place by clipping.</param>
