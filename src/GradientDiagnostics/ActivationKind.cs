@@ -1,4 +1,4 @@
-namespace GradientDiagnostics.Adapters;
+namespace GradientDiagnostics;
 
 /// <summary>An activation function, as far as the detectors care: whether it saturates, and which init suits it.</summary>
 public enum ActivationKind

@@ -1,4 +1,4 @@
-namespace GradientDiagnostics.Adapters;
+namespace GradientDiagnostics;
 
 /// <summary>What is known about a layer before training: its name, shape and the activation that follows it.</summary>
 /// <param name="Name">The layer's module path, for example <c>encoder.layers.3</c>.</param>

@@ -80,10 +80,8 @@ public sealed class ActivationAccumulator(ActivationKind following, bool measure
         total[1] += sums.SumOfSquares;
         total[2] += sums.Zeros;
         total[3] += sums.Saturated;
-        if (measureActivity)
-        {
-            TensorPrimitives.Add(total[FixedSums..], unitActiveCounts, total[FixedSums..]);
-        }
+        Span<double> units = total[FixedSums..]; // empty unless activity is measured
+        TensorPrimitives.Add(units, unitActiveCounts[..units.Length], units);
 
         _elements += sums.Elements;
         _rows += sums.Rows;

@@ -4,7 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
-namespace GradientDiagnostics.Adapters;
+namespace GradientDiagnostics;
 
 /// <summary>
 /// Element statistics of one tensor, or of several tensors taken together (see <see cref="Combine"/>).
