@@ -63,7 +63,9 @@ public sealed partial class GradientAnalyzer
 
         bool overflow = _scaler is not null && !all.IsFinite;
         bool skipNonFinite = overflow || (nonFinite && (_skipNonFiniteSteps || clipped?.SkipStep == true));
-        RecoveryDecision recovery = overflow && _scaler!.Scaling.IsDynamic ? default : _recovery?.Policy.Decide(step, all.L2Norm, loss, skipNonFinite, alerts) ?? default;
+        RecoveryDecision recovery = overflow && _scaler!.Scaling.IsDynamic
+            ? default
+            : _recovery?.Policy.Decide(step, all.L2Norm, loss, skipNonFinite, alerts) ?? default;
         _scaler?.Update(overflow);
         _recovery?.Apply(recovery, step);
         var result = StepAssembly.Result(evidence, KindOf(step), alerts, clipped, skipNonFinite || recovery.SkipsStep, recovery.RollBackTo, lossScale);

@@ -15,18 +15,35 @@ public static class GradientFlowPreflight
     /// <returns>The depth gain, its verdict, the per-layer statistics, the findings and the float16 check.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="layers"/> or <paramref name="pass"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
-    public static GradientFlowCheckResult Check(IReadOnlyList<LayerDescriptor> layers, Action<GradientMonitorOptions>? configure, IGradientFlowPass pass, ILogger? logger = null)
+    public static GradientFlowCheckResult Check(
+        IReadOnlyList<LayerDescriptor> layers, Action<GradientMonitorOptions>? configure, IGradientFlowPass pass, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(layers);
         ArgumentNullException.ThrowIfNull(pass);
         GradientMonitorOptions options = CreateOptions(configure);
         GradientFlowMeasurement measured = pass.Measure();
-        Float16GradientCheck? float16 = measured.Gradients.Count == 0 ? null : Float16GradientCheck.Measure(
-            [.. layers.Select(l => l.Name)], measured.Gradients,
-            measured.Observations.ToArray().Max(o => o.OutputGradientNorm is double n && double.IsFinite(n) ? n : 0));
+        Float16GradientCheck? float16 = measured.Gradients.Count == 0
+            ? null
+            : Float16GradientCheck.Measure([.. layers.Select(l => l.Name)], measured.Gradients, LargestOutputGradientNorm(measured.Observations.Span));
         using var analyzer = new GradientAnalyzer(layers, options, logger);
         GradientStepResult step = analyzer.Analyze(measured.Observations.Span, measured.Loss);
         return ToResult(step, options, measured.UnprobedLayers, float16);
+    }
+
+    /// <summary>The largest finite probed ‖∂L/∂y‖₂, which bounds the back-propagated values the gradients do not show; 0
+    /// when none was probed.</summary>
+    private static double LargestOutputGradientNorm(ReadOnlySpan<LayerObservation> observations)
+    {
+        double largest = 0;
+        foreach (LayerObservation observation in observations)
+        {
+            if (observation.OutputGradientNorm is double norm && double.IsFinite(norm))
+            {
+                largest = Math.Max(largest, norm);
+            }
+        }
+
+        return largest;
     }
 
     /// <summary>The user's options (validated as given, so messages name the user's option paths), adjusted for a single
@@ -62,7 +79,8 @@ public static class GradientFlowPreflight
     /// <param name="float16">What float16 would do to the same pass's gradients (<see cref="Float16GradientCheck.Measure"/>);
     /// null when not measured (an empty check).</param>
     /// <returns>The depth gain, its verdict, the per-layer statistics, the findings and the float16 check.</returns>
-    internal static GradientFlowCheckResult ToResult(GradientStepResult step, GradientMonitorOptions options, IReadOnlyList<string> unprobed, Float16GradientCheck? float16 = null)
+    internal static GradientFlowCheckResult ToResult(
+        GradientStepResult step, GradientMonitorOptions options, IReadOnlyList<string> unprobed, Float16GradientCheck? float16 = null)
     {
         ArgumentNullException.ThrowIfNull(step);
         ArgumentNullException.ThrowIfNull(options);
