@@ -12,8 +12,9 @@ namespace GradientDiagnostics.Benchmarks;
 /// gradients before every call (outside the timing) and times the calls in a rotating order. Reports the median of the
 /// per-round ratios with its 95 % confidence interval, the spread that a ratio of separate medians hides. On a
 /// <see cref="GradientPath"/> other than the default it also times AGC (<c>GradientClipping.Adaptive()</c>) against the
-/// acting <c>clip_grad_norm_</c>. After the timing, each call's footprint (<see cref="StepFootprint"/>: tensors created,
-/// extra resident memory as a fraction of the gradients' bytes) is measured on 5 more calls.
+/// acting <c>clip_grad_norm_</c>. Before the timing (while the heap is fresh), each call's footprint
+/// (<see cref="StepFootprint"/>: tensors created, extra resident memory as a fraction of the gradients' bytes) is measured
+/// on 5 calls.
 /// </summary>
 /// <remarks>Run: <c>dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --paired-clipping [rounds]
 /// [--path managed|device|float64] [--workloads a,b] [--device cpu|cuda]</c>.</remarks>
@@ -28,7 +29,7 @@ internal static class PairedClippingComparison
         StepFootprint.SteadyAllocator();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Paired clipping comparison, path {path.Name}, device {BenchmarkDevice.Selected?.ToString() ?? "cpu"}, {rounds} rounds, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {PairedStepComparison.LoadAverage()}."));
-        Console.WriteLine("| workload | path | clipping | clip_grad_norm_ (ms) | ours (ms) | paired ratio, median [95% CI] | ratios P25–P75 | tensors created: clip_grad_norm_ | ours | ours per parameter tensor | ours: extra memory / gradient bytes (peak) |");
+        Console.WriteLine("| workload | path | clipping | clip_grad_norm_ (ms) | ours (ms) | paired ratio, median [95% CI] | ratios P25–P75 | tensors created: clip_grad_norm_ | ours | ours per parameter tensor | ours: extra memory / gradient bytes, largest of 5 calls (MB); median |");
         Console.WriteLine("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (string name in workloads ?? DefaultWorkloads)
         {
@@ -62,8 +63,8 @@ internal static class PairedClippingComparison
                 calls.Add(("AGC", () => adaptive.Step()));
             }
 
-            List<double>[] times = PairedRunner.TimeInterleaved([.. calls.Select(c => c.Call)], rounds, () => Restore(parameters, saved));
             StepFootprint.Sample[][] footprints = [.. calls.Select(c => StepFootprint.Measure(c.Call, () => Restore(parameters, saved)))];
+            List<double>[] times = PairedRunner.TimeInterleaved([.. calls.Select(c => c.Call)], rounds, () => Restore(parameters, saved));
             var rows = new List<(int Clip, int Ours, string Label)> { (0, 1, "ByGlobalNorm acting"), (2, 3, "ByGlobalNorm not acting") };
             if (calls.Count > 4)
             {
@@ -79,7 +80,7 @@ internal static class PairedClippingComparison
             }
 
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  {name}: {parameters.Length} parameter tensors, {gradientBytes / 1e6:F1} MB of {parameters[0].dtype} gradients; device path forced by: {(path.ForceDevice ? GradientPath.Mechanism : "not forced")}; load average {PairedStepComparison.LoadAverage()}."));
+                $"  {name}: {parameters.Length} parameter tensors, {gradientBytes / 1e6:F1} MB of {parameters[0].dtype} gradients; device path forced by: {(path.ForceDevice ? GradientPath.Mechanism : "not forced")}; allocator pinned: {StepFootprint.AllocatorPinned}; calibration: a 104.9 MB allocation measured {StepFootprint.Calibration():F1} MB; load average {PairedStepComparison.LoadAverage()}."));
             foreach (Tensor t in saved)
             {
                 t.Dispose();

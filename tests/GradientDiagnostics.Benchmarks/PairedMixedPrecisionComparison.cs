@@ -14,8 +14,9 @@ namespace GradientDiagnostics.Benchmarks;
 /// written with TorchSharp ops on the same gradients: copy each gradient to fp32, unscale it (<c>mul_(1 / S)</c>), check
 /// every one for non-finite values (one host sync), then <c>clip_grad_norm_</c> on the fp32 gradients. Both acting (max
 /// norm = half the unscaled norm). Paired round by round: each round gives the model its saved float16 gradients before
-/// every call (outside the timing) and times the two calls in alternating order. After the timing, each call's footprint
-/// (<see cref="StepFootprint"/>) is measured on 5 more calls; with <c>--path device</c> the monitor reads on the device path.
+/// every call (outside the timing) and times the two calls in alternating order. Before the timing (while the heap is
+/// fresh), each call's footprint (<see cref="StepFootprint"/>) is measured on 5 calls; with <c>--path device</c> the
+/// monitor reads on the device path.
 /// </summary>
 /// <remarks>Run: <c>dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --paired-mixed-precision [rounds]
 /// [--path managed|device] [--workloads a,b] [--device cpu|cuda]</c>.</remarks>
@@ -29,7 +30,7 @@ internal static class PairedMixedPrecisionComparison
         StepFootprint.SteadyAllocator();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Paired mixed-precision comparison, path {path.Name}, device {BenchmarkDevice.Selected?.ToString() ?? "cpu"}, {rounds} rounds, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {PairedStepComparison.LoadAverage()}."));
-        Console.WriteLine("| workload | path | GradScaler-style reference (ms) | mixed-precision Step() (ms) | paired ratio, median [95% CI] | ratios P25–P75 | tensors created: reference | Step() | Step() per parameter tensor | Step(): extra memory / gradient bytes (peak) |");
+        Console.WriteLine("| workload | path | GradScaler-style reference (ms) | mixed-precision Step() (ms) | paired ratio, median [95% CI] | ratios P25–P75 | tensors created: reference | Step() | Step() per parameter tensor | Step(): extra memory / gradient bytes, largest of 5 calls (MB); median |");
         Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (string name in workloads ?? PairedClippingComparison.DefaultWorkloads)
         {
@@ -48,16 +49,16 @@ internal static class PairedMixedPrecisionComparison
                 ("reference", () => Reference(parameters, referenceMasters, maxNorm)),
                 ("Step()", () => monitor.Step()),
             ];
+            StepFootprint.Sample[][] footprints = [.. calls.Select(c => StepFootprint.Measure(c.Call, () => Restore(parameters, saved)))];
             List<double>[] times = PairedRunner.TimeInterleaved([.. calls.Select(c => c.Call)], rounds, () => Restore(parameters, saved));
 
-            StepFootprint.Sample[][] footprints = [.. calls.Select(c => StepFootprint.Measure(c.Call, () => Restore(parameters, saved)))];
             long gradientBytes = saved.Sum(g => g.numel() * g.element_size());
             List<double> ratio = PairedRunner.Paired(times[1], times[0], (a, b) => a / b);
             string referenceTensors = StepFootprint.Cells(footprints[0], parameters.Length, gradientBytes).Split(" | ")[0];
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {name} (float16) | {path.Name} | {PairedRunner.Median(times[0]):F2} | {PairedRunner.Median(times[1]):F2} | {PairedRunner.RatioWithInterval(times[1], times[0])} | {PairedRunner.Quantile(ratio, 0.25):F2}–{PairedRunner.Quantile(ratio, 0.75):F2} | {referenceTensors} | {StepFootprint.Cells(footprints[1], parameters.Length, gradientBytes)} |"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  {name}: {parameters.Length} parameter tensors, {gradientBytes / 1e6:F1} MB of float16 gradients; device path forced by: {(path.ForceDevice ? GradientPath.Mechanism : "not forced")}; load average {PairedStepComparison.LoadAverage()}."));
+                $"  {name}: {parameters.Length} parameter tensors, {gradientBytes / 1e6:F1} MB of float16 gradients; device path forced by: {(path.ForceDevice ? GradientPath.Mechanism : "not forced")}; allocator pinned: {StepFootprint.AllocatorPinned}; calibration: a 104.9 MB allocation measured {StepFootprint.Calibration():F1} MB; load average {PairedStepComparison.LoadAverage()}."));
             foreach (Tensor t in saved.Concat(referenceMasters))
             {
                 t.Dispose();

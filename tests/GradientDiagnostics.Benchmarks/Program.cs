@@ -73,7 +73,8 @@ if (args.Length > 0 && args[0] is "--paired-defaults" or "--paired-lstm")
 //   dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --device-path [rounds, default 60]
 if (args.Length > 0 && args[0] == "--device-path")
 {
-    GradientDiagnostics.Benchmarks.DevicePathRun.Run(Count(1) ?? 60, workloads ?? GradientDiagnostics.Benchmarks.DevicePathRun.Workloads);
+    string[] passOn = [.. new[] { "--device", "--torch-threads" }.Where(o => Value(o) is not null).SelectMany(o => new[] { o, Value(o)! })];
+    GradientDiagnostics.Benchmarks.DevicePathRun.Run(Count(1) ?? 60, workloads ?? GradientDiagnostics.Benchmarks.DevicePathRun.Workloads, passOn);
     return;
 }
 
