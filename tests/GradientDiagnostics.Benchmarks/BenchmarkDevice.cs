@@ -29,7 +29,8 @@ internal static class BenchmarkDevice
 
         if (!cuda.is_available())
         {
-            throw new InvalidOperationException("--device cuda: libtorch reports no CUDA device. Reference TorchSharp-cuda-linux or TorchSharp-cuda-windows (see docs/performance.md).");
+            throw new InvalidOperationException(
+                "--device cuda: libtorch reports no CUDA device. Reference TorchSharp-cuda-linux or TorchSharp-cuda-windows (see docs/performance.md).");
         }
 
         Selected = CUDA;

@@ -22,7 +22,8 @@ internal static class DevicePathRun
     public static void Run(int rounds, string[] workloads, IReadOnlyList<string> passOn)
     {
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Device-path run, {rounds} rounds per comparison, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {PairedStepComparison.LoadAverage()}; one process per row block."));
+            $"Device-path run, {rounds} rounds per comparison, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, "
+            + $"load average {PairedStepComparison.LoadAverage()}; one process per row block."));
         string[] paths = BenchmarkDevice.IsCuda ? ["managed"] : ["managed", "device", "float64"];
         var runs = new List<string[]>();
         foreach (string path in paths)
@@ -30,7 +31,8 @@ internal static class DevicePathRun
             runs.AddRange(workloads.Select(w => new[] { "--paired-clipping", $"{rounds}", "--path", path, "--workloads", w }));
         }
 
-        runs.AddRange(workloads.Select(w => new[] { "--paired-mixed-precision", $"{rounds}", "--path", BenchmarkDevice.IsCuda ? "managed" : "device", "--workloads", w }));
+        string mixedPath = BenchmarkDevice.IsCuda ? "managed" : "device";
+        runs.AddRange(workloads.Select(w => new[] { "--paired-mixed-precision", $"{rounds}", "--path", mixedPath, "--workloads", w }));
         foreach (string[] run in runs)
         {
             Console.WriteLine($"$ {string.Join(' ', run.Concat(passOn))}");
@@ -38,7 +40,8 @@ internal static class DevicePathRun
             Console.WriteLine();
         }
 
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Finished {DateTime.UtcNow:HH:mm} UTC, load average {PairedStepComparison.LoadAverage()}."));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Finished {DateTime.UtcNow:HH:mm} UTC, load average {PairedStepComparison.LoadAverage()}."));
     }
 
     /// <summary>Runs this benchmark program again with <paramref name="arguments"/>, its output going to this one's.</summary>

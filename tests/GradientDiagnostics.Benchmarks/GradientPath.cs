@@ -53,8 +53,9 @@ internal sealed record GradientPath(string Name, ScalarType? ModelType, bool For
         var forced = new List<string>();
         foreach (string reader in new[] { "Reader", "Parameters" })
         {
-            object? target = typeof(GradientMonitor).GetProperty(reader, BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public)?.GetValue(monitor);
-            PropertyInfo? flag = target?.GetType().GetProperty("ForceDeviceGeneric", BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public);
+            const BindingFlags any = BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public;
+            object? target = typeof(GradientMonitor).GetProperty(reader, any)?.GetValue(monitor);
+            PropertyInfo? flag = target?.GetType().GetProperty("ForceDeviceGeneric", any);
             if (flag is not null && flag.CanWrite)
             {
                 flag.SetValue(target, true);

@@ -28,8 +28,10 @@ internal static class PairedClippingComparison
         path ??= GradientPath.Managed;
         StepFootprint.SteadyAllocator();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Paired clipping comparison, path {path.Name}, device {BenchmarkDevice.Selected?.ToString() ?? "cpu"}, {rounds} rounds, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {PairedStepComparison.LoadAverage()}."));
-        Console.WriteLine("| workload | path | clipping | clip_grad_norm_ (ms) | ours (ms) | paired ratio, median [95% CI] | ratios P25–P75 | tensors created: clip_grad_norm_ | ours | ours per parameter tensor | ours: extra memory / gradient bytes, largest of 5 calls (MB); median |");
+            $"Paired clipping comparison, path {path.Name}, device {BenchmarkDevice.Selected?.ToString() ?? "cpu"}, {rounds} rounds, "
+            + $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {PairedStepComparison.LoadAverage()}."));
+        Console.WriteLine("| workload | path | clipping | clip_grad_norm_ (ms) | ours (ms) | paired ratio, median [95% CI] | ratios P25–P75 "
+            + "| tensors created: clip_grad_norm_ | ours | ours per parameter tensor | ours: extra memory / gradient bytes, largest of 5 calls (MB); median |");
         Console.WriteLine("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (string name in workloads ?? DefaultWorkloads)
         {
@@ -42,7 +44,9 @@ internal static class PairedClippingComparison
             double half = nn.utils.clip_grad_norm_(parameters, float.MaxValue) / 2;
             using var acting = workload.Model.AttachGradientMonitor(o => o.Clipping = GradientClipping.ByGlobalNorm(half));
             using var notActing = workload.Model.AttachGradientMonitor(o => o.Clipping = GradientClipping.ByGlobalNorm(1e30));
-            using GradientMonitor? adaptive = path == GradientPath.Managed ? null : workload.Model.AttachGradientMonitor(o => o.Clipping = GradientClipping.Adaptive());
+            using GradientMonitor? adaptive = path == GradientPath.Managed
+                ? null
+                : workload.Model.AttachGradientMonitor(o => o.Clipping = GradientClipping.Adaptive());
             foreach (GradientMonitor? m in new[] { acting, notActing, adaptive })
             {
                 if (m is not null)
@@ -76,11 +80,18 @@ internal static class PairedClippingComparison
                 List<double> ratio = PairedRunner.Paired(times[ours], times[clip], (a, b) => a / b);
                 string clipTensors = StepFootprint.Cells(footprints[clip], parameters.Length, gradientBytes).Split(" | ")[0];
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {name} | {path.Name} | {label} | {PairedRunner.Median(times[clip]):F2} | {PairedRunner.Median(times[ours]):F2} | {PairedRunner.RatioWithInterval(times[ours], times[clip])} | {PairedRunner.Quantile(ratio, 0.25):F2}–{PairedRunner.Quantile(ratio, 0.75):F2} | {clipTensors} | {StepFootprint.Cells(footprints[ours], parameters.Length, gradientBytes)} |"));
+                    $"| {name} | {path.Name} | {label} | {PairedRunner.Median(times[clip]):F2} | {PairedRunner.Median(times[ours]):F2} "
+                    + $"| {PairedRunner.RatioWithInterval(times[ours], times[clip])} "
+                    + $"| {PairedRunner.Quantile(ratio, 0.25):F2}–{PairedRunner.Quantile(ratio, 0.75):F2} "
+                    + $"| {clipTensors} | {StepFootprint.Cells(footprints[ours], parameters.Length, gradientBytes)} |"));
             }
 
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  {name}: {parameters.Length} parameter tensors, {gradientBytes / 1e6:F1} MB of {parameters[0].dtype} gradients; device path forced by: {(path.ForceDevice ? GradientPath.Mechanism : "not forced")}; allocator pinned: {StepFootprint.AllocatorPinned}; calibration: a 104.9 MB allocation measured {StepFootprint.Calibration():F1} MB; load average {PairedStepComparison.LoadAverage()}."));
+                $"  {name}: {parameters.Length} parameter tensors, "
+                + $"{gradientBytes / 1e6:F1} MB of {parameters[0].dtype} gradients; "
+                + $"device path forced by: {(path.ForceDevice ? GradientPath.Mechanism : "not forced")}; "
+                + $"allocator pinned: {StepFootprint.AllocatorPinned}; calibration: a 104.9 MB allocation measured {StepFootprint.Calibration():F1} MB; "
+                + $"load average {PairedStepComparison.LoadAverage()}."));
             foreach (Tensor t in saved)
             {
                 t.Dispose();

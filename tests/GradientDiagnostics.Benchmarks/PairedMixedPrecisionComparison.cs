@@ -29,8 +29,11 @@ internal static class PairedMixedPrecisionComparison
         path ??= GradientPath.Managed;
         StepFootprint.SteadyAllocator();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Paired mixed-precision comparison, path {path.Name}, device {BenchmarkDevice.Selected?.ToString() ?? "cpu"}, {rounds} rounds, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {PairedStepComparison.LoadAverage()}."));
-        Console.WriteLine("| workload | path | GradScaler-style reference (ms) | mixed-precision Step() (ms) | paired ratio, median [95% CI] | ratios P25–P75 | tensors created: reference | Step() | Step() per parameter tensor | Step(): extra memory / gradient bytes, largest of 5 calls (MB); median |");
+            $"Paired mixed-precision comparison, path {path.Name}, device {BenchmarkDevice.Selected?.ToString() ?? "cpu"}, {rounds} rounds, "
+            + $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {PairedStepComparison.LoadAverage()}."));
+        Console.WriteLine("| workload | path | GradScaler-style reference (ms) | mixed-precision Step() (ms) | paired ratio, median [95% CI] "
+            + "| ratios P25–P75 "
+            + "| tensors created: reference | Step() | Step() per parameter tensor | Step(): extra memory / gradient bytes, largest of 5 calls (MB); median |");
         Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (string name in workloads ?? PairedClippingComparison.DefaultWorkloads)
         {
@@ -56,9 +59,14 @@ internal static class PairedMixedPrecisionComparison
             List<double> ratio = PairedRunner.Paired(times[1], times[0], (a, b) => a / b);
             string referenceTensors = StepFootprint.Cells(footprints[0], parameters.Length, gradientBytes).Split(" | ")[0];
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {name} (float16) | {path.Name} | {PairedRunner.Median(times[0]):F2} | {PairedRunner.Median(times[1]):F2} | {PairedRunner.RatioWithInterval(times[1], times[0])} | {PairedRunner.Quantile(ratio, 0.25):F2}–{PairedRunner.Quantile(ratio, 0.75):F2} | {referenceTensors} | {StepFootprint.Cells(footprints[1], parameters.Length, gradientBytes)} |"));
+                $"| {name} (float16) | {path.Name} | {PairedRunner.Median(times[0]):F2} | {PairedRunner.Median(times[1]):F2} "
+                + $"| {PairedRunner.RatioWithInterval(times[1], times[0])} | {PairedRunner.Quantile(ratio, 0.25):F2}–{PairedRunner.Quantile(ratio, 0.75):F2} "
+                + $"| {referenceTensors} | {StepFootprint.Cells(footprints[1], parameters.Length, gradientBytes)} |"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  {name}: {parameters.Length} parameter tensors, {gradientBytes / 1e6:F1} MB of float16 gradients; device path forced by: {(path.ForceDevice ? GradientPath.Mechanism : "not forced")}; allocator pinned: {StepFootprint.AllocatorPinned}; calibration: a 104.9 MB allocation measured {StepFootprint.Calibration():F1} MB; load average {PairedStepComparison.LoadAverage()}."));
+                $"  {name}: {parameters.Length} parameter tensors, "
+                + $"{gradientBytes / 1e6:F1} MB of float16 gradients; device path forced by: {(path.ForceDevice ? GradientPath.Mechanism : "not forced")}; "
+                + $"allocator pinned: {StepFootprint.AllocatorPinned}; calibration: a 104.9 MB allocation measured {StepFootprint.Calibration():F1} MB; "
+                + $"load average {PairedStepComparison.LoadAverage()}."));
             foreach (Tensor t in saved.Concat(referenceMasters))
             {
                 t.Dispose();

@@ -29,9 +29,12 @@ internal static class PairedStepComparison
         path ??= GradientPath.Managed;
         DateTime start = DateTime.UtcNow;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Paired whole-step comparison: {warmupSteps} warm-up steps per variant, then {cycles} cycles of {PairedRunner.CycleSteps} steps unless a workload names its own; libtorch threads {get_num_threads()}, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {LoadAverage()}."));
+            $"Paired whole-step comparison: {warmupSteps} warm-up steps per variant, then {cycles} cycles of {PairedRunner.CycleSteps} steps unless a "
+            + $"workload names its own; libtorch threads {get_num_threads()}, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, "
+            + $"load average {LoadAverage()}."));
+        string attached = attachPerCycle ? "attached only for its own cycles" : "attached throughout";
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Path {path.Name}, device {BenchmarkDevice.Selected?.ToString() ?? "cpu"}, monitor with default options{(attachPerCycle ? ", attached only for its own cycles" : ", attached throughout")}."));
+            $"Path {path.Name}, device {BenchmarkDevice.Selected?.ToString() ?? "cpu"}, monitor with default options, {attached}."));
         using var switchScope = path.Enter();
         var rows = new List<string>();
         var details = new List<string>();
