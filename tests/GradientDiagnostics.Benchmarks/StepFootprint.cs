@@ -16,7 +16,7 @@ namespace GradientDiagnostics.Benchmarks;
 /// and unmapped (released) on its own, and <c>malloc_trim(0)</c> before each measured call returns free heap blocks.
 /// Callers measure before any timing, in a heap that has not yet held the calls' temporaries: after timed calls have left
 /// large free blocks in the heap, reusing them inside a call (trimmed, so faulted again) while its short-lived
-/// temporaries stay resident read 25–40 % above the fresh figure on the device path (486–539 MB against 386 MB on
+/// temporaries stay resident read well above the fresh figure on the device path (a development check on
 /// f_mlp_10x1024). After, the thresholds are pinned at glibc's dynamic maximum (32 MB mapping, 64 MB trim), the steady
 /// state a long run reaches, so every timed call runs under the same allocator settings. <see cref="Calibration"/>
 /// checks the method on a known allocation.</remarks>
