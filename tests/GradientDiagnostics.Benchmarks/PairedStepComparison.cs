@@ -16,14 +16,26 @@ namespace GradientDiagnostics.Benchmarks;
 /// model's tensors), and the monitor reading the gradients on the calling thread only (that last one alone with
 /// <c>--read-control</c>, on the workloads where the parallel read runs: from 2²⁰ gradient elements, when libtorch's
 /// threads leave a core free, e.g. with <c>--torch-threads 1</c>).
+/// With <c>--path device|float64</c> the model and monitor take that <see cref="GradientPath"/>. With
+/// <c>--attach-per-cycle</c> the monitor is attached only for its own cycles (attached before each, disposed after, both
+/// untimed): needed once default options install hooks, which would otherwise run in the plain cycles too. Its state
+/// then restarts every cycle, so every cycle holds the measurements a monitor makes on its first 20 steps.
 /// </summary>
 internal static class PairedStepComparison
 {
-    public static void Run(int cycles, int warmupSteps, string[] workloads, bool diagnose, bool readControl = false, double? minutes = null)
+    public static void Run(int cycles, int warmupSteps, string[] workloads, bool diagnose, bool readControl = false, double? minutes = null,
+        GradientPath? path = null, bool attachPerCycle = false)
     {
+        path ??= GradientPath.Managed;
         DateTime start = DateTime.UtcNow;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Paired whole-step comparison: {warmupSteps} warm-up steps per variant, then {cycles} cycles of {PairedRunner.CycleSteps} steps unless a workload names its own; libtorch threads {get_num_threads()}, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC."));
+            $"Paired whole-step comparison: {warmupSteps} warm-up steps per variant, then {cycles} cycles of {PairedRunner.CycleSteps} steps unless a "
+            + $"workload names its own; libtorch threads {get_num_threads()}, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, "
+            + $"load average {LoadAverage()}."));
+        string attached = attachPerCycle ? "attached only for its own cycles" : "attached throughout";
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Path {path.Name}, device {BenchmarkDevice.Selected?.ToString() ?? "cpu"}, monitor with default options, {attached}."));
+        using var switchScope = path.Enter();
         var rows = new List<string>();
         var details = new List<string>();
         for (int w = 0; w < workloads.Length; w++)
@@ -33,7 +45,7 @@ internal static class PairedStepComparison
             // "name:rounds" gives one workload its own number of rounds: short steps need more to resolve 1–2 %.
             string[] spec = workloads[w].Split(':');
             int rounds = spec.Length > 1 ? int.Parse(spec[1], CultureInfo.InvariantCulture) : cycles;
-            (string row, string detail) = RunWorkload(spec[0], rounds, warmupSteps, diagnose, readControl, deadline);
+            (string row, string detail) = RunWorkload(spec[0], rounds, warmupSteps, (diagnose, readControl, attachPerCycle), path, deadline);
             rows.Add(row);
             details.Add(detail);
             Console.WriteLine(row);
@@ -49,18 +61,34 @@ internal static class PairedStepComparison
         details.ForEach(Console.WriteLine);
     }
 
-    private static (string Row, string Detail) RunWorkload(string name, int cycles, int warmupSteps, bool diagnose, bool readControl, DateTime? deadline)
+    private static (string Row, string Detail) RunWorkload(string name, int cycles, int warmupSteps,
+        (bool Diagnose, bool ReadControl, bool AttachPerCycle) options, GradientPath path, DateTime? deadline)
     {
+        (bool diagnose, bool readControl, bool attachPerCycle) = options;
         var disposables = new List<IDisposable>();
-        var workload = Workload.Create(name);
+        var workload = Workload.Create(name, path.ModelType, BenchmarkDevice.Selected);
         var optimizer = optim.SGD(workload.Model.parameters(), 1e-4);
-        GradientMonitor monitor = workload.Model.AttachGradientMonitor();
-        disposables.AddRange([workload, optimizer, monitor]);
+        int parameterTensors = workload.Model.parameters().Count();
+        GradientMonitor? monitor = null;
+        void Attach()
+        {
+            monitor = workload.Model.AttachGradientMonitor();
+        }
+
+        disposables.AddRange([workload, optimizer]);
+        if (!attachPerCycle)
+        {
+            Attach();
+            disposables.Add(monitor!);
+        }
+
         var variants = new List<PairedRunner.Variant>
         {
             new("plain step", () => TrainingSteps.Plain(workload, optimizer)),
             new("step + clip_grad_norm_", () => TrainingSteps.ClipGradNorm(workload, optimizer)),
-            new("step + monitor", () => TrainingSteps.Monitored(workload, optimizer, monitor)),
+            attachPerCycle
+                ? new("step + monitor", () => TrainingSteps.Monitored(workload, optimizer, monitor!), Attach, () => monitor!.Dispose())
+                : new("step + monitor", () => TrainingSteps.Monitored(workload, optimizer, monitor!)),
         };
         if (diagnose)
         {
@@ -113,7 +141,7 @@ internal static class PairedStepComparison
         double inside = PairedRunner.Median(r[2].InsideMs), addedMedian = PairedRunner.Median(added), clipMedian = PairedRunner.Median(clipAdded);
         string row = string.Create(CultureInfo.InvariantCulture,
             $"| {name} | {PairedRunner.Median(r[0].StepMs):F2} | {PairedRunner.Median(r[2].StepMs):F2} | {PairedRunner.Median(ratio):F3} [{rLow:F3}, {rHigh:F3}] | {PairedRunner.Quantile(ratio, 0.25):F3}–{PairedRunner.Quantile(ratio, 0.75):F3} | {addedMedian:F2} [{aLow:F2}, {aHigh:F2}] | {inside:F2} | {addedMedian - inside:F2} | {clipMedian:F2} [{cLow:F2}, {cHigh:F2}] | {addedMedian / clipMedian:F2} | {PairedRunner.Median(excess):F2} [{eLow:F2}, {eHigh:F2}] |");
-        var detail = new System.Text.StringBuilder(string.Create(CultureInfo.InvariantCulture, $"{name}, {ratio.Count} rounds, finished {DateTime.UtcNow:HH:mm:ss} UTC, load average {LoadAverage()}, per variant (median per step; gen-0 GCs and thread-pool work items per step, mean):"));
+        var detail = new System.Text.StringBuilder(string.Create(CultureInfo.InvariantCulture, $"{name} ({parameterTensors} parameter tensors; device path forced by: {(path.ForceDevice ? "the switch" : "not forced")}), {ratio.Count} rounds, finished {DateTime.UtcNow:HH:mm:ss} UTC, load average {LoadAverage()}, per variant (median per step; gen-0 GCs and thread-pool work items per step, mean):"));
         for (int i = 0; i < variants.Count; i++)
         {
             double diff = PairedRunner.Median(PairedRunner.Paired(r[i].StepMs, r[0].StepMs, (a, b) => a - b));
