@@ -2,7 +2,7 @@ namespace GradientDiagnostics;
 
 /// <summary>The framework-free half of a gradient-flow preflight: the options one pass is judged with, and the result
 /// built from the analyzer's step. An adapter's preflight measures one forward and backward pass into observations, runs
-/// a <see cref="GradientAnalyzer"/> with <see cref="CreateOptions"/> on them, and returns <see cref="ToResult"/>.</summary>
+/// a <see cref="GradientAnalyzer"/> with <c>CreateOptions</c> on them, and returns <see cref="ToResult"/>.</summary>
 public static class GradientFlowPreflight
 {
     /// <summary>The user's options (validated as given, so messages name the user's option paths), adjusted for a single
@@ -15,6 +15,24 @@ public static class GradientFlowPreflight
     {
         var options = new GradientMonitorOptions();
         configure?.Invoke(options);
+        return Adjust(options);
+    }
+
+    /// <summary>A copy of the user's options (a preset such as <see cref="GradientMonitorOptions.Quiet"/>), validated as
+    /// given and adjusted for a single pass as <see cref="CreateOptions(Action{GradientMonitorOptions})"/> does; the
+    /// user's object is not changed.</summary>
+    /// <param name="options">The user's options.</param>
+    /// <returns>New options for the preflight's analyzer.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">Options are out of range; the message names each.</exception>
+    public static GradientMonitorOptions CreateOptions(GradientMonitorOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return Adjust(options.Copy());
+    }
+
+    private static GradientMonitorOptions Adjust(GradientMonitorOptions options)
+    {
         options.Validate();
         foreach (PersistentDetectorOptions detector in options.PersistentDetectors)
         {
@@ -33,7 +51,7 @@ public static class GradientFlowPreflight
 
     /// <summary>The check's result from the analyzer's single step.</summary>
     /// <param name="step">The step the preflight's analyzer returned.</param>
-    /// <param name="options">The options from <see cref="CreateOptions"/>, whose thresholds give the verdict.</param>
+    /// <param name="options">The options from <c>CreateOptions</c>, whose thresholds give the verdict.</param>
     /// <param name="unprobed">The layers whose output gradient could not be probed.</param>
     /// <param name="float16">What float16 would do to the same pass's gradients (<see cref="Float16GradientCheck.Measure"/>);
     /// null when not measured (an empty check).</param>
