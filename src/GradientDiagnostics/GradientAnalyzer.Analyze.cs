@@ -45,7 +45,8 @@ public sealed partial class GradientAnalyzer
         double lossScale = _scaler?.Scale ?? 1;
         LayerGradientStatistics[] statistics = StepAssembly.Measure(layers, _layerNames, lossScale, out TensorStatistics all);
 
-        var evidence = new StepEvidence(step, loss, all.L2Norm, statistics, _layers, _history) 
+        RememberParameters(statistics);
+        var evidence = new StepEvidence(step, loss, all.L2Norm, statistics, _layers, _history, _lastParameters)
         {
             ForwardOrigin = forwardOrigin,
             PreviousStepSkipped = _previousStepSkipped,
@@ -81,5 +82,18 @@ public sealed partial class GradientAnalyzer
 
         _telemetry.OnStep(result, overheadSeconds);
         return result;
+    }
+
+    /// <summary>Keeps each layer's last finite parameter statistics, so alerts on steps that do not read the weights still
+    /// know their scale (<see cref="StepEvidence.WeightScale"/>).</summary>
+    private void RememberParameters(LayerGradientStatistics[] statistics)
+    {
+        for (int i = 0; i < statistics.Length; i++)
+        {
+            if (statistics[i].Parameters is TensorStatistics p && p.ElementCount > 0 && p.IsFinite)
+            {
+                _lastParameters[i] = p;
+            }
+        }
     }
 }

@@ -27,6 +27,7 @@ public sealed partial class GradientAnalyzer : IDisposable
     private readonly ExplodingGradientOptions _spikeAtAttach;
     private RecoveryPolicy? _recovery;
     private LossScaler? _scaler;
+    private readonly TensorStatistics?[] _lastParameters;
     private bool _previousStepSkipped;
 
     /// <summary>Creates an analyzer for a network whose layers, in forward order, have the given names.</summary>
@@ -52,6 +53,7 @@ public sealed partial class GradientAnalyzer : IDisposable
         options.Validate();
         _layers = [.. layers];
         _layerNames = [.. _layers.Select(l => l.Name)];
+        _lastParameters = new TensorStatistics?[_layers.Length];
         // Options are copied here, after validation: each detector and the clipping stage get their own copy, and the
         // analyzer keeps the values it reads per step, so changing the options object after attach has no effect.
         _fullStatisticsInterval = options.FullStatisticsInterval;

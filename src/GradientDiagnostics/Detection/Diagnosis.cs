@@ -72,7 +72,7 @@ internal sealed class Diagnosis
 
     /// <summary>Describes layer <paramref name="index"/> of a step with its activation and init evidence.</summary>
     public static string DescribeLayer(StepEvidence evidence, int index) =>
-        DescribeLayer(evidence.Descriptors[index], InitializationScale.Measure(evidence.Descriptors[index], evidence.Layers[index]));
+        DescribeLayer(evidence.Descriptors[index], evidence.WeightScale(index));
 
     /// <summary>Adds the init-scale cause, ranked first, when the measured scale is off by more than
     /// <see cref="InitScaleFactorWorthNaming"/>, or by more than <see cref="CompoundedScaleFactorWorthNaming"/> once

@@ -45,7 +45,7 @@ internal sealed class DeadUnitsDetector(DeadUnitsOptions options, int layerCount
         }
 
         LayerDescriptor layer = evidence.Descriptors[worst];
-        InitializationScale? scale = InitializationScale.Measure(layer, evidence.Layers[worst]);
+        InitializationScale? scale = evidence.WeightScale(worst);
         int units = _windows[worst]!.UnitCount;
         Diagnosis diagnosis = new Diagnosis()
             .AddInitScale(scale, evidence.Layers.Length)

@@ -141,7 +141,7 @@ internal sealed class ExplodingGradientDetector(ExplodingGradientOptions options
         // The detector reads the norms before the clipping stage: with a policy configured, the applied step is already
         // bounded, so "add clipping" would be the wrong fix; what remains is why the norm is that large.
         return new Diagnosis()
-            .AddInitScale(InitializationScale.Measure(descriptor, evidence.Layers[layer.Index]), evidence.Layers.Length)
+            .AddInitScale(evidence.WeightScale(layer.Index), evidence.Layers.Length)
             .OrClassic(d => ClassicCauses.Exploding(d, clippingConfigured))
             .Add(clippingConfigured ? ClassicCauses.ClippingOnCause : "no gradient clipping", clippingConfigured ? ClassicCauses.ClippingOnFix : LibraryRemedies.ClipByGlobalNorm)
             .Add("too large a learning rate", "lower the learning rate (or warm it up)")

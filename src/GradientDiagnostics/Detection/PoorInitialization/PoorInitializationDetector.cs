@@ -75,7 +75,7 @@ internal sealed class PoorInitializationDetector(PoorInitializationOptions optio
         // forward signal has drifted to.
         int named = Math.Max(smallest, largest);
         LayerDescriptor layer = evidence.Descriptors[named];
-        InitializationScale? scale = InitializationScale.Measure(layer, evidence.Layers[named]);
+        InitializationScale? scale = evidence.WeightScale(named);
         Diagnosis diagnosis = new Diagnosis()
             .AddInitScale(scale, evidence.Layers.Length)
             .OrClassic(d => d.Add("an init scale that does not preserve the activation variance from layer to layer",

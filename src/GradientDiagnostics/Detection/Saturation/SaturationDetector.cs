@@ -34,7 +34,7 @@ internal sealed class SaturationDetector(SaturationOptions options) : IGradientD
         }
 
         LayerDescriptor layer = evidence.Descriptors[worst];
-        InitializationScale? scale = InitializationScale.Measure(layer, evidence.Layers[worst]);
+        InitializationScale? scale = evidence.WeightScale(worst);
         Diagnosis diagnosis = new Diagnosis()
             .AddInitScale(scale, evidence.Layers.Length)
             .Add("pre-activations too large for a saturating activation (inputs not normalized, or a learning rate that pushed the weights up)",
