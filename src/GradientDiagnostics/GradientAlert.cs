@@ -61,14 +61,16 @@ public sealed class GradientAlert
     /// concrete fixes. Numbers have 3 significant digits; <see cref="Criteria"/> holds them at full precision.</summary>
     public string Message { get; }
 
-    /// <summary>The likely causes, most likely first, chosen from the evidence the monitor holds (the activation that
-    /// follows the layer, its weight scale against the Xavier / He expectation, the network's depth); the same text as
-    /// in <see cref="Message"/>. Empty for an alert built by user code.</summary>
-    public IReadOnlyList<string> LikelyCauses { get; internal init; } = [];
+    /// <summary>The likely causes, most likely first, chosen from the evidence the monitor holds (the layer's last measured
+    /// weight scale against the Xavier / He expectation, the activation that follows it, the network's depth), each with
+    /// its identifier (<see cref="GradientAlertCause.Id"/>, one of the constants of <see cref="GradientAlertCause"/>) and
+    /// the same text as in <see cref="Message"/>. Empty for an alert built by user code.</summary>
+    public IReadOnlyList<GradientAlertCause> Causes { get; internal init; } = [];
 
-    /// <summary>Concrete fixes, one per entry, in the order of <see cref="LikelyCauses"/>; the same text as in
-    /// <see cref="Message"/>. Empty for an alert built by user code.</summary>
-    public IReadOnlyList<string> SuggestedFixes { get; internal init; } = [];
+    /// <summary>Concrete fixes, one per cause, in the order of <see cref="Causes"/>, each with its identifier
+    /// (<see cref="GradientAlertFix.Id"/>) and the same text as in <see cref="Message"/>. Empty for an alert built by user
+    /// code.</summary>
+    public IReadOnlyList<GradientAlertFix> Fixes { get; internal init; } = [];
 
     /// <summary>Every criterion that fired for this alert, the headline one (<see cref="Metric"/>, <see cref="Value"/>,
     /// <see cref="Threshold"/>) first: a detector whose criteria cross on one layer at one step (a vanishing layer whose

@@ -122,8 +122,8 @@ public sealed partial class HeatmapTests : IDisposable
         string offline = GradientReport.FromJsonLines(path, new GradientReportOptions { HeatmapColumns = 16 }).ToHtml();
         Assert.Equal(GeneratedAt().Replace(live, string.Empty), GeneratedAt().Replace(offline, string.Empty));
         Assert.Single(ScaleChanges().Matches(live));
-        Assert.Contains("loss scale 8.19E+03", live, StringComparison.Ordinal);
-        Assert.EndsWith(", loss scale 8.19E+03 to 6.55E+04 (1 change).</p>", Regex.Match(live, "<p>[^<]*</p>").Value, StringComparison.Ordinal);
+        Assert.Contains("loss scale 8.19e+03", live, StringComparison.Ordinal);
+        Assert.EndsWith(", loss scale 8.19e+03 to 6.55e+04 (1 change).</p>", Regex.Match(live, "<p>[^<]*</p>").Value, StringComparison.Ordinal);
         Assert.Contains("<td>b</td><td>b.norm</td>", live, StringComparison.Ordinal);
     }
 
