@@ -1,3 +1,4 @@
+// Over 150 lines: three criteria (global norm, layer ratio, spike) that share the per-step evidence and the diagnosis.
 namespace GradientDiagnostics;
 
 /// <summary>
