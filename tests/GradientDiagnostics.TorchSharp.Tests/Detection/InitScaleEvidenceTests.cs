@@ -12,12 +12,12 @@ public sealed class InitScaleEvidenceTests(ITestOutputHelper output)
     private const int Width = 64;
 
     [Theory]
-    [InlineData(22, 0.25)]
-    [InlineData(16, 0.2)]
-    [InlineData(16, 0.35)]
-    [InlineData(30, 0.2)]
-    [InlineData(30, 0.35)]
-    public void First_vanishing_alert_of_a_tanh_mlp_below_the_xavier_variance_names_the_init_scale_first(int depth, double varianceFactor)
+    [InlineData(22, 0.25, true)]
+    [InlineData(16, 0.2, true)]
+    [InlineData(16, 0.35, false)]
+    [InlineData(30, 0.2, true)]
+    [InlineData(30, 0.35, true)]
+    public void First_vanishing_alert_of_a_tanh_mlp_below_the_xavier_variance_names_the_init_scale_first(int depth, double varianceFactor, bool vanishes)
     {
         manual_seed(270);
         using var model = Mlp.Create(depth, Width, Activation.Tanh, Init.Xavier, initScale: Math.Sqrt(varianceFactor));
@@ -25,7 +25,17 @@ public sealed class InitScaleEvidenceTests(ITestOutputHelper output)
 
         List<GradientStepResult> results = Training.Run(model, monitor, steps: 10, Width, learningRate: 0.01);
 
-        GradientAlert first = results.SelectMany(r => r.Alerts).First(a => a.Kind == GradientAlertKind.Vanishing);
+        GradientAlert? first = results.SelectMany(r => r.Alerts).FirstOrDefault(a => a.Kind == GradientAlertKind.Vanishing);
+        if (!vanishes)
+        {
+            // 16 layers at 0.35× the variance: the signal falls by about √0.35^15 ≈ 4e-4 over the probed depth, above the
+            // 1e-4 threshold, so there is no Vanishing alert to diagnose.
+            Assert.Null(first);
+            Assert.True(results[0].DepthGainOverDepth > new GradientMonitorOptions().Vanishing.RelativeNormThreshold);
+            return;
+        }
+
+        Assert.NotNull(first);
         output.WriteLine(first.ToString());
         Assert.Equal(GradientAlertCause.InitScale, first.Causes[0].Id);
         Assert.Contains("× the Xavier expectation", first.Causes[0].Text, StringComparison.Ordinal);
