@@ -16,7 +16,7 @@ public sealed partial class GradientAnalyzer
     /// can snapshot and restore its framework's parameters and optimizer state calls it, then applies
     /// <see cref="LastRecovery"/> after every step (docs/reliability.md).</summary>
     /// <param name="options">The recovery options; later changes to them have no effect.</param>
-    /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it (for example
+    /// <exception cref="ArgumentOutOfRangeException">Options are out of range; one exception names each (for example
     /// <c>Recovery.SnapshotInterval</c>).</exception>
     /// <exception cref="InvalidOperationException">Recovery is already enabled.</exception>
     public void EnableRecovery(GradientRecoveryOptions options)
@@ -27,7 +27,7 @@ public sealed partial class GradientAnalyzer
         }
 
         ArgumentNullException.ThrowIfNull(options);
-        options.Validate("Recovery");
+        OptionGuard.ValidateAll(() => options.Validate("Recovery"));
         _recovery = new RecoveryPolicy(options, _spikeAtAttach);
     }
 

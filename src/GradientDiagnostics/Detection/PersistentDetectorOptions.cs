@@ -26,6 +26,7 @@ public abstract class PersistentDetectorOptions : GradientDetectorOptions
     {
         base.Validate(path);
         OptionGuard.InRange(PersistenceWindow, 1, 64, $"{path}.{nameof(PersistenceWindow)}");
-        OptionGuard.InRange(Persistence, 1, PersistenceWindow, $"{path}.{nameof(Persistence)}");
+        // Against the window only when the window itself is valid, so one bad window is reported once.
+        OptionGuard.InRange(Persistence, 1, PersistenceWindow is >= 1 and <= 64 ? PersistenceWindow : 64, $"{path}.{nameof(Persistence)}");
     }
 }

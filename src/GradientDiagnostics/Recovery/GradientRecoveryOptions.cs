@@ -118,7 +118,9 @@ public sealed class GradientRecoveryOptions
         OptionGuard.InClosedRange(LossSpikeMinFactorOverMean, 1, double.MaxValue, $"{path}.{nameof(LossSpikeMinFactorOverMean)}");
         OptionGuard.InRange(LossWindow, 8, 100_000, $"{path}.{nameof(LossWindow)}");
         OptionGuard.InRange(MaxConsecutiveFailingSteps, 2, 1_000_000, $"{path}.{nameof(MaxConsecutiveFailingSteps)}");
-        OptionGuard.InRange(RollbackAfterFailingSteps, 1, MaxConsecutiveFailingSteps - 1, $"{path}.{nameof(RollbackAfterFailingSteps)}");
+        // Against MaxConsecutiveFailingSteps only when it is valid itself, so one bad bound is reported once.
+        int rollbackMax = MaxConsecutiveFailingSteps is >= 2 and <= 1_000_000 ? MaxConsecutiveFailingSteps - 1 : 999_999;
+        OptionGuard.InRange(RollbackAfterFailingSteps, 1, rollbackMax, $"{path}.{nameof(RollbackAfterFailingSteps)}");
         OptionGuard.InRange(MaxRollbacks, 1, 1000, $"{path}.{nameof(MaxRollbacks)}");
         OptionGuard.InRange(RollbackWindow, 1, 10_000_000, $"{path}.{nameof(RollbackWindow)}");
         if (!(LearningRateFactor > 0 && LearningRateFactor <= 1))

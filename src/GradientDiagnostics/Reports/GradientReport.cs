@@ -39,7 +39,7 @@ public sealed class GradientReport
     public static GradientReport FromJsonLines(string path, GradientReportOptions? options = null)
     {
         options ??= new GradientReportOptions();
-        options.Validate(nameof(GradientMonitorOptions.Report));
+        OptionGuard.ValidateAll(() => options.Validate(nameof(GradientMonitorOptions.Report)));
         GradientRunHistory? history = null;
         GradientRun.Read(path, (header, layers) => history = new GradientRunHistory(layers, options, header.ClipThreshold), step => history!.Add(step));
         return new GradientReport(history!.Snapshot(), Path.GetFileName(path));
