@@ -186,15 +186,6 @@ public sealed class GradientMonitorOptions
     internal IEnumerable<(string Path, GradientDetectorOptions Options)> Detectors =>
         DetectorProperties.Select(p => (p.Name, (GradientDetectorOptions)p.GetValue(this)!));
 
-    /// <summary>A deep copy of these options: every settable value, and those of the nested option objects. The
-    /// clipping description (immutable) and the filter and factory delegates are shared.</summary>
-    internal GradientMonitorOptions Copy()
-    {
-        var copy = new GradientMonitorOptions();
-        OptionCopy.Values(this, copy);
-        return copy;
-    }
-
     /// <summary>The registered detectors that judge a condition over several steps (k of n).</summary>
     internal IEnumerable<PersistentDetectorOptions> PersistentDetectors => Detectors.Select(d => d.Options).OfType<PersistentDetectorOptions>();
 }
