@@ -123,7 +123,7 @@ public sealed partial class GradientMonitor : IDisposable
         _analyzer.Dispose();
     }
 
-    private void AddTensorBoard(GradientTelemetryOptions telemetry, ModuleLayer[] layers)
+    private void AddTensorBoard(TelemetryOptions telemetry, ModuleLayer[] layers)
     {
         if (telemetry.TensorBoardLogDirectory is not string directory)
         {
@@ -133,7 +133,7 @@ public sealed partial class GradientMonitor : IDisposable
         try
         {
             _analyzer.AddStepObserver(new TensorBoardWriter(directory, layers, telemetry.ExportInterval,
-                $"{nameof(GradientMonitorOptions.Telemetry)}.{nameof(GradientTelemetryOptions.TensorBoardLogDirectory)}"));
+                $"{nameof(GradientMonitorOptions.Telemetry)}.{nameof(TelemetryOptions.TensorBoardLogDirectory)}"));
         }
         catch
         {

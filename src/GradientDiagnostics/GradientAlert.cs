@@ -83,7 +83,7 @@ public sealed class GradientAlert
     }
 
     /// <summary>For a <see cref="GradientAlertKind.NonFinite"/> alert with
-    /// <see cref="NonFiniteGradientOptions.TraceOrigin"/> on: the module path whose forward output was the first
+    /// <see cref="NonFiniteOptions.TraceOrigin"/> on: the module path whose forward output was the first
     /// non-finite one in the step's forward pass, in forward order, while its inputs were finite (the producer of the
     /// NaN / ±Infinity, for example <c>block3.norm</c>). Null when the forward pass was finite (the NaN arose in backward
     /// or in the gradients), when origin tracing is off, and for every other alert.</summary>

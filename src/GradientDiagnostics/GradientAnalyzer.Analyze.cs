@@ -18,7 +18,7 @@ public sealed partial class GradientAnalyzer
     /// <param name="measurementStarted">When the adapter started measuring this step (a <see cref="Stopwatch.GetTimestamp"/>
     /// value), so the overhead metric includes its reading; now when null.</param>
     /// <param name="forwardOrigin">The name of the first module whose forward output was non-finite in this step's forward
-    /// pass (<see cref="NonFiniteGradientOptions.TraceOrigin"/>), named in the NonFinite alert; null when none was or the
+    /// pass (<see cref="NonFiniteOptions.TraceOrigin"/>), named in the NonFinite alert; null when none was or the
     /// adapter does not trace its forward pass.</param>
     /// <returns>The step's statistics, alerts, clipping figures and skip decision.</returns>
     /// <exception cref="ArgumentException">The number of observations differs from the number of layers.</exception>

@@ -14,7 +14,7 @@ public sealed partial class GradientAnalyzer
     /// <exception cref="ArgumentOutOfRangeException">Options are out of range; one exception names each (for example
     /// <c>Recovery.SnapshotInterval</c>).</exception>
     /// <exception cref="InvalidOperationException">Recovery is already enabled.</exception>
-    public void EnableRecovery(GradientRecoveryOptions options, IRecoveryTarget target)
+    public void EnableRecovery(RecoveryOptions options, IRecoveryTarget target)
     {
         if (_recovery is not null)
         {

@@ -24,7 +24,7 @@ public sealed partial class GradientAnalyzer : IDisposable
     private readonly GradientHistory _history;
     private readonly AlertPublisher _publisher;
     private readonly TelemetryOutputs _telemetry;
-    private readonly ExplodingGradientOptions _spikeAtAttach;
+    private readonly ExplodingOptions _spikeAtAttach;
     private RecoveryTargetDriver? _recovery;
     private LossScaler? _scaler;
     private readonly TensorStatistics?[] _lastParameters;
@@ -59,7 +59,7 @@ public sealed partial class GradientAnalyzer : IDisposable
         _fullStatisticsInterval = options.FullStatisticsInterval;
         _skipNonFiniteSteps = options.SkipNonFiniteSteps;
         _spikeZScoreThreshold = options.Exploding.SpikeZScoreThreshold;
-        _spikeAtAttach = (ExplodingGradientOptions)options.Exploding.CopyOptions();
+        _spikeAtAttach = (ExplodingOptions)options.Exploding.CopyOptions();
         _logger = logger ?? NullLogger.Instance;
         _publisher = new AlertPublisher(_logger, this);
 

@@ -14,23 +14,23 @@ namespace GradientDiagnostics;
 /// </summary>
 public sealed class GradientMonitorOptions
 {
-    // Every public property of a GradientDetectorOptions type below is a registered detector: its one registration
+    // Every public property of a DetectorOptions type below is a registered detector: its one registration
     // line. Detectors run in the order declared here (those reading the clipping outcome after the clipping stage).
     private static readonly PropertyInfo[] DetectorProperties =
     [
         .. typeof(GradientMonitorOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance)
-            .Where(p => typeof(GradientDetectorOptions).IsAssignableFrom(p.PropertyType))
+            .Where(p => typeof(DetectorOptions).IsAssignableFrom(p.PropertyType))
             .OrderBy(p => p.MetadataToken),
     ];
 
     /// <summary>The NaN / ±Infinity detector.</summary>
-    public NonFiniteGradientOptions NonFinite { get; } = new();
+    public NonFiniteOptions NonFinite { get; } = new();
 
     /// <summary>The vanishing-gradient detector.</summary>
-    public VanishingGradientOptions Vanishing { get; } = new();
+    public VanishingOptions Vanishing { get; } = new();
 
     /// <summary>The exploding-gradient detector.</summary>
-    public ExplodingGradientOptions Exploding { get; } = new();
+    public ExplodingOptions Exploding { get; } = new();
 
     /// <summary>The saturation detector (tanh / sigmoid layers stuck in their flat tails); needs activation statistics.</summary>
     public SaturationOptions Saturation { get; } = new();
@@ -106,10 +106,10 @@ public sealed class GradientMonitorOptions
     public bool CaptureParameterUpdates { get; set; }
 
     /// <summary>Metrics, the summary log line, JSON Lines and TensorBoard output.</summary>
-    public GradientTelemetryOptions Telemetry { get; } = new();
+    public TelemetryOptions Telemetry { get; } = new();
 
     /// <summary>The bounds of the data kept for the HTML report.</summary>
-    public GradientReportOptions Report { get; } = new();
+    public ReportOptions Report { get; } = new();
 
     /// <summary>Validates every option and throws one exception naming every option out of range, each by its path
     /// (for example <c>Vanishing.RelativeNormThreshold</c>).</summary>
@@ -118,7 +118,7 @@ public sealed class GradientMonitorOptions
     /// its message has one line per option.</exception>
     public void Validate() => OptionGuard.ValidateAll(() =>
     {
-        foreach ((string path, GradientDetectorOptions detector) in Detectors)
+        foreach ((string path, DetectorOptions detector) in Detectors)
         {
             detector.Validate(path);
         }
@@ -136,7 +136,7 @@ public sealed class GradientMonitorOptions
     public static GradientMonitorOptions Sensitive()
     {
         var options = new GradientMonitorOptions();
-        foreach (GradientDetectorOptions detector in options.Detectors.Select(d => d.Options).Where(d => d is not PersistentClippingOptions))
+        foreach (DetectorOptions detector in options.Detectors.Select(d => d.Options).Where(d => d is not PersistentClippingOptions))
         {
             detector.CooldownSteps = 10;
             if (detector is PersistentDetectorOptions persistent)
@@ -165,7 +165,7 @@ public sealed class GradientMonitorOptions
     public static GradientMonitorOptions Quiet()
     {
         var options = new GradientMonitorOptions();
-        foreach (GradientDetectorOptions detector in options.Detectors.Select(d => d.Options).Where(d => d is not PersistentClippingOptions))
+        foreach (DetectorOptions detector in options.Detectors.Select(d => d.Options).Where(d => d is not PersistentClippingOptions))
         {
             detector.CooldownSteps = 1000;
         }
@@ -183,8 +183,8 @@ public sealed class GradientMonitorOptions
 
     /// <summary>The registered detectors (see <see cref="DetectorProperties"/>) with their option paths, in the order
     /// they run. Validation, the presets, the alert-kind mapping and the analyzer's detector list all come from it.</summary>
-    internal IEnumerable<(string Path, GradientDetectorOptions Options)> Detectors =>
-        DetectorProperties.Select(p => (p.Name, (GradientDetectorOptions)p.GetValue(this)!));
+    internal IEnumerable<(string Path, DetectorOptions Options)> Detectors =>
+        DetectorProperties.Select(p => (p.Name, (DetectorOptions)p.GetValue(this)!));
 
     /// <summary>The registered detectors that judge a condition over several steps (k of n).</summary>
     internal IEnumerable<PersistentDetectorOptions> PersistentDetectors => Detectors.Select(d => d.Options).OfType<PersistentDetectorOptions>();

@@ -4,7 +4,7 @@ namespace GradientDiagnostics;
 /// Options of a detector that fires only when its condition held on <see cref="Persistence"/> of the last
 /// <see cref="PersistenceWindow"/> steps (k of n), so one noisy step does not raise an alert.
 /// </summary>
-public abstract class PersistentDetectorOptions : GradientDetectorOptions
+public abstract class PersistentDetectorOptions : DetectorOptions
 {
     private protected PersistentDetectorOptions(int persistence, int persistenceWindow, int cooldownSteps)
         : base(cooldownSteps)

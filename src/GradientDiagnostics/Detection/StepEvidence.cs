@@ -44,7 +44,7 @@ internal sealed class StepEvidence
     public LayerGradientStatistics? FirstProbed { get; }
 
     /// <summary>The module path whose forward output was the first non-finite one in this step's forward pass while its
-    /// inputs were finite (<see cref="NonFiniteGradientOptions.TraceOrigin"/>); null when not traced or finite.</summary>
+    /// inputs were finite (<see cref="NonFiniteOptions.TraceOrigin"/>); null when not traced or finite.</summary>
     public string? ForwardOrigin { get; init; }
 
     /// <summary>Whether the analyzer told the previous step to be skipped (<see cref="GradientStepResult.SkipStep"/>): its

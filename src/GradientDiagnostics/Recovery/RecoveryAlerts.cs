@@ -7,7 +7,7 @@ namespace GradientDiagnostics;
 internal static class RecoveryAlerts
 {
     /// <summary>The alert of a refused step: its norm spiked (the only reason to refuse); a spiking loss is mentioned.</summary>
-    public static GradientAlert Refused(long step, double globalNorm, GlobalNormSpike normSpike, ExplodingGradientOptions spike, double movingMean,
+    public static GradientAlert Refused(long step, double globalNorm, GlobalNormSpike normSpike, ExplodingOptions spike, double movingMean,
         (double Loss, double ZScore, double Mean)? lossSpike, int failing, int rollbackAfter)
     {
         string why = normSpike.ZScoreSpike

@@ -53,7 +53,7 @@ public sealed class AlertKindMappingTests
         Assert.True(AlertKindEvents.TryGet(kind, out AlertKindEvent mapping));
         using var factory = new TestMeterFactory();
         using var alerts = new MetricCollector<long>(factory, GradientTelemetryInstruments.MeterName, GradientTelemetryInstruments.Alerts);
-        using var metrics = new GradientMetrics([new LayerDescriptor("fc1")], new GradientTelemetryOptions { MeterFactory = factory });
+        using var metrics = new GradientMetrics([new LayerDescriptor("fc1")], new TelemetryOptions { MeterFactory = factory });
 
         metrics.OnStep(new GradientStepResult { Layers = [], Alerts = [Alert(kind)] }, 0);
 

@@ -11,9 +11,9 @@ namespace GradientDiagnostics;
 /// <remarks>
 /// A new episode (the step before was finite) or a new source (a different layer or the loss) always fires, so
 /// isolated faults are each reported. The same source on consecutive steps, the signature of a diverged run, fires
-/// again only once <see cref="GradientDetectorOptions.CooldownSteps"/> steps have passed.
+/// again only once <see cref="DetectorOptions.CooldownSteps"/> steps have passed.
 /// </remarks>
-internal sealed class NonFiniteGradientDetector(NonFiniteGradientOptions options) : IGradientDetector
+internal sealed class NonFiniteGradientDetector(NonFiniteOptions options) : IGradientDetector
 {
     private const int LayersListed = 5;
     private const string WeightsSourcePrefix = "weights of ";

@@ -5,7 +5,7 @@ namespace GradientDiagnostics;
 /// output gradient decays geometrically with depth (g^depth below the ratio). The criteria that cross on one layer at
 /// one step make one alert (<see cref="AlertFindings"/>), headed by the depth decay, then the mean |g|, then the ratio.
 /// </summary>
-internal sealed class VanishingGradientDetector(VanishingGradientOptions options) : IGradientDetector
+internal sealed class VanishingGradientDetector(VanishingOptions options) : IGradientDetector
 {
     private const string What = "Gradients vanish";
     private readonly AlertGate _absolute = new(options);
