@@ -5,11 +5,11 @@ using static TorchSharp.torch;
 namespace GradientDiagnostics.Benchmarks;
 
 /// <summary>
-/// The whole training step with the monitor (default options) against the plain step, on every workload, in alternating
+/// The whole training step with the monitor (default options, without the layer-output probes) against the plain step, on every workload, in alternating
 /// cycles of 20 steps on <b>one</b> model and optimizer (<see cref="PairedRunner"/>), with <c>clip_grad_norm_</c> as the
 /// yardstick: the variants differ only by the monitor's <c>Step()</c> (or the clipping call), not by where the model's
-/// memory lies. The monitor is attached throughout; with default options it has no hook, so a plain cycle simply does
-/// not call <c>Step()</c>. The time inside <c>Step()</c> is timed too, so the cost that lands outside it is the added
+/// memory lies. The monitor is attached throughout, without probes so it has no hook, and a plain cycle simply does
+/// not call <c>Step()</c>; <see cref="PairedProbeComparison"/> adds the probes' cost with one model per variant. The time inside <c>Step()</c> is timed too, so the cost that lands outside it is the added
 /// time minus that.
 /// With <c>--diagnose</c>, controls join: a second plain variant (the method's own noise), the plain step plus one
 /// <c>Step()</c> of a monitor on a different, tiny model (the monitor's managed work and native calls, without this
@@ -72,7 +72,11 @@ internal static class PairedStepComparison
         GradientMonitor? monitor = null;
         void Attach()
         {
-            monitor = workload.Model.AttachGradientMonitor();
+            // Attached for the whole run, it runs without probes: their hooks would run in the plain cycles that share this
+            // model (--paired-probes and --attach-per-cycle measure them).
+            monitor = attachPerCycle
+                ? workload.Model.AttachGradientMonitor()
+                : workload.Model.AttachGradientMonitor(o => o.CaptureLayerOutputs = false);
         }
 
         disposables.AddRange([workload, optimizer]);
@@ -93,7 +97,7 @@ internal static class PairedStepComparison
         if (diagnose)
         {
             var tiny = Workload.Create("tiny_mlp_2x8");
-            GradientMonitor tinyMonitor = tiny.Model.AttachGradientMonitor();
+            GradientMonitor tinyMonitor = tiny.Model.AttachGradientMonitor(o => o.CaptureLayerOutputs = false);
             tiny.ForwardBackward().Dispose();
             disposables.AddRange([tiny, tinyMonitor]);
             variants.Add(new("plain step again (control)", () => TrainingSteps.Plain(workload, optimizer)));
@@ -105,7 +109,7 @@ internal static class PairedStepComparison
         long elements = workload.Model.parameters().Sum(p => p.numel());
         if ((diagnose || readControl) && TensorStatisticsCollector.ReadThreads(elements, get_num_threads(), Environment.ProcessorCount) > 1)
         {
-            GradientMonitor serialMonitor = workload.Model.AttachGradientMonitor();
+            GradientMonitor serialMonitor = workload.Model.AttachGradientMonitor(o => o.CaptureLayerOutputs = false);
             disposables.Add(serialMonitor);
             variants.Add(new("step + monitor, one-thread read", () =>
             {

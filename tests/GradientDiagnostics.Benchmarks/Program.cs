@@ -14,8 +14,8 @@ using BenchmarkDotNet.Running;
 //     [--workloads a,b:rounds,...] [--diagnose] [--read-control] [--minutes budget] [--path p] [--device d] [--attach-per-cycle]
 // Any mode: --torch-threads n sets libtorch's intra-op threads first (torch.set_num_threads), e.g. 1 to leave a core
 // free for the monitor's parallel read.
-// The probes' cost on (a), paired the same way (see PairedProbeComparison):
-//   dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --paired-probes [cycles, default 30]
+// The probes' cost (on by default), one model per variant, paired the same way (see PairedProbeComparison):
+//   dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --paired-probes [cycles, default 30] [--workloads a,b:rounds,...]
 string? Value(string option) => Array.IndexOf(args, option) is int i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
 int? Count(int position) => args.Length > position && int.TryParse(args[position], CultureInfo.InvariantCulture, out int n) ? n : null;
 
@@ -80,7 +80,7 @@ if (args.Length > 0 && args[0] == "--device-path")
 
 if (args.Length > 0 && args[0] == "--paired-probes")
 {
-    GradientDiagnostics.Benchmarks.PairedProbeComparison.Run(Count(1) ?? 30);
+    GradientDiagnostics.Benchmarks.PairedProbeComparison.Run(Count(1) ?? 30, Value("--workloads")?.Split(',') ?? ["a_mlp_50x512"]);
     return;
 }
 
