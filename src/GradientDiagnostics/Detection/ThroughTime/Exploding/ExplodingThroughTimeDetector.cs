@@ -21,7 +21,7 @@ internal sealed class ExplodingThroughTimeDetector(ExplodingThroughTimeOptions o
             }
 
             measured++;
-            double growth = TimeProfileFigures.Growth(TimeProfileFigures.SignalBack(p.StepGains));
+            double growth = TimeProfileFigures.Growth(p.SignalBack());
             if (growth > options.GrowthThreshold)
             {
                 growing.Add((p, growth));
