@@ -51,8 +51,8 @@ internal static class RnnNonlinearity
 
     private static string Closer(Tensor actual, Tensor preActivation)
     {
-        double tanh = (actual - preActivation.tanh()).abs().max().item<double>();
-        double relu = (actual - preActivation.relu()).abs().max().item<double>();
+        double tanh = (actual - preActivation.tanh()).abs().max().to(torch.ScalarType.Float64).item<double>();
+        double relu = (actual - preActivation.relu()).abs().max().to(torch.ScalarType.Float64).item<double>();
         return relu < tanh ? "RNN_RELU" : "RNN_TANH";
     }
 
