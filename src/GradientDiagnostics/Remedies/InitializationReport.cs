@@ -9,7 +9,8 @@ internal static class InitializationReport
     /// <summary>A gain within [1/1.1, 1.1] per layer counts as reached.</summary>
     public const double TargetBand = 1.1;
 
-    public static GradientFlowInitializationResult Build(BackwardGainScaling scaling, double? before, double? after, int iterations, IReadOnlyList<string> unprobed)
+    public static GradientFlowInitializationResult Build(BackwardGainScaling scaling, double? before, double? after, int iterations, IReadOnlyList<string> unprobed,
+        RecurrentRemedyOutcome recurrent)
     {
         IReadOnlyList<ScalingLayer> layers = scaling.Layers;
         var scales = new LayerWeightScale[layers.Count];
@@ -38,7 +39,10 @@ internal static class InitializationReport
             LimitedByActivation = limited,
             Iterations = iterations,
             UnprobedLayers = [.. unprobed],
-            Message = Message(scaling, scales, before, after, iterations, reached, limited, sigmoidPinned, unprobed),
+            GainPerStepBefore = recurrent.GainBefore,
+            GainPerStepAfter = recurrent.GainAfter,
+            RecurrentLayers = recurrent.Layers,
+            Message = Message(scaling, scales, before, after, iterations, reached, limited, sigmoidPinned, unprobed) + recurrent.Describe(),
         };
     }
 
