@@ -31,9 +31,13 @@ public sealed partial class GradientAnalyzer
     /// value); now when null.</param>
     /// <param name="forwardOrigin">The name of the first module whose forward output was non-finite; null when none was or
     /// the forward pass was not traced.</param>
+    /// <param name="timeProfiles">The recurrent layers' time profiles measured at this step (see
+    /// <see cref="NextStepMeasuresTime"/>), judged by the through-time detectors and returned in
+    /// <see cref="GradientStepResult.TimeProfiles"/>; null or empty on steps that measured none.</param>
     /// <returns>The step's statistics, alerts, clipping figures and skip decision.</returns>
     /// <exception cref="ArgumentException">The number of observations differs from the number of layers.</exception>
-    public GradientStepResult AnalyzeTraced(ReadOnlySpan<LayerObservation> layers, double? loss, IGradientClippingTarget? clippingTarget, long? measurementStarted, string? forwardOrigin)
+    public GradientStepResult AnalyzeTraced(ReadOnlySpan<LayerObservation> layers, double? loss, IGradientClippingTarget? clippingTarget, long? measurementStarted, string? forwardOrigin,
+        IReadOnlyList<RecurrentTimeProfile>? timeProfiles = null)
     {
         long start = measurementStarted ?? Stopwatch.GetTimestamp();
         if (layers.Length != _layerNames.Length)
@@ -48,6 +52,7 @@ public sealed partial class GradientAnalyzer
         var evidence = new StepEvidence(step, loss, all.L2Norm, statistics, _layers, _history) 
         {
             ForwardOrigin = forwardOrigin,
+            TimeProfiles = timeProfiles ?? [],
             PreviousStepSkipped = _previousStepSkipped,
             LossScaleProbeOverflow = _scaler is { Scaling.IsDynamic: true } && lossScale > 1 && !all.IsFinite,
         };
