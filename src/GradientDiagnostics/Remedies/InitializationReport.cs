@@ -10,8 +10,9 @@ internal static class InitializationReport
     public const double TargetBand = 1.1;
 
     public static GradientFlowInitializationResult Build(BackwardGainScaling scaling, double? before, double? after, int iterations, IReadOnlyList<string> unprobed,
-        RecurrentRemedyOutcome recurrent)
+        RecurrentRemedyOutcome? recurrent = null)
     {
+        recurrent ??= RecurrentRemedyOutcome.None;
         IReadOnlyList<ScalingLayer> layers = scaling.Layers;
         var scales = new LayerWeightScale[layers.Count];
         var unprobedSet = new HashSet<string>(unprobed, StringComparer.Ordinal);
