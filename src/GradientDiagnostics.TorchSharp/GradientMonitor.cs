@@ -1,5 +1,6 @@
 using GradientDiagnostics.TorchSharp.Probes;
 using GradientDiagnostics.TorchSharp.Recovery;
+using GradientDiagnostics.TorchSharp.ThroughTime;
 using GradientDiagnostics.TorchSharp.Tracing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -32,6 +33,7 @@ public sealed partial class GradientMonitor : IDisposable
     private readonly MovedModelFollower _follower;
     private readonly StepMeasurement _measurement;
     private readonly ForwardOriginTracer? _tracer;
+    private readonly TimeProfileMeasurement? _timeProfiles;
     private TrainingStateRecovery? _recovery;
     private MixedPrecisionTraining? _mixed;
     private bool _disposed;
@@ -63,7 +65,9 @@ public sealed partial class GradientMonitor : IDisposable
         }
 
         _tracer = options.NonFinite.TraceOrigin ? new ForwardOriginTracer(module) : null;
-        _measurement = new StepMeasurement(layers.Length, _gradients, _parameters, _probes, _tracer);
+        _timeProfiles = options.ThroughTime.Enabled ? TimeProfileMeasurement.For(module, options.ThroughTime.HorizonFraction, options.ThroughTime.MaxSequences) : null;
+        _timeProfiles?.PrepareNextStep(_analyzer.NextStepMeasuresTime);
+        _measurement = new StepMeasurement(layers.Length, _gradients, _parameters, _probes, _tracer, _timeProfiles);
     }
 
     /// <summary>Raised on the training loop's thread, inside <see cref="Step"/>, once per alert; the sender is the
@@ -92,6 +96,7 @@ public sealed partial class GradientMonitor : IDisposable
         _disposed = true;
         _probes?.Dispose();
         _tracer?.Dispose();
+        _timeProfiles?.Dispose();
         _recovery?.Dispose();
         _mixed?.Target.DisposeBuffers();
         _parameters.Dispose();
