@@ -26,7 +26,7 @@ internal static class RecurrentInitialization
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        foreach (RecurrentWeights weights in layer.Recurrences)
+        foreach (RecurrenceParameters weights in layer.Recurrences)
         {
             long h = weights.HiddenSize;
             long gates = weights.WeightHh.shape[0] / h;
@@ -67,7 +67,7 @@ internal static class RecurrentInitialization
         }
 
         using var noGrad = torch.no_grad();
-        foreach (RecurrentWeights weights in layer.Recurrences)
+        foreach (RecurrenceParameters weights in layer.Recurrences)
         {
             weights.WeightHh.mul_(factor);
         }

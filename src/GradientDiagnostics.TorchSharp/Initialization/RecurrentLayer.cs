@@ -6,7 +6,7 @@ namespace GradientDiagnostics.TorchSharp.Initialization;
 /// <param name="Unit">Its recurrence.</param>
 /// <param name="IsCell">Whether it is a cell, called once per time step.</param>
 /// <param name="Recurrences">One entry per stacked layer and direction (one for a cell).</param>
-internal sealed record RecurrentLayer(string Name, torch.nn.Module Module, RecurrentUnit Unit, bool IsCell, IReadOnlyList<RecurrentWeights> Recurrences)
+internal sealed record RecurrentLayer(string Name, torch.nn.Module Module, RecurrentUnit Unit, bool IsCell, IReadOnlyList<RecurrenceParameters> Recurrences)
 {
     /// <summary>A short description for messages: <c>'rnn' (tanh RNN)</c>.</summary>
     public string Describe() => $"'{Name}' ({Unit switch

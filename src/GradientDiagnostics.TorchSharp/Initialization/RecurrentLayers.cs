@@ -1,3 +1,4 @@
+using GradientDiagnostics.TorchSharp.ThroughTime;
 using TorchSharp.Modules;
 
 namespace GradientDiagnostics.TorchSharp.Initialization;
@@ -38,13 +39,13 @@ internal static class RecurrentLayers
         }
 
         Dictionary<string, Parameter> parameters = module.named_parameters(recurse: false).ToDictionary(p => p.name, p => p.parameter, StringComparer.Ordinal);
-        RecurrentWeights[] recurrences = [.. parameters.Keys
+        RecurrenceParameters[] recurrences = [.. parameters.Keys
             .Where(k => k.StartsWith("weight_hh", StringComparison.Ordinal) && parameters[k].requires_grad)
             .Order(StringComparer.Ordinal)
             .Select(k => k["weight_hh".Length..])
-            .Select(suffix => new RecurrentWeights(suffix, parameters["weight_hh" + suffix],
+            .Select(suffix => new RecurrenceParameters(suffix, parameters["weight_hh" + suffix],
                 parameters.GetValueOrDefault("bias_ih" + suffix), parameters.GetValueOrDefault("bias_hh" + suffix)))];
-        if (kind == RecurrentUnit.RnnTanh && parameters.TryGetValue(cell ? "weight_ih" : "weight_ih_l0", out Parameter? weightIh) && IsRelu(module, weightIh))
+        if (kind == RecurrentUnit.RnnTanh && IsRelu(module))
         {
             kind = RecurrentUnit.RnnRelu;
         }
@@ -52,20 +53,8 @@ internal static class RecurrentLayers
         return new RecurrentLayer(name, module, kind, cell, recurrences);
     }
 
-    /// <summary>TorchSharp keeps an Elman RNN's nonlinearity only in native code, so it is told by its output: a ReLU
-    /// RNN's output is never negative, a tanh RNN's is for about half of the units on random inputs. One small forward
-    /// through <c>forward()</c>, which runs no hooks, under no_grad.</summary>
-    private static bool IsRelu(torch.nn.Module module, Parameter weightIh)
-    {
-        using var scope = torch.NewDisposeScope();
-        using var noGrad = torch.no_grad();
-        torch.Tensor x = torch.randn([8, 4, weightIh.shape[1]], weightIh.dtype, weightIh.device).mul_(3);
-        torch.Tensor y = module switch
-        {
-            RNN rnn => rnn.forward(x, null).Item1,
-            RNNCell cell => cell.forward(x.flatten(0, 1), null),
-            _ => throw new ArgumentException("Not an Elman RNN.", nameof(module)),
-        };
-        return y.min().to_type(torch.ScalarType.Float64).item<double>() >= 0;
-    }
+    /// <summary>TorchSharp keeps an Elman RNN's nonlinearity only in native code; the time-profile measurement's
+    /// <see cref="RnnNonlinearity"/> tells it from one step of the module's own forward on a fixed input.</summary>
+    private static bool IsRelu(torch.nn.Module module) =>
+        (module is RNN rnn ? RnnNonlinearity.OfFused(rnn, new FusedParameters(rnn)) : RnnNonlinearity.OfCell(module)) == "RNN_RELU";
 }

@@ -45,7 +45,7 @@ internal sealed class RecurrentRemedy
     /// scale limit); true when there is none.</summary>
     public bool Converged { get; private set; }
 
-    /// <summary>Finds each layer's sequence length (the user's, or one forward of <paramref name="forward"/> under no_grad)
+    /// <summary>Finds each layer's sequence length (the user's, or one forward of <paramref name="forward"/>)
     /// and writes the analytic start.</summary>
     public void Start(Func<torch.Tensor> forward, int? sequenceLength)
     {
@@ -55,9 +55,9 @@ internal sealed class RecurrentRemedy
         }
         else
         {
+            // With gradients on, as the closure runs in training: the remedy's probes on the same modules expect a graph.
             using var lengths = new SequenceLengths(_layers);
             using var scope = torch.NewDisposeScope();
-            using var noGrad = torch.no_grad();
             _ = forward();
             _lengths = [.. lengths.Lengths];
         }

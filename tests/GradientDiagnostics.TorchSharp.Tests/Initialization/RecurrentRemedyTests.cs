@@ -66,7 +66,7 @@ public sealed class RecurrentRemedyTests(ITestOutputHelper output)
         remedy.Start(() => throw new InvalidOperationException("not called when the length is given"), sequenceLength: 100);
 
         Assert.Equal(4, remedy.Layers.Single().Recurrences.Count);
-        foreach (RecurrentWeights r in remedy.Layers.Single().Recurrences)
+        foreach (RecurrenceParameters r in remedy.Layers.Single().Recurrences)
         {
             using Tensor forget = (r.BiasIh! + r.BiasHh!).narrow(0, 16, 16), input = (r.BiasIh! + r.BiasHh!).narrow(0, 0, 16);
             Assert.Equal(0, r.BiasHh!.narrow(0, 0, 32).abs().max().item<float>());
@@ -92,7 +92,7 @@ public sealed class RecurrentRemedyTests(ITestOutputHelper output)
 
         remedy.Start(() => relu.call(ones(5, 2, 4)).Item1, null);
 
-        RecurrentWeights w = remedy.Layers.Single().Recurrences.Single();
+        RecurrenceParameters w = remedy.Layers.Single().Recurrences.Single();
         Assert.True(w.WeightHh.detach().equal(eye(8)).all().item<bool>());
         Assert.Equal(0, w.BiasIh!.abs().sum().item<float>() + w.BiasHh!.abs().sum().item<float>());
         Assert.Equal(RecurrentUnit.RnnTanh, new RecurrentRemedy(tanh).Layers.Single().Unit);

@@ -8,7 +8,7 @@ namespace GradientDiagnostics.TorchSharp.Initialization;
 /// <param name="WeightHh">The recurrent weight, [gates·H, H].</param>
 /// <param name="BiasIh">The input-side bias, [gates·H]; null when the module has no biases.</param>
 /// <param name="BiasHh">The recurrent-side bias, [gates·H]; null when the module has no biases.</param>
-internal sealed record RecurrentWeights(string Suffix, Parameter WeightHh, Parameter? BiasIh, Parameter? BiasHh)
+internal sealed record RecurrenceParameters(string Suffix, Parameter WeightHh, Parameter? BiasIh, Parameter? BiasHh)
 {
     /// <summary>The hidden size H.</summary>
     public long HiddenSize => WeightHh.shape[1];
