@@ -95,6 +95,11 @@ public sealed record RecurrentTimeProfile
     /// <summary>Whether the layer was measured at this step (<see cref="NotMeasuredReason"/> is null).</summary>
     public bool Measured => NotMeasuredReason is null;
 
+    /// <summary>The name telemetry gives this profile (TensorBoard tags, the metrics' layer tag, the report): the
+    /// <see cref="Layer"/> path, with <c>.l{k}</c> for a stacked layer k ≥ 1 of a fused module and <c>.reverse</c> for the
+    /// reverse direction (PyTorch's parameter suffixes), so every profile of a step has its own name.</summary>
+    public string Name => Layer + (StackedLayer > 0 ? $".l{StackedLayer}" : string.Empty) + (Reverse ? ".reverse" : string.Empty);
+
     /// <summary>This profile with the figures measured at one step: ‖∂L/∂h_t‖ and ‖J_tᵀ g_t‖ for every time step, from
     /// which <see cref="StepGains"/>, <see cref="GainPerStep"/> and <see cref="MemoryHorizon"/> are derived.</summary>
     /// <param name="gradientNorms">‖g_t‖ = ‖∂L/∂h_t‖ for t = 0 … T−1 in time order (over (h, c) for an LSTM).</param>
