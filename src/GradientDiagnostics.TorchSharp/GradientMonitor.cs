@@ -65,7 +65,8 @@ public sealed partial class GradientMonitor : IDisposable
         }
 
         _tracer = options.NonFinite.TraceOrigin ? new ForwardOriginTracer(module) : null;
-        _timeProfiles = options.ThroughTime.Enabled ? TimeProfileMeasurement.For(module, options.ThroughTime.HorizonFraction, options.ThroughTime.MaxSequences) : null;
+        ThroughTimeOptions throughTime = options.ThroughTime;
+        _timeProfiles = throughTime.Enabled ? TimeProfileMeasurement.For(module, throughTime.HorizonFraction, throughTime.MaxSequences) : null;
         _timeProfiles?.PrepareNextStep(_analyzer.NextStepMeasuresTime);
         _measurement = new StepMeasurement(layers.Length, _gradients, _parameters, _probes, _tracer, _timeProfiles);
     }

@@ -36,8 +36,8 @@ public sealed partial class GradientAnalyzer
     /// <see cref="GradientStepResult.TimeProfiles"/>; null or empty on steps that measured none.</param>
     /// <returns>The step's statistics, alerts, clipping figures and skip decision.</returns>
     /// <exception cref="ArgumentException">The number of observations differs from the number of layers.</exception>
-    public GradientStepResult AnalyzeTraced(ReadOnlySpan<LayerObservation> layers, double? loss, IGradientClippingTarget? clippingTarget, long? measurementStarted, string? forwardOrigin,
-        IReadOnlyList<RecurrentTimeProfile>? timeProfiles = null)
+    public GradientStepResult AnalyzeTraced(ReadOnlySpan<LayerObservation> layers, double? loss, IGradientClippingTarget? clippingTarget, long? measurementStarted,
+        string? forwardOrigin, IReadOnlyList<RecurrentTimeProfile>? timeProfiles = null)
     {
         long start = measurementStarted ?? Stopwatch.GetTimestamp();
         if (layers.Length != _layerNames.Length)

@@ -35,6 +35,12 @@ if (args.Length > 0 && args[0] == "--paired")
     return;
 }
 
+if (args.Length > 0 && args[0] == "--paired-through-time")
+{
+    GradientDiagnostics.Benchmarks.PairedThroughTimeComparison.Run(Count(1) ?? 10);
+    return;
+}
+
 if (args.Length > 0 && args[0] == "--paired-probes")
 {
     GradientDiagnostics.Benchmarks.PairedProbeComparison.Run(Count(1) ?? 30);

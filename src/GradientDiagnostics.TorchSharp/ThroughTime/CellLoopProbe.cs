@@ -1,3 +1,4 @@
+// Over 150 lines: the two hook shapes (RNNCell/GRUCell and LSTMCell) share one recurrence bookkeeping, which reads best whole.
 using TorchSharp.Modules;
 using Tensor = TorchSharp.torch.Tensor;
 
@@ -81,7 +82,8 @@ internal sealed class CellLoopProbe : IRecurrentProbe
         var profile = new RecurrentTimeProfile { Layer = _path, Unit = _unit ?? "RNN", SequenceCount = (int)_batch };
         if (_steps is null)
         {
-            return [profile.AsNotMeasured("the cell was not called through call() under autograd on this step (a forward() call or a no_grad pass bypasses its hooks)")];
+            return [profile.AsNotMeasured(
+                "the cell was not called through call() under autograd on this step (a forward() call or a no_grad pass bypasses its hooks)")];
         }
 
         (double[] gradient, double[] consumed) = _steps.Read(host);

@@ -1,3 +1,4 @@
+// Over 150 lines: the diagnostic pass and the profiles it yields share the pass record; splitting them would scatter one protocol.
 using TorchSharp.Modules;
 using Tensor = TorchSharp.torch.Tensor;
 
@@ -29,7 +30,8 @@ internal sealed partial class FusedModuleProbe
     public RecurrentTimeProfile[] Complete(ReadOnlySpan<double> host, double horizonFraction)
     {
         string? reason = _pass?.Reason ?? (_pass is null
-            ? "no forward call through call(Tensor, …) under autograd on this step: a PackedSequence call bypasses forward hooks in TorchSharp 0.107, as does a forward() call"
+            ? "no forward call through call(Tensor, …) under autograd on this step: "
+                + "a PackedSequence call bypasses forward hooks in TorchSharp 0.107, as does a forward() call"
             : null);
         if (reason is null && host[_pass!.DifferenceOffset] is double difference && !(difference <= ReproductionTolerance))
         {
@@ -45,7 +47,8 @@ internal sealed partial class FusedModuleProbe
             {
                 var profile = new RecurrentTimeProfile
                 {
-                    Layer = _path, Unit = _unit ?? "RNN", StackedLayer = layer, Reverse = direction == 1, SequenceCount = _pass?.Sequences ?? 0, Replayed = true,
+                    Layer = _path, Unit = _unit ?? "RNN", StackedLayer = layer, Reverse = direction == 1,
+                    SequenceCount = _pass?.Sequences ?? 0, Replayed = true,
                 };
                 if (reason is not null)
                 {

@@ -47,7 +47,8 @@ internal sealed class FusedParameters
     public (Tensor Ih, Tensor Hh, Tensor? BiasIh, Tensor? BiasHh) Of(int layer, bool reverse)
     {
         string suffix = $"l{layer}{(reverse ? "_reverse" : "")}";
-        return (_byName[$"weight_ih_{suffix}"], _byName[$"weight_hh_{suffix}"], _byName.GetValueOrDefault($"bias_ih_{suffix}"), _byName.GetValueOrDefault($"bias_hh_{suffix}"));
+        return (_byName[$"weight_ih_{suffix}"], _byName[$"weight_hh_{suffix}"],
+            _byName.GetValueOrDefault($"bias_ih_{suffix}"), _byName.GetValueOrDefault($"bias_hh_{suffix}"));
     }
 
     /// <summary>Forgets the parameters read (their wrappers belong to the scope that read them).</summary>
@@ -63,6 +64,7 @@ internal sealed class FusedParameters
             }
         }
 
-        throw new InvalidOperationException($"{module.GetType().Name} has no field {name}: this TorchSharp version lays out its recurrent modules differently.");
+        throw new InvalidOperationException(
+            $"{module.GetType().Name} has no field {name}: this TorchSharp version lays out its recurrent modules differently.");
     }
 }

@@ -16,7 +16,8 @@ internal static class FusedReplay
 {
     /// <summary>Runs one layer and direction over <paramref name="input"/> ([T, n, F]) from the initial state(s), and
     /// records each step in <paramref name="steps"/>. Returns the layer's outputs [T, n, H] and its last state(s).</summary>
-    public static (Tensor Output, Tensor[] Last) Layer(string unit, Tensor input, Tensor[] initial, (Tensor Ih, Tensor Hh, Tensor? BiasIh, Tensor? BiasHh) w, bool reverse, RecurrenceSteps steps)
+    public static (Tensor Output, Tensor[] Last) Layer(
+        string unit, Tensor input, Tensor[] initial, (Tensor Ih, Tensor Hh, Tensor? BiasIh, Tensor? BiasHh) w, bool reverse, RecurrenceSteps steps)
     {
         int length = (int)input.shape[0];
         Tensor ih = w.Ih.detach(), hh = w.Hh.detach();

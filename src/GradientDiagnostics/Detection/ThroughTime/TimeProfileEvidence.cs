@@ -17,9 +17,8 @@ internal static class TimeProfileEvidence
         return $"'{p.Layer}'{part}";
     }
 
-    /// <summary>The alert's layer: the module path, with the stacked layer and direction of a fused module.</summary>
-    public static string AlertLayer(RecurrentTimeProfile p) =>
-        p.StackedLayer == 0 && !p.Reverse ? p.Layer : $"{p.Layer}.l{p.StackedLayer}{(p.Reverse ? "_reverse" : "")}";
+    /// <summary>The alert's layer: the profile's <see cref="RecurrentTimeProfile.Name"/>, as telemetry names it.</summary>
+    public static string AlertLayer(RecurrentTimeProfile p) => p.Name;
 
     /// <summary>The gain sentence: γ and γᵀ.</summary>
     public static string Gain(RecurrentTimeProfile p) =>

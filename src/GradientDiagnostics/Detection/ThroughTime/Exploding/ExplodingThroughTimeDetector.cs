@@ -38,7 +38,8 @@ internal sealed class ExplodingThroughTimeDetector(ExplodingThroughTimeOptions o
         {
             findings.Add(TimeProfileEvidence.AlertLayer(p), "Gradients explode through time",
                 new GradientAlertCriterion(GradientMetricNames.GrowthThroughTime, growth, options.GrowthThreshold),
-                $"the signal grows {MessageNumber.Format(growth)}× on its way back through {p.SequenceLength} steps (threshold {MessageNumber.Format(options.GrowthThreshold)}×)",
+                $"the signal grows {MessageNumber.Format(growth)}× on its way back through {p.SequenceLength} steps "
+                + $"(threshold {MessageNumber.Format(options.GrowthThreshold)}×)",
                 $"{TimeProfileEvidence.Name(p)} multiplies its gradient by about {MessageNumber.Format(p.GainPerStep)} per step back in time",
                 [TimeProfileEvidence.Gain(p), .. TimeProfileEvidence.Weights(p)],
                 Diagnose(p));

@@ -41,7 +41,8 @@ internal sealed class VanishingThroughTimeDetector(VanishingThroughTimeOptions o
                 new GradientAlertCriterion(GradientMetricNames.MemoryHorizonShare, share, options.HorizonShareThreshold),
                 $"the signal stays above {MessageNumber.Percent(p.HorizonFraction)} of its size at the loss for {horizon} of {p.SequenceLength} steps "
                 + $"(threshold {MessageNumber.Percent(options.HorizonShareThreshold)} of the sequence)",
-                $"{TimeProfileEvidence.Name(p)} keeps a gradient signal for about {horizon} of its {p.SequenceLength} steps: dependencies longer than that cannot be learned",
+                $"{TimeProfileEvidence.Name(p)} keeps a gradient signal for about {horizon} of its {p.SequenceLength} steps: "
+                + "dependencies longer than that cannot be learned",
                 [TimeProfileEvidence.Gain(p), .. TimeProfileEvidence.Weights(p)],
                 Diagnose(p));
         }
@@ -55,8 +56,10 @@ internal sealed class VanishingThroughTimeDetector(VanishingThroughTimeOptions o
         if (p.ForgetTimescale is double timescale && timescale < p.SequenceLength)
         {
             string gate = p.Unit == "GRU" ? "update" : "forget";
-            d.Add($"a {gate} gate that keeps the state for only about {MessageNumber.Format(timescale)} steps (the default bias 0 gives σ(0) = 0.5, 1.4 steps)",
-                LibraryRemedies.InitializeRecurrentForGradientFlow + " (chrono initialization, Tallec & Ollivier 2018; a forget bias of +1 in effect, Jozefowicz et al. 2015, is the minimum)");
+            d.Add($"a {gate} gate that keeps the state for only about {MessageNumber.Format(timescale)} steps "
+                + "(the default bias 0 gives σ(0) = 0.5, 1.4 steps)",
+                LibraryRemedies.InitializeRecurrentForGradientFlow
+                + " (chrono initialization, Tallec & Ollivier 2018; a forget bias of +1 in effect, Jozefowicz et al. 2015, is the minimum)");
         }
         else
         {
