@@ -37,16 +37,18 @@ public static class GradientFlowExtensions
         double? lossValue;
         string[] unprobed;
         Float16GradientCheck float16;
-        using (var pass = new GradientFlowPass(model, layers))
+        IReadOnlyList<RecurrentTimeProfile> timeProfiles;
+        using (var pass = new GradientFlowPass(model, layers, options.ThroughTime))
         {
             observations = pass.Measure(loss, requireScalar: true, out lossValue);
+            timeProfiles = pass.TimeProfiles;
             unprobed = pass.Unprobed(observations);
             float16 = Float16GradientCheck.Measure([.. layers.Select(l => l.Name)], pass.CopyGradients(),
                 observations.Max(o => o.OutputGradientNorm is double n && double.IsFinite(n) ? n : 0));
         }
 
         using var analyzer = new GradientAnalyzer([.. layers.Select(l => l.Descriptor)], options, logger);
-        GradientStepResult step = analyzer.Analyze(observations, lossValue);
+        GradientStepResult step = analyzer.AnalyzeTraced(observations, lossValue, null, null, null, timeProfiles);
         return GradientFlowPreflight.ToResult(step, options, unprobed, float16);
     }
 

@@ -23,6 +23,7 @@ public static class GradientFlowPreflight
 
         options.CaptureLayerOutputs = true;
         options.FullStatisticsInterval = 1;
+        options.ThroughTime.Interval = 1;
         options.Clipping = null;
         options.Telemetry.Metrics = false;
         options.Telemetry.SummaryInterval = 0;
@@ -54,6 +55,7 @@ public static class GradientFlowPreflight
             UnprobedLayers = [.. unprobed],
             Loss = step.Loss ?? double.NaN,
             Float16 = float16 ?? new Float16GradientCheck([], null, null),
+            TimeProfiles = step.TimeProfiles,
         };
     }
 }
