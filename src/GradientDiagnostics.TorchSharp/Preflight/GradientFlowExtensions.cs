@@ -92,14 +92,16 @@ public static class GradientFlowExtensions
         }
 
         ModuleLayer[] layers = DiscoverLayers(model);
-        using var pass = new GradientFlowPass(model, layers);
-        var recurrent = new RecurrentRemedy(model);
-        (double? gainBefore, double? gainAfter) = RecurrentRounds.Run(model, recurrent, forward, maxIterations, sequenceLength);
         LayerScalingRole[] roles = LayerRoles.Classify(model, layers);
         var scaling = new BackwardGainScaling([.. layers.Select((l, i) => new ScalingLayer(l.Descriptor, roles[i], LayerWeights.RootMeanSquare(l)))]);
+        var recurrent = new RecurrentRemedy(model);
+        // Each pass also measures the recurrent layers' time profiles (the monitor's measurement, default options).
+        using var pass = new GradientFlowPass(model, layers, recurrent.Layers.Count > 0 ? new ThroughTimeOptions() : null);
         LayerObservation[] first = pass.Measure(forward, requireScalar: false, out _);
         double? before = DepthProfile.FitOutputGradientGain(first);
+        double? gainBefore = RecurrentRounds.GainPerStep(pass.TimeProfiles);
         string[] unprobed = pass.Unprobed(first);
+        RecurrentRounds.Run(pass, recurrent, forward, maxIterations, sequenceLength);
         Apply(layers, scaling.AnalyticStart());
         int iterations = 0;
         while (iterations < maxIterations)
@@ -114,6 +116,7 @@ public static class GradientFlowExtensions
         }
 
         double? after = DepthProfile.FitOutputGradientGain(pass.Measure(forward, requireScalar: false, out _));
+        double? gainAfter = RecurrentRounds.GainPerStep(pass.TimeProfiles);
         return recurrent.Layers.Count == 0
             ? scaling.ToResult(before, after, iterations, unprobed)
             : scaling.ToResult(before, after, iterations, unprobed, gainBefore, gainAfter, recurrent.Describe());
