@@ -19,14 +19,16 @@ public static class MemoryHorizonReport
     {
         ArgumentNullException.ThrowIfNull(output);
         output.Write(Invariant($"Recall task: remember the value marked {RecallTask.MinLag} to {settings.SequenceLength - 1} steps before the answer; "));
-        output.WriteLine(Invariant($"{settings.Steps} Adam steps, batch {settings.BatchSize}, hidden {settings.HiddenSize}. Answering 0 scores {RecallTask.BaselineLoss:F3}."));
+        output.Write(Invariant($"{settings.Steps} Adam steps, batch {settings.BatchSize}, hidden {settings.HiddenSize}. "));
+        output.WriteLine(Invariant($"Answering 0 scores {RecallTask.BaselineLoss:F3}."));
         foreach (MemoryHorizonRun.Summary run in Compare(settings))
         {
             output.WriteLine();
             output.WriteLine(run.Name);
             if (run.Remedy is GradientFlowInitializationResult remedy)
             {
-                output.WriteLine(Invariant($"  remedy: gain per step {remedy.GainPerStepBefore:F3} -> {remedy.GainPerStepAfter:F3}; {string.Join("; ", remedy.RecurrentLayers)}"));
+                output.Write(Invariant($"  remedy: gain per step {remedy.GainPerStepBefore:F3} -> {remedy.GainPerStepAfter:F3}; "));
+                output.WriteLine(string.Join("; ", remedy.RecurrentLayers));
             }
 
             output.WriteLine(Invariant($"  memory horizon at step 0: {Horizon(run.First)} (gain per step {run.First.GainPerStep:F3}{Timescale(run.First)})"));
@@ -38,7 +40,8 @@ public static class MemoryHorizonReport
                 output.WriteLine($"  first alert: {alert}");
             }
 
-            output.WriteLine(Invariant($"  loss: first step {run.Losses[0]:F4}, final (mean of the last tenth) {run.FinalLoss:F4} = {run.FinalLoss / RecallTask.BaselineLoss:F2} x answering 0"));
+            output.Write(Invariant($"  loss: first step {run.Losses[0]:F4}, final (mean of the last tenth) {run.FinalLoss:F4} = "));
+            output.WriteLine(Invariant($"{run.FinalLoss / RecallTask.BaselineLoss:F2} x answering 0"));
             output.WriteLine("  loss by tenth of the run: " + string.Join(" ", run.LossByTenth.Select(l => l.ToString("F3", CultureInfo.InvariantCulture))));
         }
 

@@ -11,13 +11,13 @@ public static class MemoryHorizonRun
     public sealed class Settings
     {
         /// <summary>Time steps per sequence (the marked value is 40 to T − 1 steps before the answer).</summary>
-        public int SequenceLength { get; init; } = 60;
+        public int SequenceLength { get; init; } = 50;
 
         /// <summary>Hidden units of the recurrent layer.</summary>
         public int HiddenSize { get; init; } = 32;
 
         /// <summary>Training steps per run.</summary>
-        public int Steps { get; init; } = 300;
+        public int Steps { get; init; } = 200;
 
         /// <summary>Sequences per batch.</summary>
         public int BatchSize { get; init; } = 32;

@@ -3,10 +3,13 @@ using GradientDiagnostics.Samples.MemoryHorizon;
 
 // A memory task (recall a value seen 40 to T − 1 steps earlier) for a default-initialized LSTM and tanh RNN, then both
 // after InitializeForGradientFlow: the memory horizons the monitor measures, its through-time alerts and the losses.
-// Example: dotnet run --project samples/MemoryHorizon -- --steps 300 --length 60
+// Example: dotnet run --project samples/MemoryHorizon -- --steps 200 --length 50
 var defaults = new MemoryHorizonRun.Settings();
 var steps = new Option<int>("--steps") { Description = "Training steps per run.", DefaultValueFactory = _ => defaults.Steps };
-var length = new Option<int>("--length") { Description = $"Time steps per sequence (more than {RecallTask.MinLag}).", DefaultValueFactory = _ => defaults.SequenceLength };
+var length = new Option<int>("--length")
+{
+    Description = $"Time steps per sequence (more than {RecallTask.MinLag}).", DefaultValueFactory = _ => defaults.SequenceLength,
+};
 var hidden = new Option<int>("--hidden") { Description = "Hidden units of the recurrent layer.", DefaultValueFactory = _ => defaults.HiddenSize };
 var seed = new Option<int>("--seed") { Description = "Seed of the initialization and the data.", DefaultValueFactory = _ => defaults.Seed };
 var root = new RootCommand("Shows how far back a recurrent network's gradient reaches, before and after InitializeForGradientFlow.")

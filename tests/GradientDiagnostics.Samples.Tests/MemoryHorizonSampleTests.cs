@@ -45,7 +45,8 @@ public sealed class MemoryHorizonSampleTests
         Assert.Equal(0, MemoryHorizonReport.Run(new MemoryHorizonRun.Settings { Steps = 2, SequenceLength = 45, HiddenSize = 8 }, output));
 
         string text = output.ToString();
-        foreach (string name in new[] { "LSTM, default init", "LSTM, InitializeForGradientFlow", "tanh RNN, default init", "tanh RNN, InitializeForGradientFlow" })
+        string[] names = ["LSTM, default init", "LSTM, InitializeForGradientFlow", "tanh RNN, default init", "tanh RNN, InitializeForGradientFlow"];
+        foreach (string name in names)
         {
             Assert.Contains(name, text, StringComparison.Ordinal);
         }

@@ -95,7 +95,8 @@ public sealed class BackwardGainScaling
         double? gainPerStepBefore, double? gainPerStepAfter, IReadOnlyList<string> recurrentLayers)
     {
         ArgumentNullException.ThrowIfNull(recurrentLayers);
-        return InitializationReport.Build(this, before, after, iterations, unprobed, new RecurrentRemedyOutcome(gainPerStepBefore, gainPerStepAfter, [.. recurrentLayers]));
+        var recurrent = new RecurrentRemedyOutcome(gainPerStepBefore, gainPerStepAfter, [.. recurrentLayers]);
+        return InitializationReport.Build(this, before, after, iterations, unprobed, recurrent);
     }
 
     /// <summary>The layers, in forward order.</summary>

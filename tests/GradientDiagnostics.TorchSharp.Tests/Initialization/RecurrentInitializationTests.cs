@@ -26,7 +26,8 @@ public sealed class RecurrentInitializationTests(ITestOutputHelper output)
         double referenceAfter = RecurrentReference.Gain(RecurrentReference.Norms(RecurrentKind.RNN, rnn, other));
         RecurrentTimeProfile monitored = MonitoredProfile(model, other);
         output.WriteLine($"gain {result.GainPerStepBefore:F3} -> {result.GainPerStepAfter:F3}; reference {referenceBefore:F3} -> {referenceAfter:F3}; "
-            + $"monitor {monitoredBefore.GainPerStep:F3} -> {monitored.GainPerStep:F3}, horizon {monitoredBefore.MemoryHorizon} -> {monitored.MemoryHorizon?.ToString() ?? "whole sequence"}");
+            + $"monitor {monitoredBefore.GainPerStep:F3} -> {monitored.GainPerStep:F3}, "
+            + $"horizon {monitoredBefore.MemoryHorizon} -> {monitored.MemoryHorizon?.ToString() ?? "whole sequence"}");
         output.WriteLine(result.Message);
         Assert.InRange(result.GainPerStepBefore!.Value, 0.4, 0.7);
         Assert.InRange(result.GainPerStepAfter!.Value, 0.9, 1.1);
