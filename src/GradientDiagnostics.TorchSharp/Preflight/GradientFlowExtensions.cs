@@ -31,25 +31,12 @@ public static class GradientFlowExtensions
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(loss);
-        GradientMonitorOptions options = GradientFlowPreflight.CreateOptions(configure);
         ModuleLayer[] layers = DiscoverLayers(model);
-        LayerObservation[] observations;
-        double? lossValue;
-        string[] unprobed;
-        Float16GradientCheck float16;
-        IReadOnlyList<RecurrentTimeProfile> timeProfiles;
-        using (var pass = new GradientFlowPass(model, layers, options.ThroughTime))
-        {
-            observations = pass.Measure(loss, requireScalar: true, out lossValue);
-            timeProfiles = pass.TimeProfiles;
-            unprobed = pass.Unprobed(observations);
-            float16 = Float16GradientCheck.Measure([.. layers.Select(l => l.Name)], pass.CopyGradients(),
-                observations.Max(o => o.OutputGradientNorm is double n && double.IsFinite(n) ? n : 0));
-        }
-
-        using var analyzer = new GradientAnalyzer([.. layers.Select(l => l.Descriptor)], options, logger);
-        GradientStepResult step = analyzer.AnalyzeTraced(observations, lossValue, null, null, null, timeProfiles);
-        return GradientFlowPreflight.ToResult(step, options, unprobed, float16);
+        // The pass measures the recurrent layers' time profiles with the user's ThroughTime options (validated by Check
+        // before the pass runs).
+        var throughTime = new GradientMonitorOptions();
+        configure?.Invoke(throughTime);
+        return GradientFlowPreflight.Check([.. layers.Select(l => l.Descriptor)], configure, new LossPreflightPass(model, layers, loss, throughTime.ThroughTime), logger);
     }
 
     /// <summary>

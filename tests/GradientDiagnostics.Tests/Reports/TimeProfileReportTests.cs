@@ -97,7 +97,7 @@ public sealed partial class TimeProfileReportTests : IDisposable
         for (int s = 0; s < Steps; s++)
         {
             IReadOnlyList<RecurrentTimeProfile>? profiles = s % Interval == 0 ? [Profile(0.7 + (0.28 * s / (Steps - 1)))] : null;
-            results.Add(analyzer.AnalyzeTraced(SyntheticRun.Step(4, 0.9, seed: s), 1.0 / (s + 1), null, null, null, profiles));
+            results.Add(analyzer.Analyze(SyntheticRun.Step(4, 0.9, seed: s), 1.0 / (s + 1), timeProfiles: profiles));
         }
 
         return results;
