@@ -38,11 +38,10 @@ public sealed partial class GradientMonitor
         _mixed?.Target.Begin(_analyzer.LossScaler!.Scale);
         // Statistics, detectors, then the clipping policy applied in place on the gradients' device (on the masters'
         // gradients under mixed precision, written there once).
-        GradientStepResult result = _analyzer.AnalyzeTraced(
+        GradientStepResult result = _analyzer.Analyze(
             _measurement.Observations, lossValue, _mixed?.Target ?? (IGradientClippingTarget?)_clipping, start, origin, _measurement.TimeProfiles);
         _mixed?.Complete(result);
 
-        _recovery?.Apply(_analyzer.LastRecovery, step, _analyzer.Recovery!);
         _measurement.PrepareNextStep(step, _analyzer.NextStepKind == GradientStepKind.Full, _analyzer.NextStepMeasuresTime);
         return result;
     }

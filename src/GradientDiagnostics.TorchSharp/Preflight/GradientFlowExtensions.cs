@@ -31,25 +31,12 @@ public static class GradientFlowExtensions
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(loss);
-        GradientMonitorOptions options = GradientFlowPreflight.CreateOptions(configure);
         ModuleLayer[] layers = DiscoverLayers(model);
-        LayerObservation[] observations;
-        double? lossValue;
-        string[] unprobed;
-        Float16GradientCheck float16;
-        IReadOnlyList<RecurrentTimeProfile> timeProfiles;
-        using (var pass = new GradientFlowPass(model, layers, options.ThroughTime))
-        {
-            observations = pass.Measure(loss, requireScalar: true, out lossValue);
-            timeProfiles = pass.TimeProfiles;
-            unprobed = pass.Unprobed(observations);
-            float16 = Float16GradientCheck.Measure([.. layers.Select(l => l.Name)], pass.CopyGradients(),
-                observations.Max(o => o.OutputGradientNorm is double n && double.IsFinite(n) ? n : 0));
-        }
-
-        using var analyzer = new GradientAnalyzer([.. layers.Select(l => l.Descriptor)], options, logger);
-        GradientStepResult step = analyzer.AnalyzeTraced(observations, lossValue, null, null, null, timeProfiles);
-        return GradientFlowPreflight.ToResult(step, options, unprobed, float16);
+        // The pass measures the recurrent layers' time profiles with the user's ThroughTime options (validated by Check
+        // before the pass runs).
+        var throughTime = new GradientMonitorOptions();
+        configure?.Invoke(throughTime);
+        return GradientFlowPreflight.Check([.. layers.Select(l => l.Descriptor)], configure, new LossPreflightPass(model, layers, loss, throughTime.ThroughTime), logger);
     }
 
     /// <summary>
@@ -92,14 +79,16 @@ public static class GradientFlowExtensions
         }
 
         ModuleLayer[] layers = DiscoverLayers(model);
-        using var pass = new GradientFlowPass(model, layers);
-        var recurrent = new RecurrentRemedy(model);
-        (double? gainBefore, double? gainAfter) = RecurrentRounds.Run(model, recurrent, forward, maxIterations, sequenceLength);
         LayerScalingRole[] roles = LayerRoles.Classify(model, layers);
         var scaling = new BackwardGainScaling([.. layers.Select((l, i) => new ScalingLayer(l.Descriptor, roles[i], LayerWeights.RootMeanSquare(l)))]);
+        var recurrent = new RecurrentRemedy(model);
+        // Each pass also measures the recurrent layers' time profiles (the monitor's measurement, default options).
+        using var pass = new GradientFlowPass(model, layers, recurrent.Layers.Count > 0 ? new ThroughTimeOptions() : null);
         LayerObservation[] first = pass.Measure(forward, requireScalar: false, out _);
         double? before = DepthProfile.FitOutputGradientGain(first);
+        double? gainBefore = RecurrentRounds.GainPerStep(pass.TimeProfiles);
         string[] unprobed = pass.Unprobed(first);
+        RecurrentRounds.Run(pass, recurrent, forward, maxIterations, sequenceLength);
         Apply(layers, scaling.AnalyticStart());
         int iterations = 0;
         while (iterations < maxIterations)
@@ -114,6 +103,7 @@ public static class GradientFlowExtensions
         }
 
         double? after = DepthProfile.FitOutputGradientGain(pass.Measure(forward, requireScalar: false, out _));
+        double? gainAfter = RecurrentRounds.GainPerStep(pass.TimeProfiles);
         return recurrent.Layers.Count == 0
             ? scaling.ToResult(before, after, iterations, unprobed)
             : scaling.ToResult(before, after, iterations, unprobed, gainBefore, gainAfter, recurrent.Describe());

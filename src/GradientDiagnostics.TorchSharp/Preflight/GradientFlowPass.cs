@@ -102,9 +102,7 @@ internal sealed class GradientFlowPass : IDisposable
         _state.Dispose();
     }
 
-    /// <summary>The fixed random direction v ~ N(0, 1) a non-scalar output is back-propagated along (seeded, so every
-    /// pass of one remedy measures the same thing).</summary>
-    internal static torch.Tensor Direction(torch.Tensor output)
+    private static torch.Tensor Direction(torch.Tensor output)
     {
         using var generator = new torch.Generator(DirectionSeed);
         return torch.randn(output.shape, torch.ScalarType.Float32, generator: generator).to(output.dtype, output.device);

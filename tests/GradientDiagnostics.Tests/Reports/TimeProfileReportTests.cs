@@ -36,7 +36,11 @@ public sealed partial class TimeProfileReportTests : IDisposable
         Assert.Equal(written.GradientNorms, read.GradientNorms);
         Assert.Equal(written.StepGains, read.StepGains);
         Assert.Equal((written.GainPerStep, written.MemoryHorizon, written.ForgetTimescale), (read.GainPerStep, read.MemoryHorizon, read.ForgetTimescale));
-        Assert.Equal(written, read with { GradientNorms = written.GradientNorms, StepGains = written.StepGains, GateSpectralNorms = written.GateSpectralNorms });
+        // Lists compare by reference in a record: the same lists in, every other field compared by value.
+        Assert.Equal(written, read with
+        {
+            GradientNorms = written.GradientNorms, StepGains = written.StepGains, GateSpectralNorms = written.GateSpectralNorms,
+        });
     }
 
     [Fact]
@@ -79,7 +83,11 @@ public sealed partial class TimeProfileReportTests : IDisposable
     internal static RecurrentTimeProfile Profile(double gain)
     {
         double[] norms = [.. Enumerable.Range(0, SequenceLength).Select(t => Math.Pow(gain, SequenceLength - 1 - t))];
-        return new RecurrentTimeProfile { Layer = "lstm", Unit = "LSTM", SequenceCount = 8, ForgetTimescale = 1.44, RecurrentSpectralNorm = 0.9, SpectralNormGate = "f" }
+        var profile = new RecurrentTimeProfile
+        {
+            Layer = "lstm", Unit = "LSTM", SequenceCount = 8, ForgetTimescale = 1.44, RecurrentSpectralNorm = 0.9, SpectralNormGate = "f",
+        };
+        return profile
             .WithStepNorms(norms, [.. norms.Select(n => n * gain)], 0.01);
     }
 
@@ -89,7 +97,7 @@ public sealed partial class TimeProfileReportTests : IDisposable
         for (int s = 0; s < Steps; s++)
         {
             IReadOnlyList<RecurrentTimeProfile>? profiles = s % Interval == 0 ? [Profile(0.7 + (0.28 * s / (Steps - 1)))] : null;
-            results.Add(analyzer.AnalyzeTraced(SyntheticRun.Step(4, 0.9, seed: s), 1.0 / (s + 1), null, null, null, profiles));
+            results.Add(analyzer.Analyze(SyntheticRun.Step(4, 0.9, seed: s), 1.0 / (s + 1), timeProfiles: profiles));
         }
 
         return results;

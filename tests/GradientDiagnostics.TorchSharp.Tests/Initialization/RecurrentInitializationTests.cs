@@ -19,17 +19,20 @@ public sealed class RecurrentInitializationTests(ITestOutputHelper output)
         using var other = randn(Length, 16, 8);
         nn.Module rnn = model.named_children().Single(c => c.name == "recurrent").module;
         double referenceBefore = RecurrentReference.Gain(RecurrentReference.Norms(RecurrentKind.RNN, rnn, other));
+        RecurrentTimeProfile monitoredBefore = MonitoredProfile(model, other);
 
         GradientFlowInitializationResult result = model.InitializeForGradientFlow(() => model.call(x));
 
         double referenceAfter = RecurrentReference.Gain(RecurrentReference.Norms(RecurrentKind.RNN, rnn, other));
         RecurrentTimeProfile monitored = MonitoredProfile(model, other);
         output.WriteLine($"gain {result.GainPerStepBefore:F3} -> {result.GainPerStepAfter:F3}; reference {referenceBefore:F3} -> {referenceAfter:F3}; "
-            + $"monitor {monitored.GainPerStep:F3}, horizon {monitored.MemoryHorizon}");
+            + $"monitor {monitoredBefore.GainPerStep:F3} -> {monitored.GainPerStep:F3}, "
+            + $"horizon {monitoredBefore.MemoryHorizon} -> {monitored.MemoryHorizon?.ToString() ?? "whole sequence"}");
         output.WriteLine(result.Message);
         Assert.InRange(result.GainPerStepBefore!.Value, 0.4, 0.7);
         Assert.InRange(result.GainPerStepAfter!.Value, 0.9, 1.1);
         Assert.InRange(monitored.GainPerStep, 0.9, 1.1);
+        Assert.InRange(monitoredBefore.MemoryHorizon!.Value, 1, 15);
         Assert.InRange(referenceAfter, 0.9, 1.1); // loss at the last step only, other data: the same conclusion
         Assert.Contains("'recurrent' (tanh RNN): orthogonal W_hh x", result.Message, StringComparison.Ordinal);
         Assert.All(model.parameters(), p => Assert.Null(p.grad));

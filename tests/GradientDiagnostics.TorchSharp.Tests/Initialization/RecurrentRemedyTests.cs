@@ -47,7 +47,9 @@ public sealed class RecurrentRemedyTests(ITestOutputHelper output)
         int? before = RecurrentReference.Horizon(RecurrentReference.Norms(kind, module, x));
         var remedy = new RecurrentRemedy(module);
 
-        remedy.Start(() => kind == RecurrentKind.LSTM ? ((global::TorchSharp.Modules.LSTM)module).call(x).Item1 : ((global::TorchSharp.Modules.GRU)module).call(x).Item1, null);
+        remedy.Start(() => kind == RecurrentKind.LSTM
+            ? ((global::TorchSharp.Modules.LSTM)module).call(x).Item1
+            : ((global::TorchSharp.Modules.GRU)module).call(x).Item1, null);
 
         double[] norms = RecurrentReference.Norms(kind, module, x);
         output.WriteLine($"{kind}: horizon {before} -> {RecurrentReference.Horizon(norms)}; first/last {norms[0] / norms[^1]:E2}; {remedy.Describe()[0]}");

@@ -1,5 +1,5 @@
 // Over 150 lines: the analytic start, the measured rounds and the limits that bind them are one algorithm, read whole.
-namespace GradientDiagnostics;
+namespace GradientDiagnostics.Adapters;
 
 /// <summary>
 /// Decides the weight scale of each layer so that the back-propagated signal ‖∂L/∂y‖ keeps its size from layer to
@@ -95,7 +95,8 @@ public sealed class BackwardGainScaling
         double? gainPerStepBefore, double? gainPerStepAfter, IReadOnlyList<string> recurrentLayers)
     {
         ArgumentNullException.ThrowIfNull(recurrentLayers);
-        return InitializationReport.Build(this, before, after, iterations, unprobed, new RecurrentRemedyOutcome(gainPerStepBefore, gainPerStepAfter, [.. recurrentLayers]));
+        var recurrent = new RecurrentRemedyOutcome(gainPerStepBefore, gainPerStepAfter, [.. recurrentLayers]);
+        return InitializationReport.Build(this, before, after, iterations, unprobed, recurrent);
     }
 
     /// <summary>The layers, in forward order.</summary>

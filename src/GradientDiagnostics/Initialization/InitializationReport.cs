@@ -9,8 +9,8 @@ internal static class InitializationReport
     /// <summary>A gain within [1/1.1, 1.1] per layer counts as reached.</summary>
     public const double TargetBand = 1.1;
 
-    public static GradientFlowInitializationResult Build(BackwardGainScaling scaling, double? before, double? after, int iterations, IReadOnlyList<string> unprobed,
-        RecurrentRemedyOutcome? recurrent = null)
+    public static GradientFlowInitializationResult Build(BackwardGainScaling scaling, double? before, double? after, int iterations,
+        IReadOnlyList<string> unprobed, RecurrentRemedyOutcome? recurrent = null)
     {
         recurrent ??= RecurrentRemedyOutcome.None;
         IReadOnlyList<ScalingLayer> layers = scaling.Layers;
