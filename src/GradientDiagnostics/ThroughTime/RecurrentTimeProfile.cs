@@ -1,3 +1,4 @@
+// Over 150 lines: one record every reader shares, each figure documented with its unit, and the two ways it is built.
 namespace GradientDiagnostics;
 
 /// <summary>
