@@ -36,7 +36,8 @@ public static class GradientFlowExtensions
         // before the pass runs).
         var throughTime = new GradientMonitorOptions();
         configure?.Invoke(throughTime);
-        return GradientFlowPreflight.Check([.. layers.Select(l => l.Descriptor)], configure, new LossPreflightPass(model, layers, loss, throughTime.ThroughTime), logger);
+        var pass = new LossPreflightPass(model, layers, loss, throughTime.ThroughTime);
+        return GradientFlowPreflight.Check([.. layers.Select(l => l.Descriptor)], configure, pass, logger);
     }
 
     /// <summary>

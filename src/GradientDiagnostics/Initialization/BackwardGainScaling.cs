@@ -82,22 +82,19 @@ public sealed class BackwardGainScaling
     public GradientFlowInitializationResult ToResult(double? before, double? after, int iterations, IReadOnlyList<string> unprobed) =>
         InitializationReport.Build(this, before, after, iterations, unprobed, RecurrentRemedyOutcome.None);
 
-    /// <summary>The result, with what an adapter's recurrent remedy did (see <see cref="GradientFlowInitializationResult.GainPerStepBefore"/>).</summary>
-    /// <param name="before">The depth gain measured before any change.</param>
-    /// <param name="after">The depth gain measured after the last round.</param>
+    /// <summary>The result, with what an adapter's recurrent remedy did.</summary>
+    /// <param name="before">The depth gain before any change.</param>
+    /// <param name="after">The depth gain after the last round.</param>
     /// <param name="iterations">The measured correction rounds run.</param>
     /// <param name="unprobed">The layers whose output gradient could not be probed.</param>
-    /// <param name="gainPerStepBefore">The recurrent layers' per-step gain through time before the remedy; null when not measured.</param>
-    /// <param name="gainPerStepAfter">The same after the remedy; null when not measured.</param>
+    /// <param name="gainPerStepBefore">The recurrent layers' per-step gain through time before (null when not measured).</param>
+    /// <param name="gainPerStepAfter">The same after the remedy.</param>
     /// <param name="recurrentLayers">One line per recurrent layer: its path, its unit and what was written into it.</param>
-    /// <returns>The remedy's result.</returns>
+    /// <returns>The remedy's result (<see cref="GradientFlowInitializationResult.GainPerStepBefore"/> and after set).</returns>
     public GradientFlowInitializationResult ToResult(double? before, double? after, int iterations, IReadOnlyList<string> unprobed,
-        double? gainPerStepBefore, double? gainPerStepAfter, IReadOnlyList<string> recurrentLayers)
-    {
-        ArgumentNullException.ThrowIfNull(recurrentLayers);
-        var recurrent = new RecurrentRemedyOutcome(gainPerStepBefore, gainPerStepAfter, [.. recurrentLayers]);
-        return InitializationReport.Build(this, before, after, iterations, unprobed, recurrent);
-    }
+        double? gainPerStepBefore, double? gainPerStepAfter, IReadOnlyList<string> recurrentLayers) =>
+        InitializationReport.Build(this, before, after, iterations, unprobed,
+            new RecurrentRemedyOutcome(gainPerStepBefore, gainPerStepAfter, [.. recurrentLayers ?? throw new ArgumentNullException(nameof(recurrentLayers))]));
 
     /// <summary>The layers, in forward order.</summary>
     public IReadOnlyList<ScalingLayer> Layers => _layers;
