@@ -34,15 +34,16 @@ public sealed partial class GradientMonitor
 
         long step = _analyzer.StepCount;
         bool full = _analyzer.NextStepKind == GradientStepKind.Full;
-        double? lossValue = _measurement.Measure(loss, step, full, out string? origin);
+        double? lossValue = _measurement.Measure(loss, step, full, out string? origin, _analyzer.NextStepMeasuresTime);
         _mixed?.Target.Begin(_analyzer.LossScaler!.Scale);
         // Statistics, detectors, then the clipping policy applied in place on the gradients' device (on the masters'
         // gradients under mixed precision, written there once).
-        GradientStepResult result = _analyzer.Analyze(_measurement.Observations, lossValue, _mixed?.Target ?? (IGradientClippingTarget?)_clipping, start, origin);
+        GradientStepResult result = _analyzer.Analyze(
+            _measurement.Observations, lossValue, _mixed?.Target ?? (IGradientClippingTarget?)_clipping, start, origin, _measurement.TimeProfiles);
         _mixed?.Complete(result);
         _gradients.ReleaseGradients();
 
-        _measurement.PrepareNextStep(step, _analyzer.NextStepKind == GradientStepKind.Full);
+        _measurement.PrepareNextStep(step, _analyzer.NextStepKind == GradientStepKind.Full, _analyzer.NextStepMeasuresTime);
         return result;
     }
 }

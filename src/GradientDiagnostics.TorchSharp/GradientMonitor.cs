@@ -2,6 +2,7 @@
 // that makes the monitor the sender; the step pipeline and the remedies are in their own partial files.
 using GradientDiagnostics.TorchSharp.Probes;
 using GradientDiagnostics.TorchSharp.Recovery;
+using GradientDiagnostics.TorchSharp.ThroughTime;
 using GradientDiagnostics.TorchSharp.Tracing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -36,6 +37,7 @@ public sealed partial class GradientMonitor : IDisposable
     private readonly MovedModelFollower _follower;
     private readonly StepMeasurement _measurement;
     private readonly ForwardOriginTracer? _tracer;
+    private readonly TimeProfileMeasurement? _timeProfiles;
     private TrainingStateRecovery? _recovery;
     private MixedPrecisionTraining? _mixed;
     private bool _disposed;
@@ -70,7 +72,10 @@ public sealed partial class GradientMonitor : IDisposable
         }
 
         _tracer = options.NonFinite.TraceOrigin ? new ForwardOriginTracer(module) : null;
-        _measurement = new StepMeasurement(layers.Length, _gradients, _parameters, _probes, _tracer);
+        ThroughTimeOptions throughTime = options.ThroughTime;
+        _timeProfiles = throughTime.Enabled ? TimeProfileMeasurement.For(module, throughTime.HorizonFraction, throughTime.MaxSequences) : null;
+        _timeProfiles?.PrepareNextStep(_analyzer.NextStepMeasuresTime);
+        _measurement = new StepMeasurement(layers.Length, _gradients, _parameters, _probes, _tracer, _timeProfiles);
     }
 
     /// <summary>Raised on the training loop's thread, inside <see cref="Step"/>, once per alert; the sender is this
@@ -117,6 +122,7 @@ public sealed partial class GradientMonitor : IDisposable
         _disposed = true;
         _probes?.Dispose();
         _tracer?.Dispose();
+        _timeProfiles?.Dispose();
         _recovery?.Dispose();
         _mixed?.Target.DisposeBuffers();
         _gradients.ReleaseGradients();

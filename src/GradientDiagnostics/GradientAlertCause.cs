@@ -75,6 +75,15 @@ public sealed record GradientAlertCause(string Id, string Text)
     /// <summary>No normalization re-centres the forward signal.</summary>
     public const string NoNormalization = "no-normalization";
 
+    /// <summary>An LSTM's forget or a GRU's update gate that keeps the state for fewer steps than the sequence.</summary>
+    public const string ShortGateTimescale = "short-gate-timescale";
+
+    /// <summary>A recurrent weight whose gain per time step is below 1 (vanishing through time) or above 1 (exploding).</summary>
+    public const string RecurrentGain = "recurrent-gain";
+
+    /// <summary>A vanilla RNN, whose only path back in time goes through the recurrent weight and the activation.</summary>
+    public const string VanillaRecurrence = "vanilla-recurrence";
+
     /// <inheritdoc />
     public override string ToString() => Text;
 }

@@ -67,6 +67,9 @@ public sealed record GradientAlertFix(string Id, string Text)
     /// <summary>Exclude frozen parameters from the optimizer and the monitor.</summary>
     public const string ExcludeFrozen = "exclude-frozen";
 
+    /// <summary>Use a gated unit (LSTM or GRU), whose cell state carries the gradient across many steps.</summary>
+    public const string GatedUnit = "gated-unit";
+
     /// <inheritdoc />
     public override string ToString() => Text;
 }

@@ -39,4 +39,13 @@ public enum GradientAlertKind
     /// subnormal as stored (float16 underflow), or most of its weights were left bit-identical by the optimizer step
     /// (updates below half an ulp, lost in rounding); see <see cref="PrecisionOptions"/>.</summary>
     Precision = 9,
+
+    /// <summary>A recurrent layer's back-propagated signal fades through time: its memory horizon
+    /// (<see cref="RecurrentTimeProfile.MemoryHorizon"/>) is short against its sequence, so longer dependencies cannot be
+    /// learned; see <see cref="VanishingThroughTimeOptions"/>.</summary>
+    VanishingThroughTime = 10,
+
+    /// <summary>A recurrent layer's back-propagated signal grows step after step back through its sequence (per-step gain
+    /// above 1); see <see cref="ExplodingThroughTimeOptions"/>.</summary>
+    ExplodingThroughTime = 11,
 }

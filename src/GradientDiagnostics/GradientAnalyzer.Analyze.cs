@@ -20,6 +20,9 @@ public sealed partial class GradientAnalyzer
     /// <param name="forwardOrigin">The name of the first module whose forward output was non-finite in this step's forward
     /// pass (<see cref="NonFiniteOptions.TraceOrigin"/>), named in the NonFinite alert; null when none was or the
     /// adapter does not trace its forward pass.</param>
+    /// <param name="timeProfiles">The recurrent layers' time profiles measured at this step (see
+    /// <see cref="NextStepMeasuresTime"/>), judged by the through-time detectors and returned in
+    /// <see cref="GradientStepResult.TimeProfiles"/>; null or empty on steps that measured none.</param>
     /// <returns>The step's statistics, alerts, clipping figures and skip decision.</returns>
     /// <exception cref="ArgumentException">The number of observations differs from the number of layers.</exception>
     public GradientStepResult Analyze(
@@ -27,7 +30,8 @@ public sealed partial class GradientAnalyzer
         double? loss = null,
         IGradientClippingTarget? clippingTarget = null,
         long? measurementStarted = null,
-        string? forwardOrigin = null)
+        string? forwardOrigin = null,
+        IReadOnlyList<RecurrentTimeProfile>? timeProfiles = null)
     {
         long start = measurementStarted ?? Stopwatch.GetTimestamp();
         if (layers.Length != _layerNames.Length)
@@ -43,6 +47,7 @@ public sealed partial class GradientAnalyzer
         var evidence = new StepEvidence(step, loss, all.L2Norm, statistics, _layers, _history, _lastParameters)
         {
             ForwardOrigin = forwardOrigin,
+            TimeProfiles = timeProfiles ?? [],
             PreviousStepSkipped = _previousStepSkipped,
             LossScaleProbeOverflow = _scaler is { Scaling.IsDynamic: true } && lossScale > 1 && !all.IsFinite,
         };

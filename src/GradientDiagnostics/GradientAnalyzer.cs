@@ -15,6 +15,7 @@ public sealed partial class GradientAnalyzer : IDisposable
     private readonly LayerDescriptor[] _layers;
     private readonly string[] _layerNames;
     private readonly int _fullStatisticsInterval;
+    private readonly int? _timeInterval;
     private readonly bool _skipNonFiniteSteps;
     private readonly double _spikeZScoreThreshold;
     private readonly ILogger _logger;
@@ -57,6 +58,9 @@ public sealed partial class GradientAnalyzer : IDisposable
         // Options are copied here, after validation: each detector and the clipping stage get their own copy, and the
         // analyzer keeps the values it reads per step, so changing the options object after attach has no effect.
         _fullStatisticsInterval = options.FullStatisticsInterval;
+        _timeInterval = options.ThroughTime.Enabled ? options.ThroughTime.Interval ?? options.FullStatisticsInterval : null;
+        HorizonFraction = options.ThroughTime.HorizonFraction;
+        MaxReplayedSequences = options.ThroughTime.MaxSequences;
         _skipNonFiniteSteps = options.SkipNonFiniteSteps;
         _spikeZScoreThreshold = options.Exploding.SpikeZScoreThreshold;
         _spikeAtAttach = (ExplodingOptions)options.Exploding.CopyOptions();
@@ -93,6 +97,20 @@ public sealed partial class GradientAnalyzer : IDisposable
     /// <see cref="GradientMonitorOptions.FullStatisticsInterval"/> steps, starting at step 0. Adapters read it before a
     /// step's forward pass to decide whether to measure layer outputs, activations and parameters.</summary>
     public GradientStepKind NextStepKind => KindOf(StepCount);
+
+    /// <summary>Whether the next step measures the gradient flow through time of recurrent layers
+    /// (<see cref="GradientStepResult.TimeProfiles"/>): every <see cref="ThroughTimeOptions.Interval"/> steps (by default
+    /// on the full-statistics steps), from step 0; never when <see cref="ThroughTimeOptions.Enabled"/> is off. Adapters
+    /// read it before a step's forward pass to arm their recurrent probes.</summary>
+    public bool NextStepMeasuresTime => _timeInterval is int interval && StepCount % interval == 0;
+
+    /// <summary>The <see cref="ThroughTimeOptions.HorizonFraction"/> copied at construction, for the profiles an adapter
+    /// builds (<see cref="RecurrentTimeProfile.WithStepNorms"/>).</summary>
+    public double HorizonFraction { get; }
+
+    /// <summary>The <see cref="ThroughTimeOptions.MaxSequences"/> copied at construction: the most sequences an adapter
+    /// re-runs to profile a fused recurrent module.</summary>
+    public int MaxReplayedSequences { get; }
 
     /// <summary>Builds an HTML report of the run so far from the bounded history the analyzer keeps
     /// (see <see cref="GradientMonitorOptions.Report"/>).</summary>

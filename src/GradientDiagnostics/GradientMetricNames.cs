@@ -73,4 +73,13 @@ public static class GradientMetricNames
     /// <summary>The fraction of a 16-bit layer's weight elements left bit-identical by the last optimizer step
     /// (<see cref="LayerGradientStatistics.LostUpdateFraction"/>).</summary>
     public const string LostUpdateFraction = "lost_update_fraction";
+
+    /// <summary>A recurrent layer's memory horizon (<see cref="RecurrentTimeProfile.MemoryHorizon"/>) divided by its
+    /// sequence length, in [0, 1). Reported by <see cref="GradientAlertKind.VanishingThroughTime"/>.</summary>
+    public const string MemoryHorizonShare = "memory_horizon_share";
+
+    /// <summary>The largest factor by which a recurrent layer's back-propagated signal grows from the last step of its
+    /// sequence back towards the first: a running product of its <see cref="RecurrentTimeProfile.StepGains"/>.
+    /// Dimensionless. Reported by <see cref="GradientAlertKind.ExplodingThroughTime"/>.</summary>
+    public const string GrowthThroughTime = "growth_through_time";
 }

@@ -105,6 +105,11 @@ public sealed class GradientMonitorOptions
     /// enabling <see cref="UpdateRatio"/> turns the measurement on as well.</value>
     public bool CaptureParameterUpdates { get; set; }
 
+    /// <summary>The gradient flow through time of recurrent layers: the per-time-step profile
+    /// (<see cref="GradientStepResult.TimeProfiles"/>), its cadence, and the vanishing- and exploding-through-time
+    /// detectors.</summary>
+    public ThroughTimeOptions ThroughTime { get; } = new();
+
     /// <summary>Metrics, the summary log line, JSON Lines and TensorBoard output.</summary>
     public TelemetryOptions Telemetry { get; } = new();
 
@@ -123,6 +128,7 @@ public sealed class GradientMonitorOptions
             detector.Validate(path);
         }
 
+        ThroughTime.Validate(nameof(ThroughTime));
         Telemetry.Validate(nameof(Telemetry));
         Report.Validate(nameof(Report));
         OptionGuard.InRange(FullStatisticsInterval, 1, 1_000_000, nameof(FullStatisticsInterval));
@@ -184,7 +190,7 @@ public sealed class GradientMonitorOptions
     /// <summary>The registered detectors (see <see cref="DetectorProperties"/>) with their option paths, in the order
     /// they run. Validation, the presets, the alert-kind mapping and the analyzer's detector list all come from it.</summary>
     internal IEnumerable<(string Path, DetectorOptions Options)> Detectors =>
-        DetectorProperties.Select(p => (p.Name, (DetectorOptions)p.GetValue(this)!));
+        DetectorProperties.Select(p => (p.Name, (DetectorOptions)p.GetValue(this)!)).Concat(ThroughTime.Detectors);
 
     /// <summary>The registered detectors that judge a condition over several steps (k of n).</summary>
     internal IEnumerable<PersistentDetectorOptions> PersistentDetectors => Detectors.Select(d => d.Options).OfType<PersistentDetectorOptions>();

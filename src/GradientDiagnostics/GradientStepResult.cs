@@ -45,6 +45,12 @@ public sealed class GradientStepResult
     /// (<see cref="GradientStepKind.Cheap"/>).</summary>
     public GradientStepKind Kind { get; internal init; }
 
+    /// <summary>How the gradient travels back through time in each recurrent layer the adapter can see, one
+    /// <see cref="RecurrentTimeProfile"/> per layer (per stacked layer and direction of a fused module), in forward order;
+    /// measured on the steps of <see cref="ThroughTimeOptions.Interval"/> (by default the full-statistics steps). Empty on
+    /// steps that measure none, and without recurrent layers.</summary>
+    public IReadOnlyList<RecurrentTimeProfile> TimeProfiles { get; internal init; } = [];
+
     /// <summary>The alerts raised at this step, already logged and sent to <c>AlertRaised</c>.</summary>
     public IReadOnlyList<GradientAlert> Alerts { get; internal init; } = [];
 

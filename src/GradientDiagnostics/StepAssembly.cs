@@ -63,6 +63,7 @@ internal static class StepAssembly
         ProbedLayerCount = evidence.ProbedLayers,
         DepthGainOverDepth = evidence.DepthGainOverDepth,
         Alerts = alerts,
+        TimeProfiles = evidence.TimeProfiles,
         NormBeforeClipping = clipped?.NormBefore,
         NormAfterClipping = clipped?.NormAfter,
         ClippingCoefficient = clipped?.Coefficient ?? 1,

@@ -78,6 +78,12 @@ if (args.Length > 0 && args[0] == "--device-path")
     return;
 }
 
+if (args.Length > 0 && args[0] == "--paired-through-time")
+{
+    GradientDiagnostics.Benchmarks.PairedThroughTimeComparison.Run(Count(1) ?? 10);
+    return;
+}
+
 if (args.Length > 0 && args[0] == "--paired-probes")
 {
     GradientDiagnostics.Benchmarks.PairedProbeComparison.Run(Count(1) ?? 30, Value("--workloads")?.Split(',') ?? ["a_mlp_50x512"]);

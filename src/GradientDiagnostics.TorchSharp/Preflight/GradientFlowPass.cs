@@ -1,4 +1,5 @@
 using GradientDiagnostics.TorchSharp.Probes;
+using GradientDiagnostics.TorchSharp.ThroughTime;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace GradientDiagnostics.TorchSharp.Preflight;
@@ -21,15 +22,22 @@ internal sealed class GradientFlowPass : IDisposable
     private readonly GradientStatisticsReader _gradients;
     private readonly ParameterObserver _parameters;
     private readonly HostTransfer _transfer = new();
+    private readonly TimeProfileMeasurement? _timeProfiles;
 
-    public GradientFlowPass(torch.nn.Module model, ModuleLayer[] layers)
+    /// <summary>Creates the pass; with <paramref name="throughTime"/> (enabled), each pass also measures the time profile
+    /// of every recurrent module (<see cref="TimeProfiles"/>).</summary>
+    public GradientFlowPass(torch.nn.Module model, ModuleLayer[] layers, ThroughTimeOptions? throughTime = null)
     {
         _layers = layers;
         _state = new ModelState(model);
         _probes = new LayerOutputProbes(layers, filter: null, NullLogger.Instance) { Capturing = true };
         _gradients = new GradientStatisticsReader(layers);
         _parameters = new ParameterObserver(layers, captureUpdates: false);
+        _timeProfiles = throughTime is { Enabled: true } ? TimeProfileMeasurement.For(model, throughTime.HorizonFraction, throughTime.MaxSequences) : null;
     }
+
+    /// <summary>The recurrent modules' time profiles of the last <see cref="Measure"/>; empty without recurrent modules.</summary>
+    public IReadOnlyList<RecurrentTimeProfile> TimeProfiles { get; private set; } = [];
 
     /// <summary>Runs the closure once, back-propagates its result (a scalar loss as is; any other output along a fixed
     /// random direction, ⟨y, v⟩ with v ~ N(0, 1)) and returns one observation per layer, in forward order.</summary>
@@ -38,6 +46,7 @@ internal sealed class GradientFlowPass : IDisposable
     {
         _state.ClearGradients();
         _probes.Reset();
+        _timeProfiles?.PrepareNextStep(measure: true);
         var observations = new LayerObservation[_layers.Length];
         using var scope = torch.NewDisposeScope();
         torch.Tensor output = closure() ?? throw new InvalidOperationException("The closure returned null instead of a tensor.");
@@ -53,7 +62,9 @@ internal sealed class GradientFlowPass : IDisposable
         _gradients.Queue(_transfer);
         _parameters.Queue(0, _transfer);
         _probes.Queue(_transfer);
+        _timeProfiles?.Queue(_transfer);
         ReadOnlySpan<double> host = _transfer.Fetch();
+        TimeProfiles = _timeProfiles?.Complete(host) ?? [];
         _gradients.Complete(host);
         _parameters.Complete(host);
         for (int i = 0; i < observations.Length; i++)
@@ -86,6 +97,7 @@ internal sealed class GradientFlowPass : IDisposable
     public void Dispose()
     {
         _probes.Dispose();
+        _timeProfiles?.Dispose();
         _parameters.Dispose();
         _state.Dispose();
     }

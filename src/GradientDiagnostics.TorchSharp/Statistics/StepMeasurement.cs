@@ -1,4 +1,5 @@
 using GradientDiagnostics.TorchSharp.Probes;
+using GradientDiagnostics.TorchSharp.ThroughTime;
 using GradientDiagnostics.TorchSharp.Tracing;
 
 namespace GradientDiagnostics.TorchSharp;
@@ -9,7 +10,8 @@ namespace GradientDiagnostics.TorchSharp;
 /// Also arms the probes and the parameter copy for the step after.
 /// </summary>
 internal sealed class StepMeasurement(
-    int layerCount, GradientStatisticsReader gradients, ParameterObserver parameters, LayerOutputProbes? probes, ForwardOriginTracer? tracer)
+    int layerCount, GradientStatisticsReader gradients, ParameterObserver parameters, LayerOutputProbes? probes, ForwardOriginTracer? tracer,
+    TimeProfileMeasurement? timeProfiles = null)
 {
     private readonly HostTransfer _transfer = new();
     private readonly LayerObservation[] _observations = new LayerObservation[layerCount];
@@ -22,9 +24,12 @@ internal sealed class StepMeasurement(
     /// <summary>What the last step handed the analyzer; its elements are replaced by each <see cref="Measure"/>.</summary>
     public LayerObservation[] Observations => _observations;
 
-    /// <summary>Fills <see cref="Observations"/> for the step with one host transfer, and returns the loss value and the
-    /// forward pass's non-finite origin (when traced).</summary>
-    public double? Measure(torch.Tensor? loss, long step, bool full, out string? origin)
+    /// <summary>The recurrent layers' time profiles of the last step; empty when it measured none.</summary>
+    public IReadOnlyList<RecurrentTimeProfile> TimeProfiles { get; private set; } = [];
+
+    /// <summary>Fills <see cref="Observations"/> (and, on a step that measures time, <see cref="TimeProfiles"/>) with one
+    /// host transfer, and returns the loss value and the forward pass's non-finite origin (when traced).</summary>
+    public double? Measure(torch.Tensor? loss, long step, bool full, out string? origin, bool measureTime = false)
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
@@ -37,8 +42,15 @@ internal sealed class StepMeasurement(
         }
 
         tracer?.Queue(_transfer);
+        measureTime &= timeProfiles is not null;
+        if (measureTime)
+        {
+            timeProfiles!.Queue(_transfer);
+        }
+
         ReadOnlySpan<double> host = _transfer.Fetch();
         origin = tracer?.Complete(host);
+        TimeProfiles = measureTime ? timeProfiles!.Complete(host) : [];
         gradients.Complete(host);
         for (int i = 0; i < _observations.Length; i++)
         {
@@ -75,9 +87,10 @@ internal sealed class StepMeasurement(
     }
 
     /// <summary>Arms the probes and the parameter copy for the coming step, and forgets anything left from this one.</summary>
-    public void PrepareNextStep(long step, bool nextIsFull)
+    public void PrepareNextStep(long step, bool nextIsFull, bool nextMeasuresTime = false)
     {
         parameters.SnapshotIfNextIsFull(step, nextIsFull);
+        timeProfiles?.PrepareNextStep(nextMeasuresTime);
         if (probes is null)
         {
             return;

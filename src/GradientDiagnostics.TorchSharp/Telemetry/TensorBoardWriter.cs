@@ -9,12 +9,15 @@ namespace GradientDiagnostics.TorchSharp;
 /// <see cref="TelemetryOptions.ExportInterval"/> steps: the global norm, each layer's gradient norm (before
 /// clipping, and after it when a policy ran) and gradient histogram (after clipping: it reads <c>.grad</c> when the step
 /// is written, after the policy), the clip coefficient, and the alerts raised per kind since the previous write, with
-/// those alerts as text (one line each, with its step and the NaN's origin when traced).
+/// those alerts as text (one line each, with its step and the NaN's origin when traced). On every step that measured
+/// time profiles, whatever the interval, each recurrent layer's per-step gain and memory horizon.
 /// </summary>
 /// <remarks>Tags: <c>gradients/global_norm</c>, <c>gradients/norm/{layer}</c>,
 /// <c>gradients/norm_after_clipping/{layer}</c>, <c>gradients/histogram/{layer}</c>,
 /// <c>gradients/clip_coefficient</c>, <c>gradients/loss_scale</c> (from the first step whose loss scale is not 1, under
-/// mixed precision), <c>alerts/{kind}</c>, <c>alerts/text</c>. TensorBoard steps are <c>int</c>; later steps are written
+/// mixed precision), <c>alerts/{kind}</c>, <c>alerts/text</c>, <c>time/gain_per_step/{profile}</c> and
+/// <c>time/memory_horizon/{profile}</c> (the sequence length when the signal never fell below the fraction; profile names
+/// are <see cref="RecurrentTimeProfile.Name"/>). TensorBoard steps are <c>int</c>; later steps are written
 /// at <see cref="int.MaxValue"/>. Histograms copy each layer's gradients to the host, so they cost one transfer per
 /// layer at export steps only. Layers whose gradients are non-finite or reach 1e20 get no histogram.</remarks>
 internal sealed class TensorBoardWriter : IGradientStepObserver
@@ -27,6 +30,8 @@ internal sealed class TensorBoardWriter : IGradientStepObserver
     public const string LayerNormAfterClippingTagPrefix = "gradients/norm_after_clipping/";
     public const string AlertTagPrefix = "alerts/";
     public const string AlertTextTag = "alerts/text";
+    public const string GainPerStepTagPrefix = "time/gain_per_step/";
+    public const string MemoryHorizonTagPrefix = "time/memory_horizon/";
 
     // An interval can raise an alert per layer and step; TensorBoard's text pane is read, not searched, so a write's text
     // keeps the first alerts since the previous write and says how many more there were (the per-kind counts stay complete).
@@ -79,6 +84,7 @@ internal sealed class TensorBoardWriter : IGradientStepObserver
 
         _alertTextSinceLastWrite.AddRange(result.Alerts.Take(MaxAlertLines - _alertTextSinceLastWrite.Count));
         _alertCountSinceLastWrite += result.Alerts.Count;
+        WriteTimeProfiles(result);
 
         if (result.Step % _interval != 0)
         {
@@ -135,6 +141,16 @@ internal sealed class TensorBoardWriter : IGradientStepObserver
     public void Dispose()
     {
         // SummaryWriter opens, appends to and closes its file on every write: there is nothing left open.
+    }
+
+    private void WriteTimeProfiles(GradientStepResult result)
+    {
+        int step = (int)Math.Min(result.Step, int.MaxValue);
+        foreach (RecurrentTimeProfile profile in result.TimeProfiles.Where(p => p.Measured))
+        {
+            _writer.add_scalar(GainPerStepTagPrefix + profile.Name, (float)profile.GainPerStep, step);
+            _writer.add_scalar(MemoryHorizonTagPrefix + profile.Name, profile.MemoryHorizon ?? profile.SequenceLength, step);
+        }
     }
 
     private void WriteHistogram(int layer, int step)

@@ -14,4 +14,9 @@ internal static class LibraryRemedies
 
     /// <summary>For spikes that get through: refuse the step before the optimizer applies it (docs/reliability.md).</summary>
     public const string EnableRecovery = "call monitor.EnableRecovery(optimizer), which refuses a spiking step before the optimizer applies it and rolls back after repeated ones";
+
+    /// <summary>For a recurrent layer whose gain per time step is far from 1 (docs/recurrent.md).</summary>
+    public const string InitializeRecurrentForGradientFlow =
+        "call model.InitializeForGradientFlow(...) before step 1, which makes the recurrent weights orthogonal with a per-step gain of about 1 and, "
+        + "for LSTM and GRU, sets the forget (update) gate's effective bias b_ih + b_hh for a horizon of at least the sequence length";
 }

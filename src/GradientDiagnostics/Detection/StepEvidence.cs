@@ -56,6 +56,10 @@ internal sealed class StepEvidence
     /// a fault of the model. The step is skipped all the same.</summary>
     public bool LossScaleProbeOverflow { get; init; }
 
+    /// <summary>The recurrent layers' time profiles measured at this step (<see cref="GradientStepResult.TimeProfiles"/>);
+    /// empty on steps that measure none.</summary>
+    public IReadOnlyList<RecurrentTimeProfile> TimeProfiles { get; init; } = [];
+
     /// <summary>The history up to, not including, this step.</summary>
     public GradientHistory History { get; }
 

@@ -80,7 +80,21 @@ public sealed class BackwardGainScaling
     /// <param name="unprobed">The layers whose output gradient could not be probed.</param>
     /// <returns>The remedy's result.</returns>
     public GradientFlowInitializationResult ToResult(double? before, double? after, int iterations, IReadOnlyList<string> unprobed) =>
-        InitializationReport.Build(this, before, after, iterations, unprobed);
+        InitializationReport.Build(this, before, after, iterations, unprobed, RecurrentRemedyOutcome.None);
+
+    /// <summary>The result, with what an adapter's recurrent remedy did.</summary>
+    /// <param name="before">The depth gain before any change.</param>
+    /// <param name="after">The depth gain after the last round.</param>
+    /// <param name="iterations">The measured correction rounds run.</param>
+    /// <param name="unprobed">The layers whose output gradient could not be probed.</param>
+    /// <param name="gainPerStepBefore">The recurrent layers' per-step gain through time before (null when not measured).</param>
+    /// <param name="gainPerStepAfter">The same after the remedy.</param>
+    /// <param name="recurrentLayers">One line per recurrent layer: its path, its unit and what was written into it.</param>
+    /// <returns>The remedy's result (<see cref="GradientFlowInitializationResult.GainPerStepBefore"/> and after set).</returns>
+    public GradientFlowInitializationResult ToResult(double? before, double? after, int iterations, IReadOnlyList<string> unprobed,
+        double? gainPerStepBefore, double? gainPerStepAfter, IReadOnlyList<string> recurrentLayers) =>
+        InitializationReport.Build(this, before, after, iterations, unprobed,
+            new RecurrentRemedyOutcome(gainPerStepBefore, gainPerStepAfter, [.. recurrentLayers ?? throw new ArgumentNullException(nameof(recurrentLayers))]));
 
     /// <summary>The layers, in forward order.</summary>
     public IReadOnlyList<ScalingLayer> Layers => _layers;

@@ -34,6 +34,21 @@ public sealed class GradientFlowInitializationResult
     /// init only, or not at all, and left out of the depth gains.</summary>
     public IReadOnlyList<string> UnprobedLayers { get; internal init; } = [];
 
+    /// <summary>The per-step gain through time of the model's recurrent layers on the weights as they were: the factor by
+    /// which ‖∂L/∂h_t‖ changes from one time step back to the one before (1 keeps the signal, below 1 it vanishes through
+    /// time), measured as the time profile's GainPerStep on the remedy's closure; with several recurrent
+    /// layers, the geometric mean of theirs. Null when the model has no recurrent layer or none could be measured.</summary>
+    public double? GainPerStepBefore { get; internal init; }
+
+    /// <summary>The per-step gain through time measured after the remedy, as <see cref="GainPerStepBefore"/>: near 1 for a
+    /// tanh RNN (its orthogonal recurrent weight is scaled by measurement), just below 1 for an LSTM or GRU whose memory gate
+    /// keeps most of the state. Null when the model has no recurrent layer or none could be measured.</summary>
+    public double? GainPerStepAfter { get; internal init; }
+
+    /// <summary>What the remedy wrote into each recurrent layer (module path, unit, and the change), in forward order;
+    /// empty without recurrent layers.</summary>
+    public IReadOnlyList<string> RecurrentLayers { get; internal init; } = [];
+
     /// <summary>What was done and what it achieved, in plain words.</summary>
     public string Message { get; internal init; } = string.Empty;
 }

@@ -9,8 +9,10 @@ internal static class InitializationReport
     /// <summary>A gain within [1/1.1, 1.1] per layer counts as reached.</summary>
     public const double TargetBand = 1.1;
 
-    public static GradientFlowInitializationResult Build(BackwardGainScaling scaling, double? before, double? after, int iterations, IReadOnlyList<string> unprobed)
+    public static GradientFlowInitializationResult Build(BackwardGainScaling scaling, double? before, double? after, int iterations,
+        IReadOnlyList<string> unprobed, RecurrentRemedyOutcome? recurrent = null)
     {
+        recurrent ??= RecurrentRemedyOutcome.None;
         IReadOnlyList<ScalingLayer> layers = scaling.Layers;
         var scales = new LayerWeightScale[layers.Count];
         var unprobedSet = new HashSet<string>(unprobed, StringComparer.Ordinal);
@@ -38,7 +40,10 @@ internal static class InitializationReport
             LimitedByActivation = limited,
             Iterations = iterations,
             UnprobedLayers = [.. unprobed],
-            Message = Message(scaling, scales, before, after, iterations, reached, limited, sigmoidPinned, unprobed),
+            GainPerStepBefore = recurrent.GainBefore,
+            GainPerStepAfter = recurrent.GainAfter,
+            RecurrentLayers = recurrent.Layers,
+            Message = Message(scaling, scales, before, after, iterations, reached, limited, sigmoidPinned, unprobed) + recurrent.Describe(),
         };
     }
 

@@ -39,6 +39,11 @@ public sealed class GradientFlowCheckResult
     /// overflow (see <see cref="Float16GradientCheck"/> for the rule).</summary>
     public Float16GradientCheck Float16 { get; internal init; } = new([], null, null);
 
+    /// <summary>How the gradient travels back through time in each recurrent layer of the model, measured on this pass
+    /// as on a training step's (<see cref="GradientStepResult.TimeProfiles"/>), so the memory horizon is known before
+    /// step 1. Empty without recurrent layers or when <see cref="GradientMonitorOptions.ThroughTime"/> is disabled.</summary>
+    public IReadOnlyList<RecurrentTimeProfile> TimeProfiles { get; internal init; } = [];
+
     /// <summary>The loss the closure returned.</summary>
     public double Loss { get; internal init; }
 }

@@ -16,4 +16,9 @@ public sealed class GradientFlowMeasurement
     /// <summary>Per layer, in the same order, its gradient elements as float32 on the host, for the float16 check
     /// (<see cref="GradientFlowCheckResult.Float16"/>); empty to skip that check.</summary>
     public IReadOnlyList<ReadOnlyMemory<float>> Gradients { get; init; } = [];
+
+    /// <summary>The recurrent layers' time profiles measured on the same pass (<see cref="GradientStepResult.TimeProfiles"/>),
+    /// judged by the through-time detectors and returned in <see cref="GradientFlowCheckResult.TimeProfiles"/>; empty when
+    /// the adapter measures none.</summary>
+    public IReadOnlyList<RecurrentTimeProfile> TimeProfiles { get; init; } = [];
 }

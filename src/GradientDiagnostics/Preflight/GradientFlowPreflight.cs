@@ -26,7 +26,7 @@ public static class GradientFlowPreflight
             ? null
             : Float16GradientCheck.Measure([.. layers.Select(l => l.Name)], measured.Gradients, LargestOutputGradientNorm(measured.Observations.Span));
         using var analyzer = new GradientAnalyzer(layers, options, logger);
-        GradientStepResult step = analyzer.Analyze(measured.Observations.Span, measured.Loss);
+        GradientStepResult step = analyzer.Analyze(measured.Observations.Span, measured.Loss, timeProfiles: measured.TimeProfiles);
         return ToResult(step, options, measured.UnprobedLayers, float16);
     }
 
@@ -113,6 +113,7 @@ public static class GradientFlowPreflight
             UnprobedLayers = [.. unprobed],
             Loss = step.Loss ?? double.NaN,
             Float16 = float16 ?? new Float16GradientCheck([], null, null),
+            TimeProfiles = step.TimeProfiles,
         };
     }
 }

@@ -12,4 +12,5 @@ internal sealed record GradientReportSnapshot(
     IReadOnlyList<NormBucket> GlobalNorms,
     IReadOnlyList<GradientAlert> Alerts,
     IReadOnlyDictionary<GradientAlertKind, long> AlertCounts,
-    LayerHeatmapSnapshot Heatmap);
+    LayerHeatmapSnapshot Heatmap,
+    IReadOnlyList<TimeProfileSeries> TimeProfiles);

@@ -4,7 +4,8 @@ namespace GradientDiagnostics;
 /// What the HTML report needs from a run, in bounded memory: the latest per-layer statistics, the latest probed
 /// depth profile, the global norm downsampled into at most <see cref="ReportOptions.HistoryPoints"/> buckets,
 /// the layers × steps heatmap in at most <see cref="ReportOptions.HeatmapColumns"/> columns (<see cref="LayerHeatmap"/>),
-/// and at most <see cref="ReportOptions.MaxAlerts"/> alerts. Fed live by the analyzer or from a JSON Lines file.
+/// at most <see cref="ReportOptions.MaxAlerts"/> alerts, and each recurrent layer's latest time profile with its
+/// horizon over training (<see cref="TimeProfileHistory"/>). Fed live by the analyzer or from a JSON Lines file.
 /// </summary>
 internal sealed class GradientRunHistory : IGradientStepObserver
 {
@@ -17,6 +18,7 @@ internal sealed class GradientRunHistory : IGradientStepObserver
     private readonly Queue<GradientAlert> _latestAlerts = new();
     private readonly Dictionary<GradientAlertKind, long> _alertCounts = [];
     private readonly LayerHeatmap _heatmap;
+    private readonly TimeProfileHistory _timeProfiles;
     private long _bucketWidth = 1;
     private NormBucket? _pending;
 
@@ -35,6 +37,7 @@ internal sealed class GradientRunHistory : IGradientStepObserver
         _latestAlertsCapacity = options.MaxAlerts - _firstAlertsCapacity;
         _buckets = new List<NormBucket>(_maxPoints);
         _heatmap = new LayerHeatmap(layers.Count, options.HeatmapColumns);
+        _timeProfiles = new TimeProfileHistory(options.HistoryPoints);
     }
 
     public IReadOnlyList<LayerDescriptor> Layers { get; }
@@ -74,6 +77,7 @@ internal sealed class GradientRunHistory : IGradientStepObserver
             }
         }
 
+        _timeProfiles.Add(result);
         AddNorm(result.Step, result.GlobalNorm);
         foreach (GradientAlert alert in result.Alerts)
         {
@@ -92,7 +96,8 @@ internal sealed class GradientRunHistory : IGradientStepObserver
 
         return new GradientReportSnapshot(
             Layers, ClipThreshold, StepCount, SkippedSteps, AlertCount, LatestLayers, LatestProbed,
-            points, [.. _firstAlerts, .. _latestAlerts], new Dictionary<GradientAlertKind, long>(_alertCounts), _heatmap.Snapshot());
+            points, [.. _firstAlerts, .. _latestAlerts], new Dictionary<GradientAlertKind, long>(_alertCounts), _heatmap.Snapshot(),
+            _timeProfiles.Snapshot());
     }
 
     public void Dispose()

@@ -74,6 +74,9 @@ internal sealed class StepRecord : RunRecord
     public List<LayerStepRecord>? Layers { get; set; }
 
     public List<AlertRecord>? Alerts { get; set; }
+
+    /// <summary>The recurrent layers' time profiles; absent on steps that measured none.</summary>
+    public List<TimeProfileRecord>? TimeProfiles { get; set; }
 }
 
 /// <summary>A layer's exact gradient statistics at one step (the fields of <see cref="TensorStatistics"/>).</summary>

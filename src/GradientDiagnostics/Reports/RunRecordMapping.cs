@@ -31,6 +31,7 @@ internal static class RunRecordMapping
         LossScale = result.LossScale == 1 ? null : result.LossScale,
         Layers = withLayers && result.Layers.Count > 0 ? [.. result.Layers.Select(ToRecord)] : null,
         Alerts = result.Alerts.Count > 0 ? [.. result.Alerts.Select(ToRecord)] : null,
+        TimeProfiles = result.TimeProfiles.Count > 0 ? [.. result.TimeProfiles.Select(TimeProfileRecord.From)] : null,
     };
 
     public static GradientStepResult ToResult(StepRecord record, IReadOnlyList<LayerDescriptor> layers)
@@ -59,6 +60,7 @@ internal static class RunRecordMapping
             LossScale = record.LossScale ?? 1,
             Layers = recorded is null ? [] : [.. recorded.Select((l, i) => ToStatistics(l, i, layers[i].Name))],
             Alerts = record.Alerts is null ? [] : [.. record.Alerts.Select(a => new GradientAlert(a.Kind, a.Severity, record.Step, a.Layer, a.Metric, a.Value, a.Threshold, a.Message) { Origin = a.Origin })],
+            TimeProfiles = record.TimeProfiles is null ? [] : [.. record.TimeProfiles.Select(p => p.ToProfile())],
         };
     }
 

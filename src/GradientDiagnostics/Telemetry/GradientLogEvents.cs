@@ -39,6 +39,14 @@ public static class GradientLogEvents
     /// updates are lost in rounding (EventName <c>Precision</c>).</summary>
     public const int Precision = 1009;
 
+    /// <summary>A <see cref="GradientAlertKind.VanishingThroughTime"/> alert: a recurrent layer's memory horizon is short
+    /// against its sequence (EventName <c>VanishingThroughTime</c>).</summary>
+    public const int VanishingThroughTime = 1010;
+
+    /// <summary>An <see cref="GradientAlertKind.ExplodingThroughTime"/> alert: a recurrent layer's back-propagated signal
+    /// grows through time (EventName <c>ExplodingThroughTime</c>).</summary>
+    public const int ExplodingThroughTime = 1011;
+
     /// <summary>The periodic summary line of <see cref="TelemetryOptions.SummaryInterval"/>: global norm, worst
     /// layer, clip status (EventName <c>StepSummary</c>, level Information).</summary>
     public const int StepSummary = 1100;

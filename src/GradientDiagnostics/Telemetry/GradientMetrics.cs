@@ -1,3 +1,4 @@
+// Over 150 lines: one observer records every instrument of the meter, each created with its description and unit.
 using System.Diagnostics.Metrics;
 
 namespace GradientDiagnostics;
@@ -16,6 +17,7 @@ internal sealed class GradientMetrics : IGradientStepObserver
     private readonly Histogram<double> _clipCoefficient;
     private readonly Histogram<double> _overhead;
     private readonly Gauge<double> _lossScale;
+    private readonly TimeProfileMetrics _timeProfiles;
     private bool _lossScaled;
     private readonly Histogram<double>? _layerNorm;
     private readonly (int Index, KeyValuePair<string, object?> Tag)[] _layerTags;
@@ -39,6 +41,7 @@ internal sealed class GradientMetrics : IGradientStepObserver
         _overhead = meter.CreateHistogram(GradientTelemetryInstruments.Overhead, "s",
             "The gradient monitor's own time per step.", advice: Advice(GradientTelemetryInstruments.OverheadBucketBoundaries));
 
+        _timeProfiles = new TimeProfileMetrics(meter);
         _layerTags = [];
         if (options.PerLayerMetrics)
         {
@@ -122,6 +125,7 @@ internal sealed class GradientMetrics : IGradientStepObserver
             _lossScale.Record(result.LossScale);
         }
 
+        _timeProfiles.Record(result);
         _overhead.Record(overheadSeconds);
     }
 

@@ -47,6 +47,18 @@ public static class GradientTelemetryInstruments
     /// <see cref="TelemetryOptions.MaxPerLayerMetricLayers"/> layers.</summary>
     public const string LayerGradientNorm = "gradient_diagnostics.layer.gradient_norm";
 
+    /// <summary>Gauge of a recurrent layer's per-step gain through time (<see cref="RecurrentTimeProfile.GainPerStep"/>,
+    /// unit <c>1</c>; 1 keeps the signal, below 1 it vanishes through time), tagged <see cref="LayerTag"/> with
+    /// <see cref="RecurrentTimeProfile.Name"/>; recorded on the steps that measure time profiles
+    /// (<see cref="ThroughTimeOptions.Interval"/>), for every measured recurrent layer.</summary>
+    public const string LayerGainPerStep = "gradient_diagnostics.layer.gain_per_step";
+
+    /// <summary>Gauge of a recurrent layer's memory horizon (<see cref="RecurrentTimeProfile.MemoryHorizon"/>, unit
+    /// <c>{step}</c>): how many steps back its gradient keeps at least <see cref="ThroughTimeOptions.HorizonFraction"/> of
+    /// its size at the loss; the sequence length when it never falls below. Tagged and recorded as
+    /// <see cref="LayerGainPerStep"/>.</summary>
+    public const string LayerMemoryHorizon = "gradient_diagnostics.layer.memory_horizon";
+
     /// <summary>The tag holding a <see cref="GradientAlertKind"/> name, for example <c>Vanishing</c>.</summary>
     public const string AlertKindTag = "gradient_diagnostics.alert.kind";
 

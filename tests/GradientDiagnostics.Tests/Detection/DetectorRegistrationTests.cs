@@ -11,7 +11,8 @@ public sealed class DetectorRegistrationTests
     {
         string[] paths = [.. new GradientMonitorOptions().Detectors.Select(d => d.Path)];
 
-        Assert.Equal(["NonFinite", "Vanishing", "Exploding", "Saturation", "DeadUnits", "PoorInitialization", "UpdateRatio", "Precision", "PersistentClipping"], paths);
+        Assert.Equal(["NonFinite", "Vanishing", "Exploding", "Saturation", "DeadUnits", "PoorInitialization", "UpdateRatio", "Precision", "PersistentClipping",
+            "ThroughTime.Vanishing", "ThroughTime.Exploding"], paths);
     }
 
     [Fact]
@@ -46,7 +47,7 @@ public sealed class DetectorRegistrationTests
         foreach ((string path, DetectorOptions options) in new GradientMonitorOptions().Detectors)
         {
             options.Enabled = true;
-            string folder = Path.Combine(detection, path);
+            string folder = Path.Combine(detection, path.Replace('.', Path.DirectorySeparatorChar));
             Assert.True(File.Exists(Path.Combine(folder, options.GetType().Name + ".cs")), $"{options.GetType().Name} is not in Detection/{path}/");
             string detector = options.Build(context)!.GetType().Name;
             Assert.True(File.Exists(Path.Combine(folder, detector + ".cs")), $"{detector} is not in Detection/{path}/");
