@@ -159,4 +159,30 @@ public sealed class RecoveryPolicy
         bool restore = _learningRate.Stop() || restoreLearningRate;
         return new RecoveryDecision(RecoveryAction.GiveUp, RestoreLearningRate: restore);
     }
+
+    /// <summary>The policy's counters and references, to save with a checkpoint. The snapshot ledger is left out: the
+    /// snapshots' tensors are not saved, so a resumed run takes its first snapshot at its first healthy step.</summary>
+    internal ComponentState SaveState() =>
+        _rollbacks.SaveState(_learningRate.SaveState(_references.SaveState(new ComponentState()
+            .With("failing", _failing).With("failingSinceRollback", _failingSinceRollback).With("healthySinceSnapshot", _healthySinceSnapshot)
+            .With("gaveUp", GaveUp))));
+
+    /// <summary>Restores a state saved by <see cref="SaveState"/>; on a resume, forgets every snapshot (their tensors were
+    /// not saved) so the next healthy step is snapshotted, as on a fresh run.</summary>
+    internal void LoadState(ComponentState state, bool resume)
+    {
+        _references.LoadState(state);
+        _learningRate.LoadState(state);
+        _rollbacks.LoadState(state);
+        (_failing, _failingSinceRollback, GaveUp) = ((int)state.CountOf("failing"), (int)state.CountOf("failingSinceRollback"), state.FlagOf("gaveUp"));
+        _healthySinceSnapshot = (int)state.CountOf("healthySinceSnapshot");
+        if (resume)
+        {
+            _snapshots.Clear();
+            _healthySinceSnapshot = _snapshotInterval;
+        }
+    }
+
+    /// <summary>The learning-rate factor of a cut still running, for an adapter restoring its own bookkeeping; null when none runs.</summary>
+    internal double? RunningLearningRateFactor => _learningRate.RunningFactor;
 }

@@ -59,6 +59,15 @@ internal sealed class TelemetryOutputs : IDisposable
         }
     }
 
+    /// <summary>Tells the outputs that keep a file across runs that the run resumes at <paramref name="nextStep"/>.</summary>
+    public void Resume(long nextStep)
+    {
+        foreach (JsonLinesRunWriter writer in _outputs.OfType<JsonLinesRunWriter>())
+        {
+            writer.Resume(nextStep);
+        }
+    }
+
     public void Dispose()
     {
         foreach (IGradientStepObserver output in _outputs)

@@ -147,4 +147,14 @@ internal sealed class ExplodingGradientDetector(ExplodingGradientOptions options
             .Add("too large a learning rate", "lower the learning rate (or warm it up)")
             .AddDepth(evidence.Layers.Length);
     }
+
+    public ComponentState SaveState(IReadOnlyList<string> layerNames) => new ComponentState().With("absolute", _absolute).With("relative", _relative).With("depth", _depth).With("spike", _spike);
+
+    public void LoadState(ComponentState state, IReadOnlyList<string> layerNames)
+    {
+        state.Load("absolute", _absolute);
+        state.Load("relative", _relative);
+        state.Load("depth", _depth);
+        state.Load("spike", _spike);
+    }
 }

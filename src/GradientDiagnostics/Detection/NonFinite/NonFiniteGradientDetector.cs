@@ -136,4 +136,12 @@ internal sealed class NonFiniteGradientDetector(NonFiniteGradientOptions options
 
         message.Append(' ');
     }
+
+    public ComponentState SaveState(IReadOnlyList<string> layerNames) => _weights.SaveState(new ComponentState().With("gate", _gate));
+
+    public void LoadState(ComponentState state, IReadOnlyList<string> layerNames)
+    {
+        state.Load("gate", _gate);
+        _weights.LoadState(state);
+    }
 }

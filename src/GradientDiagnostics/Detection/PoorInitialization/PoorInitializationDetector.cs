@@ -147,4 +147,13 @@ internal sealed class PoorInitializationDetector(PoorInitializationOptions optio
 
         return true;
     }
+
+    public ComponentState SaveState(IReadOnlyList<string> layerNames) => new ComponentState().With("variance", _variance).With("weights", _weights).With("varianceJudged", _varianceJudged).With("weightsJudged", _weightsJudged);
+
+    public void LoadState(ComponentState state, IReadOnlyList<string> layerNames)
+    {
+        state.Load("variance", _variance);
+        state.Load("weights", _weights);
+        (_varianceJudged, _weightsJudged) = (state.FlagOf("varianceJudged"), state.FlagOf("weightsJudged"));
+    }
 }
