@@ -78,6 +78,12 @@ internal sealed class StepMeasurement(
     public void PrepareNextStep(long step, bool nextIsFull)
     {
         parameters.SnapshotIfNextIsFull(step, nextIsFull);
+        ArmProbes(nextIsFull);
+    }
+
+    /// <summary>Clears the probes and sets whether they capture the next step.</summary>
+    public void ArmProbes(bool nextIsFull)
+    {
         if (probes is null)
         {
             return;
