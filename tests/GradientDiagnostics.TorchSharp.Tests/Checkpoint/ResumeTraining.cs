@@ -61,7 +61,8 @@ internal static class ResumeTraining
 
     /// <summary>Trains steps [<paramref name="from"/>, <paramref name="to"/>) with a model, optimizer and monitor built anew,
     /// loading the checkpoint first when given and saving one at the end when asked.</summary>
-    public static void Train(Scenario scenario, int from, int to, string? load, string? save, Log log, Action<GradientMonitor>? beforeSteps = null)
+    public static void Train(Scenario scenario, int from, int to, string? load, string? save, Log log, Action<GradientMonitor>? beforeSteps = null,
+        Action<int, GradientMonitor>? atStep = null)
     {
         using Sequential model = Model(scenario);
         if (load is not null)
@@ -88,6 +89,7 @@ internal static class ResumeTraining
         beforeSteps?.Invoke(monitor);
         for (int step = from; step < to; step++)
         {
+            atStep?.Invoke(step, monitor);
             using var scope = NewDisposeScope();
             (Tensor x, Tensor y) = Batch(scenario, step);
             optimizer.zero_grad();
