@@ -83,12 +83,14 @@ public sealed partial class GradientAnalyzer
 
         if (document.LossScaler is not null && _scaler is null)
         {
-            throw new InvalidDataException("The monitor state was saved with mixed precision (loss scaling), but this monitor has none: call EnableMixedPrecision before LoadState.");
+            throw new InvalidDataException(
+                "The monitor state was saved with mixed precision (loss scaling), but this monitor has none: call EnableMixedPrecision before LoadState.");
         }
 
         if (document.LossScaler is null && _scaler is not null)
         {
-            throw new InvalidDataException("The monitor state was saved without mixed precision (loss scaling), but this monitor has it enabled: the saved run had no loss scale to resume.");
+            throw new InvalidDataException(
+                "The monitor state was saved without mixed precision (loss scaling), but this monitor has it enabled: the saved run had no loss scale.");
         }
 
         if (document.Recovery is not null && _recovery is null)

@@ -63,7 +63,8 @@ public sealed partial class GradientAnalyzer : IDisposable
         _publisher = new AlertPublisher(_logger, this);
 
         var context = new DetectorContext(_layers, ClippingConfigured: options.Clipping is not null);
-        _detectorsByName = [.. options.Detectors.Select(d => (d.Path, Detector: d.Options.Build(context))).Where(d => d.Detector is not null).Select(d => (d.Path, d.Detector!))];
+        _detectorsByName = [.. options.Detectors.Select(d => (d.Path, Detector: d.Options.Build(context)))
+            .Where(d => d.Detector is not null).Select(d => (d.Path, d.Detector!))];
         IGradientDetector[] detectors = [.. _detectorsByName.Select(d => d.Detector)];
         _detectors = [.. detectors.Where(d => !d.ReadsClipping)];
         _afterClipping = [.. detectors.Where(d => d.ReadsClipping)];

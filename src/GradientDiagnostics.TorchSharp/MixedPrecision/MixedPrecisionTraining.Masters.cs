@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-using System.Text;
 using TorchSharp.Modules;
 
 namespace GradientDiagnostics.TorchSharp;
@@ -7,10 +5,6 @@ namespace GradientDiagnostics.TorchSharp;
 /// <content>The fp32 master weights saved with a checkpoint and loaded on resume, keyed by the model's parameter names.</content>
 public sealed partial class MixedPrecisionTraining
 {
-    // "GDMW" then the format version; each entry: name, rank, shape, then the float32 values (little-endian).
-    private const int MastersMagic = 0x574D4447;
-    private const int MastersVersion = 1;
-
     /// <summary>Saves the fp32 master weights to <paramref name="path"/>, keyed by the model's parameter names
     /// (<c>named_parameters()</c>), atomically (a temporary file renamed once complete). The masters are what the optimizer
     /// trains: the model's 16-bit weights are a rounded copy, so a resume must restore the masters, not recreate them from
@@ -33,7 +27,7 @@ public sealed partial class MixedPrecisionTraining
         Dictionary<string, (long[] Shape, float[] Values)> saved;
         using (FileStream stream = File.OpenRead(path))
         {
-            saved = ReadMasters(stream);
+            saved = MasterWeightsFile.Read(stream);
         }
 
         foreach ((string name, Parameter master) in masters)
@@ -45,7 +39,8 @@ public sealed partial class MixedPrecisionTraining
 
             if (!entry.Shape.SequenceEqual(master.shape))
             {
-                throw new InvalidDataException($"The master weights of '{name}' have shape [{string.Join(", ", entry.Shape)}]; this model's have [{string.Join(", ", master.shape)}].");
+                throw new InvalidDataException(
+                    $"The master weights of '{name}' have shape [{string.Join(", ", entry.Shape)}]; this model's have [{string.Join(", ", master.shape)}].");
             }
         }
 
@@ -68,65 +63,8 @@ public sealed partial class MixedPrecisionTraining
 
     private void WriteMasters(Stream stream)
     {
-        Dictionary<string, Parameter> masters = MastersByName();
-        using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
-        writer.Write(MastersMagic);
-        writer.Write(MastersVersion);
-        writer.Write(masters.Count);
         using var scope = torch.NewDisposeScope();
-        foreach ((string name, Parameter master) in masters)
-        {
-            writer.Write(name);
-            writer.Write(master.shape.Length);
-            foreach (long size in master.shape)
-            {
-                writer.Write(size);
-            }
-
-            torch.Tensor values = master.detach().cpu().contiguous();
-            writer.Write(values.numel());
-            writer.Write(values.bytes);
-        }
-    }
-
-    private static Dictionary<string, (long[] Shape, float[] Values)> ReadMasters(Stream stream)
-    {
-        try
-        {
-            using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
-            if (reader.ReadInt32() != MastersMagic)
-            {
-                throw new InvalidDataException("The file is not a master weights file (it does not start with GDMW).");
-            }
-
-            int version = reader.ReadInt32();
-            if (version > MastersVersion)
-            {
-                throw new InvalidDataException($"The master weights file has format version {version}; this GradientDiagnostics reads version {MastersVersion}.");
-            }
-
-            int count = reader.ReadInt32();
-            var saved = new Dictionary<string, (long[], float[])>(count);
-            for (int i = 0; i < count; i++)
-            {
-                string name = reader.ReadString();
-                long[] shape = new long[reader.ReadInt32()];
-                for (int d = 0; d < shape.Length; d++)
-                {
-                    shape[d] = reader.ReadInt64();
-                }
-
-                float[] values = new float[checked((int)reader.ReadInt64())];
-                reader.BaseStream.ReadExactly(MemoryMarshal.AsBytes(values.AsSpan()));
-                saved[name] = (shape, values);
-            }
-
-            return saved;
-        }
-        catch (Exception ex) when (ex is EndOfStreamException or OverflowException or ArgumentException or OutOfMemoryException)
-        {
-            throw new InvalidDataException($"The master weights file is truncated or corrupt: {ex.Message}", ex);
-        }
+        MasterWeightsFile.Write(stream, MastersByName().Select(m => (m.Key, (torch.Tensor)m.Value)));
     }
 
     /// <summary>The masters by the model's parameter names (matched through the monitored parameters' storage).</summary>

@@ -66,7 +66,8 @@ internal sealed class LossSpikeCriterion(int window, double zScoreThreshold, dou
         long next = state.CountOf("lossesNext");
         if (losses.Count > _losses.Length || next < 0 || next >= _losses.Length || (losses.Count < _losses.Length && next != losses.Count))
         {
-            throw new InvalidDataException($"The saved loss window of {losses.Count} losses does not fit this monitor's Recovery.LossWindow of {_losses.Length}.");
+            throw new InvalidDataException(
+                $"The saved loss window of {losses.Count} losses does not fit this monitor's Recovery.LossWindow of {_losses.Length}.");
         }
 
         Array.Clear(_losses);

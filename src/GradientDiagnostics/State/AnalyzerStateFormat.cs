@@ -34,7 +34,8 @@ internal static class AnalyzerStateFormat
             if (minReader > CurrentVersion)
             {
                 throw new InvalidDataException(
-                    $"The monitor state was written in format version {version}, which needs a reader of version {minReader} or newer; this GradientDiagnostics reads format version {CurrentVersion}. Update GradientDiagnostics to load it.");
+                    $"The monitor state was written in format version {version}, which needs a reader of version {minReader} or newer; " +
+                    $"this GradientDiagnostics reads format version {CurrentVersion}. Update GradientDiagnostics to load it.");
             }
 
             return root.Deserialize(StateJsonContext.Default.AnalyzerStateDocument)

@@ -21,7 +21,8 @@ public sealed class AtomicSaveTests : IDisposable
             }
             else if (step == 59)
             {
-                var error = Assert.Throws<IOException>(() => AtomicFile.Write(path, s => monitor.SaveState(new FailingStream(s, failAfter: earlier!.Length / 2))));
+                var error = Assert.Throws<IOException>(
+                    () => AtomicFile.Write(path, s => monitor.SaveState(new FailingStream(s, failAfter: earlier!.Length / 2))));
                 Assert.Equal(FailingStream.Message, error.Message);
             }
         });

@@ -12,7 +12,8 @@ public sealed class BadStateTests : IDisposable
     [Fact]
     public void Every_bad_state_throws_its_message_and_the_monitor_keeps_working_from_its_own_state()
     {
-        var scenario = new ResumeTraining.Scenario(Recovery: true, TargetScale: step => step == 150 ? 200 : 1, Options: o => o.Clipping = GradientClipping.ZScore());
+        var scenario = new ResumeTraining.Scenario(
+            Recovery: true, TargetScale: step => step == 150 ? 200 : 1, Options: o => o.Clipping = GradientClipping.ZScore());
         ResumeTraining.Log unbroken = ResumeTraining.Run(scenario, checkpoint: null);
         string good = Path.Combine(_directory, "good");
         // Saved at step 50, so a partial load at step 100 would change the monitor (its step, history, ZClip statistics).
@@ -26,8 +27,10 @@ public sealed class BadStateTests : IDisposable
 
         ResumeAssert.Identical(unbroken, continued);
         Assert.Contains(messages, m => m.Contains("truncated or corrupt", StringComparison.Ordinal));
-        Assert.Contains(messages, m => m.Contains("format version 7", StringComparison.Ordinal) && m.Contains("version 5 or newer", StringComparison.Ordinal) && m.Contains("reads format version 1", StringComparison.Ordinal));
-        Assert.Contains(messages, m => m.Contains("different model: its layer 1 is 'hidden'", StringComparison.Ordinal) && m.Contains("layer 1 is 'fc1'", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.Contains("format version 7", StringComparison.Ordinal) &&
+            m.Contains("version 5 or newer", StringComparison.Ordinal) && m.Contains("reads format version 1", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.Contains("different model: its layer 1 is 'hidden'", StringComparison.Ordinal) &&
+            m.Contains("layer 1 is 'fc1'", StringComparison.Ordinal));
         Assert.Contains(messages, m => m.Contains("saved with mixed precision", StringComparison.Ordinal));
         Assert.Contains(messages, m => m.Contains("does not fit a window of 100", StringComparison.Ordinal));
         Assert.Contains(messages, m => m.Contains("does not fit this monitor's Recovery.LossWindow", StringComparison.Ordinal));

@@ -12,7 +12,8 @@ internal static class ResumeAssert
             Assert.Equal(a.Step, b.Step);
             Assert.True(a.SkipStep == b.SkipStep, $"step {a.Step}: skip {a.SkipStep} unbroken, {b.SkipStep} resumed");
             Assert.True(a.GlobalNorm.Equals(b.GlobalNorm), $"step {a.Step}: global norm {a.GlobalNorm:R} unbroken, {b.GlobalNorm:R} resumed");
-            Assert.True(a.ClippingCoefficient.Equals(b.ClippingCoefficient), $"step {a.Step}: clip coefficient {a.ClippingCoefficient:R} vs {b.ClippingCoefficient:R}");
+            Assert.True(a.ClippingCoefficient.Equals(b.ClippingCoefficient),
+                $"step {a.Step}: clip coefficient {a.ClippingCoefficient:R} vs {b.ClippingCoefficient:R}");
             Assert.True(a.LossScale.Equals(b.LossScale), $"step {a.Step}: loss scale {a.LossScale:R} unbroken, {b.LossScale:R} resumed");
             Assert.Equal(a.RolledBackToStep, b.RolledBackToStep);
             Assert.Equal(Keys(a.Alerts), Keys(b.Alerts));

@@ -23,7 +23,8 @@ public sealed class ResumeLogTests : IDisposable
         // increase strictly across them.
         string[] files = [.. Directory.GetFiles(resumedBoard, "events.out.tfevents.*").OrderBy(File.GetCreationTimeUtc).ThenBy(f => f, StringComparer.Ordinal)];
         Assert.Equal(2, files.Length);
-        long[] boardSteps = [.. files.SelectMany(TensorBoardEventFile.Read).Where(e => e.Values.Any(v => v.Tag == "gradients/global_norm")).Select(e => e.Step)];
+        long[] boardSteps = [.. files.SelectMany(TensorBoardEventFile.Read)
+            .Where(e => e.Values.Any(v => v.Tag == "gradients/global_norm")).Select(e => e.Step)];
         Assert.Equal(Enumerable.Range(0, 20).Select(s => 10L * s), boardSteps); // written every ExportInterval = 10 steps
 
         Assert.Equal(Undated(GradientReport.FromJsonLines(unbrokenLines).ToHtml()), Undated(GradientReport.FromJsonLines(resumedLines).ToHtml()));

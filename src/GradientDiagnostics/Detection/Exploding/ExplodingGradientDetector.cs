@@ -5,7 +5,7 @@ namespace GradientDiagnostics;
 /// way from the loss to a layer, or when the probed output gradients grow geometrically with depth. The criteria that
 /// cross on one layer (or on the whole network) at one step make one alert (<see cref="AlertFindings"/>).
 /// </summary>
-internal sealed class ExplodingGradientDetector(ExplodingGradientOptions options, bool clippingConfigured) : IGradientDetector
+internal sealed partial class ExplodingGradientDetector(ExplodingGradientOptions options, bool clippingConfigured) : IGradientDetector
 {
     private const string What = "Gradients explode";
     private readonly AlertGate _absolute = new(options);
@@ -146,15 +146,5 @@ internal sealed class ExplodingGradientDetector(ExplodingGradientOptions options
             .Add(clippingConfigured ? ClassicCauses.ClippingOnCause : "no gradient clipping", clippingConfigured ? ClassicCauses.ClippingOnFix : LibraryRemedies.ClipByGlobalNorm)
             .Add("too large a learning rate", "lower the learning rate (or warm it up)")
             .AddDepth(evidence.Layers.Length);
-    }
-
-    public ComponentState SaveState(IReadOnlyList<string> layerNames) => new ComponentState().With("absolute", _absolute).With("relative", _relative).With("depth", _depth).With("spike", _spike);
-
-    public void LoadState(ComponentState state, IReadOnlyList<string> layerNames)
-    {
-        state.Load("absolute", _absolute);
-        state.Load("relative", _relative);
-        state.Load("depth", _depth);
-        state.Load("spike", _spike);
     }
 }

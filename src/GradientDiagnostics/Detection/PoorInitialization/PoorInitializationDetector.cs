@@ -8,7 +8,7 @@ namespace GradientDiagnostics;
 /// (<c>GradientAnalyzerTests</c>), one SGD step on a 20-layer ReLU + He MLP with an MSE loss already spreads the
 /// hidden activation variances by 20×, which is the optimizer shrinking the output, not a poor init.
 /// </remarks>
-internal sealed class PoorInitializationDetector(PoorInitializationOptions options) : IGradientDetector
+internal sealed partial class PoorInitializationDetector(PoorInitializationOptions options) : IGradientDetector
 {
     private const string What = "Poor initialization";
     private readonly AlertGate _variance = new(options);
@@ -146,14 +146,5 @@ internal sealed class PoorInitializationDetector(PoorInitializationOptions optio
             diagnosis);
 
         return true;
-    }
-
-    public ComponentState SaveState(IReadOnlyList<string> layerNames) => new ComponentState().With("variance", _variance).With("weights", _weights).With("varianceJudged", _varianceJudged).With("weightsJudged", _weightsJudged);
-
-    public void LoadState(ComponentState state, IReadOnlyList<string> layerNames)
-    {
-        state.Load("variance", _variance);
-        state.Load("weights", _weights);
-        (_varianceJudged, _weightsJudged) = (state.FlagOf("varianceJudged"), state.FlagOf("weightsJudged"));
     }
 }

@@ -109,7 +109,8 @@ internal sealed class VanishingGradientDetector(VanishingGradientOptions options
             .OrClassic(ClassicCauses.Vanishing);
     }
 
-    public ComponentState SaveState(IReadOnlyList<string> layerNames) => new ComponentState().With("absolute", _absolute).With("relative", _relative).With("depth", _depth);
+    public ComponentState SaveState(IReadOnlyList<string> layerNames) =>
+        new ComponentState().With("absolute", _absolute).With("relative", _relative).With("depth", _depth);
 
     public void LoadState(ComponentState state, IReadOnlyList<string> layerNames)
     {

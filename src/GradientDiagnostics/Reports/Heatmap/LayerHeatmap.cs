@@ -113,7 +113,8 @@ internal sealed class LayerHeatmap
             state.Cells.Append(state.PendingCells ?? new HeatmapCell[_layerCount]).All(c => c.Length == _layerCount);
         if (!fits)
         {
-            throw new InvalidDataException($"The saved heatmap ({state.Columns.Count} columns) does not fit this monitor's ({_layerCount} layers, at most {_maxColumns} columns).");
+            throw new InvalidDataException(
+                $"The saved heatmap ({state.Columns.Count} columns) does not fit this monitor's ({_layerCount} layers, at most {_maxColumns} columns).");
         }
 
         _columns.Clear();
