@@ -1,2 +1,3 @@
 global using TorchSharp;
 global using GradientDiagnostics;
+global using GradientDiagnostics.Adapters;

@@ -36,8 +36,9 @@ public sealed partial class GradientMonitor
 
         var options = new GradientRecoveryOptions();
         configure?.Invoke(options);
-        _analyzer.EnableRecovery(options);
-        _recovery = new TrainingStateRecovery(_module, managed, options.KeepSnapshotsOnDevice, options.MaxSnapshots) { MixedPrecision = _mixed };
+        var recovery = new TrainingStateRecovery(_module, managed, options.KeepSnapshotsOnDevice, options.MaxSnapshots) { MixedPrecision = _mixed };
+        _analyzer.EnableRecovery(options, recovery);
+        _recovery = recovery;
     }
 
     /// <summary>

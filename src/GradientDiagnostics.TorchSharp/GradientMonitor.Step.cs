@@ -38,10 +38,9 @@ public sealed partial class GradientMonitor
         _mixed?.Target.Begin(_analyzer.LossScaler!.Scale);
         // Statistics, detectors, then the clipping policy applied in place on the gradients' device (on the masters'
         // gradients under mixed precision, written there once).
-        GradientStepResult result = _analyzer.AnalyzeTraced(_measurement.Observations, lossValue, _mixed?.Target ?? (IGradientClippingTarget?)_clipping, start, origin);
+        GradientStepResult result = _analyzer.Analyze(_measurement.Observations, lossValue, _mixed?.Target ?? (IGradientClippingTarget?)_clipping, start, origin);
         _mixed?.Complete(result);
 
-        _recovery?.Apply(_analyzer.LastRecovery, step, _analyzer.Recovery!);
         _measurement.PrepareNextStep(step, _analyzer.NextStepKind == GradientStepKind.Full);
         return result;
     }

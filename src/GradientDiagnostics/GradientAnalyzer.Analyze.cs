@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace GradientDiagnostics;
+namespace GradientDiagnostics.Adapters;
 
 /// <content>The step pipeline: the observations measured (<see cref="StepAssembly"/>), the detectors, the clipping
 /// policy, the detectors that read its outcome, recovery and loss scaling decided, then the alerts published and the
@@ -10,30 +10,24 @@ public sealed partial class GradientAnalyzer
     /// <summary>Analyzes one step: statistics, detectors and alerts, then, when <see cref="GradientMonitorOptions.Clipping"/>
     /// is set and a <paramref name="clippingTarget"/> is given, the clipping policy applied to it in place (an adapter
     /// passes its gradients; <see cref="ArrayClippingTarget"/> is the CPU reference). Without a target nothing is clipped
-    /// and the result has no clipping figures.</summary>
+    /// and the result has no clipping figures. With recovery on (<see cref="EnableRecovery"/>), the step's recovery
+    /// decision is applied through the recovery target before this method returns.</summary>
     /// <param name="layers">One observation per layer, in the order of <see cref="LayerNames"/>.</param>
     /// <param name="loss">The loss value, when known; a non-finite loss raises an alert and skips the step.</param>
     /// <param name="clippingTarget">Where the clipping policy applies its decisions; null to measure and detect only.</param>
     /// <param name="measurementStarted">When the adapter started measuring this step (a <see cref="Stopwatch.GetTimestamp"/>
     /// value), so the overhead metric includes its reading; now when null.</param>
+    /// <param name="forwardOrigin">The name of the first module whose forward output was non-finite in this step's forward
+    /// pass (<see cref="NonFiniteGradientOptions.TraceOrigin"/>), named in the NonFinite alert; null when none was or the
+    /// adapter does not trace its forward pass.</param>
     /// <returns>The step's statistics, alerts, clipping figures and skip decision.</returns>
     /// <exception cref="ArgumentException">The number of observations differs from the number of layers.</exception>
-    public GradientStepResult Analyze(ReadOnlySpan<LayerObservation> layers, double? loss = null, IGradientClippingTarget? clippingTarget = null, long? measurementStarted = null) =>
-        AnalyzeTraced(layers, loss, clippingTarget, measurementStarted, forwardOrigin: null);
-
-    /// <summary>As <see cref="Analyze"/>, with the module whose forward output was the first non-finite one in this
-    /// step's forward pass (<see cref="NonFiniteGradientOptions.TraceOrigin"/>), or null, named in the NonFinite alert. An
-    /// adapter that traces its forward pass calls this instead of <see cref="Analyze"/>.</summary>
-    /// <param name="layers">One observation per layer, in the order of <see cref="Layers"/>.</param>
-    /// <param name="loss">The step's loss, when known.</param>
-    /// <param name="clippingTarget">Where the clipping decisions are applied; null measures without clipping.</param>
-    /// <param name="measurementStarted">When the adapter started measuring this step (a <see cref="Stopwatch.GetTimestamp"/>
-    /// value); now when null.</param>
-    /// <param name="forwardOrigin">The name of the first module whose forward output was non-finite; null when none was or
-    /// the forward pass was not traced.</param>
-    /// <returns>The step's statistics, alerts, clipping figures and skip decision.</returns>
-    /// <exception cref="ArgumentException">The number of observations differs from the number of layers.</exception>
-    public GradientStepResult AnalyzeTraced(ReadOnlySpan<LayerObservation> layers, double? loss, IGradientClippingTarget? clippingTarget, long? measurementStarted, string? forwardOrigin)
+    public GradientStepResult Analyze(
+        ReadOnlySpan<LayerObservation> layers,
+        double? loss = null,
+        IGradientClippingTarget? clippingTarget = null,
+        long? measurementStarted = null,
+        string? forwardOrigin = null)
     {
         long start = measurementStarted ?? Stopwatch.GetTimestamp();
         if (layers.Length != _layerNames.Length)
@@ -69,9 +63,12 @@ public sealed partial class GradientAnalyzer
 
         bool overflow = _scaler is not null && !all.IsFinite;
         bool skipNonFinite = overflow || (nonFinite && (_skipNonFiniteSteps || clipped?.SkipStep == true));
-        LastRecovery = overflow && _scaler!.Scaling.IsDynamic ? default : _recovery?.Decide(step, all.L2Norm, loss, skipNonFinite, alerts) ?? default;
+        RecoveryDecision recovery = overflow && _scaler!.Scaling.IsDynamic
+            ? default
+            : _recovery?.Policy.Decide(step, all.L2Norm, loss, skipNonFinite, alerts) ?? default;
         _scaler?.Update(overflow);
-        var result = StepAssembly.Result(evidence, KindOf(step), alerts, clipped, skipNonFinite || LastRecovery.SkipsStep, LastRecovery.RollBackTo, lossScale);
+        _recovery?.Apply(recovery, step);
+        var result = StepAssembly.Result(evidence, KindOf(step), alerts, clipped, skipNonFinite || recovery.SkipsStep, recovery.RollBackTo, lossScale);
         _previousStepSkipped = result.SkipStep;
         double overheadSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
         foreach (GradientAlert alert in alerts)

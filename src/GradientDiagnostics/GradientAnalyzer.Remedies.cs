@@ -1,25 +1,20 @@
-namespace GradientDiagnostics;
+namespace GradientDiagnostics.Adapters;
 
 /// <content>The remedies an adapter turns on after attach: recovery (snapshots, refusal and rollback of failing steps)
-/// and loss scaling; the analyzer only decides, the adapter applies each decision to its framework's tensors.</content>
+/// and loss scaling; the analyzer decides, and the adapter applies each decision to its framework's tensors.</content>
 public sealed partial class GradientAnalyzer
 {
-    /// <summary>The recovery decision of the last analyzed step, for the adapter to apply to its tensors and optimizer
-    /// before the optimizer steps; default (<see cref="RecoveryAction.None"/>) without recovery.</summary>
-    public RecoveryDecision LastRecovery { get; private set; }
-
-    /// <summary>The recovery policy, once <see cref="EnableRecovery"/> was called: the adapter registers the snapshots it
-    /// takes with it and drops those not in <see cref="RecoveryPolicy.SnapshotSteps"/>; null before.</summary>
-    public RecoveryPolicy? Recovery => _recovery;
-
     /// <summary>Turns recovery on from the next step: validates and copies <paramref name="options"/>. An adapter that
-    /// can snapshot and restore its framework's parameters and optimizer state calls it, then applies
-    /// <see cref="LastRecovery"/> after every step (docs/reliability.md).</summary>
+    /// can snapshot and restore its framework's parameters and optimizer state calls it with its
+    /// <paramref name="target"/>; from then on <see cref="Analyze"/> decides recovery at every step and applies the
+    /// decision through <paramref name="target"/> before it returns (docs/reliability.md).</summary>
     /// <param name="options">The recovery options; later changes to them have no effect.</param>
+    /// <param name="target">Where snapshots are taken, restored and dropped, and learning rates scaled.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> or <paramref name="target"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it (for example
     /// <c>Recovery.SnapshotInterval</c>).</exception>
     /// <exception cref="InvalidOperationException">Recovery is already enabled.</exception>
-    public void EnableRecovery(GradientRecoveryOptions options)
+    public void EnableRecovery(GradientRecoveryOptions options, IRecoveryTarget target)
     {
         if (_recovery is not null)
         {
@@ -27,8 +22,9 @@ public sealed partial class GradientAnalyzer
         }
 
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(target);
         options.Validate("Recovery");
-        _recovery = new RecoveryPolicy(options, _spikeAtAttach);
+        _recovery = new RecoveryTargetDriver(new RecoveryPolicy(options, _spikeAtAttach), target);
     }
 
     /// <summary>The loss scaler, once <see cref="EnableLossScaling"/> was called; null before.</summary>

@@ -1,4 +1,4 @@
-namespace GradientDiagnostics;
+namespace GradientDiagnostics.Adapters;
 
 /// <content>Checkpoint and resume: the analyzer's whole state as a versioned JSON document (docs/reliability.md).</content>
 public sealed partial class GradientAnalyzer
@@ -33,14 +33,15 @@ public sealed partial class GradientAnalyzer
         AnalyzerStateDocument backup = ExportState();
         try
         {
-            ImportState(document, resume: true);
+            ImportState(document);
         }
         catch (Exception ex) when (ex is InvalidDataException or ArgumentException or InvalidOperationException or OverflowException or NullReferenceException)
         {
-            ImportState(backup, resume: false);
+            ImportState(backup);
             throw ex as InvalidDataException ?? new InvalidDataException($"The monitor state is corrupt: {ex.Message}", ex);
         }
 
+        _recovery?.ForgetSnapshots();
         _telemetry.Resume(document.Step);
     }
 
@@ -104,7 +105,7 @@ public sealed partial class GradientAnalyzer
         }
     }
 
-    private void ImportState(AnalyzerStateDocument document, bool resume)
+    private void ImportState(AnalyzerStateDocument document)
     {
         _history.LoadState(document.History, _layerNames);
         foreach ((string name, IGradientDetector detector) in _detectorsByName)
@@ -128,7 +129,7 @@ public sealed partial class GradientAnalyzer
 
         if (document.Recovery is not null)
         {
-            _recovery?.LoadState(document.Recovery, resume);
+            _recovery?.LoadState(document.Recovery);
         }
 
         // Last: it checks everything before it changes anything, so a failure here leaves it as it was.

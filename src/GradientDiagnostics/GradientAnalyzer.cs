@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace GradientDiagnostics;
+namespace GradientDiagnostics.Adapters;
 
 /// <summary>
 /// The framework-free heart of the monitor: turns one step's per-layer observations into a
@@ -26,7 +26,7 @@ public sealed partial class GradientAnalyzer : IDisposable
     private readonly AlertPublisher _publisher;
     private readonly TelemetryOutputs _telemetry;
     private readonly ExplodingGradientOptions _spikeAtAttach;
-    private RecoveryPolicy? _recovery;
+    private RecoveryTargetDriver? _recovery;
     private LossScaler? _scaler;
     private bool _previousStepSkipped;
 

@@ -1,6 +1,7 @@
 namespace GradientDiagnostics;
 
-/// <summary>The names used in <see cref="GradientAlert.Metric"/>: each is one measured quantity.</summary>
+/// <summary>The names used in <see cref="GradientAlert.Metric"/>: each is one measured quantity an alert reports. The
+/// Meter's instruments have their own names, in <see cref="GradientTelemetryInstruments"/>.</summary>
 public static class GradientMetricNames
 {
     /// <summary>Mean absolute gradient element of a layer, Σ|g|/n over all its trainable parameters.</summary>
@@ -15,16 +16,17 @@ public static class GradientMetricNames
     /// from the last probed layer to the first. Dimensionless.</summary>
     public const string DepthGainOverDepth = "depth_gain_over_depth";
 
-    /// <summary>The L2 norm of all gradients of the network taken together, before any clipping.</summary>
-    public const string GlobalNorm = "global_grad_norm";
+    /// <summary>The L2 norm of all gradients of the network taken together, before any clipping (the quantity the
+    /// <see cref="GradientTelemetryInstruments.GlobalNorm"/> histogram records).</summary>
+    public const string GlobalGradientNorm = "global_grad_norm";
 
     /// <summary>The z-score of the global gradient L2 norm against its exponential moving mean and standard deviation
     /// (ZClip, Kumar et al. 2025): (‖g‖ − μ_EMA) / σ_EMA. Dimensionless. Reported for spikes.</summary>
-    public const string GlobalNormZScore = "global_grad_norm_zscore";
+    public const string GlobalGradientNormZScore = "global_grad_norm_zscore";
 
     /// <summary>The global gradient L2 norm divided by the largest global norm of the first steps (Megatron-LM's
     /// "unexpectedly large" check). Dimensionless. Reported for spikes.</summary>
-    public const string GlobalNormRatioToEarlyMax = "global_grad_norm_ratio_to_early_max";
+    public const string GlobalGradientNormRatioToEarlyMax = "global_grad_norm_ratio_to_early_max";
 
     /// <summary>Count of NaN and ±Infinity elements in a layer's gradients.</summary>
     public const string NonFiniteGradientCount = "non_finite_grad_count";

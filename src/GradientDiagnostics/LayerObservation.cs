@@ -1,4 +1,4 @@
-namespace GradientDiagnostics;
+namespace GradientDiagnostics.Adapters;
 
 /// <summary>
 /// What an adapter measured for one layer at one step, in the framework-free form the analyzer consumes.

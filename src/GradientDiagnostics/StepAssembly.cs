@@ -1,7 +1,7 @@
 namespace GradientDiagnostics;
 
 /// <summary>
-/// The two ends of <see cref="GradientAnalyzer.AnalyzeTraced"/> that are plain data assembly: one step's observations
+/// The two ends of <see cref="GradientAnalyzer.Analyze"/> that are plain data assembly: one step's observations
 /// turned into unscaled per-layer statistics, and the step's evidence and decisions gathered into its result. Kept out of
 /// the analyzer so its step method reads as the pipeline (detect, clip, detect after clipping, recover, publish).
 /// </summary>

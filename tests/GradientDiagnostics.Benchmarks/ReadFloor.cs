@@ -4,6 +4,7 @@ using System.Numerics.Tensors;
 using Tensor = TorchSharp.torch.Tensor;
 using Parameter = TorchSharp.Modules.Parameter;
 using System.Runtime.InteropServices;
+using GradientDiagnostics.Adapters;
 using GradientDiagnostics.TorchSharp;
 using static TorchSharp.torch;
 

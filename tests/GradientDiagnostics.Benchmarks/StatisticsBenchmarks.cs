@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using BenchmarkDotNet.Attributes;
+using GradientDiagnostics.Adapters;
 using GradientDiagnostics.TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

@@ -50,7 +50,7 @@ public sealed class GradientFlowDemoTests : IDisposable
         // The criteria did cross together: one alert carries several (mean |g|, ratio to later layers, depth gain).
         Assert.Contains(vanishing, a => a.Criteria.Count > 1);
 
-        FakeLogRecord[] lines = [.. logger.Collector.GetSnapshot().Where(r => r.Id.Id == GradientLogEvents.VanishingGradient)];
+        FakeLogRecord[] lines = [.. logger.Collector.GetSnapshot().Where(r => r.Id.Id == GradientLogEvents.Vanishing)];
         Assert.Equal(vanishing.Length, lines.Length);
         Assert.All(lines.GroupBy(r => (r.GetStructuredStateValue("Layer"), r.GetStructuredStateValue("Step"))), g => Assert.Single(g));
     }

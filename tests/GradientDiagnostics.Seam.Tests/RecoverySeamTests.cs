@@ -1,7 +1,8 @@
 namespace GradientDiagnostics.Seam.Tests;
 
 /// <summary>Recovery and activation statistics through the public seam alone: the core decides when to snapshot and
-/// roll back, and this adapter applies it to its own arrays, as the TorchSharp adapter does to tensors.</summary>
+/// roll back and calls this adapter's <see cref="IRecoveryTarget"/>, which applies it to its own arrays, as the TorchSharp
+/// adapter does to tensors.</summary>
 public sealed class RecoverySeamTests
 {
     [Fact]
@@ -9,65 +10,75 @@ public sealed class RecoverySeamTests
     {
         var network = new ArrayNetwork(depth: 3, width: 8, ActivationKind.ReLU, weightStd: 0.5, seed: 7);
         using var monitor = new ArrayNetworkMonitor(network);
-        monitor.Analyzer.EnableRecovery(new GradientRecoveryOptions { SnapshotInterval = 2, RollbackAfterFailingSteps = 2 });
-        RecoveryPolicy policy = monitor.Analyzer.Recovery!;
-        var snapshots = new Dictionary<long, float[][]>();
-        var decisions = new List<RecoveryDecision>();
+        var target = new ArrayRecoveryTarget(network, learningRate: 0.01f);
+        monitor.Analyzer.EnableRecovery(new GradientRecoveryOptions { SnapshotInterval = 2, RollbackAfterFailingSteps = 2, LearningRateFactor = 0.5 }, target);
         var before = new List<float[][]>();
-        float[][] atRollback = [];
+        var learningRates = new List<float>();
 
         for (int step = 0; step < 8; step++)
         {
             before.Add([.. network.Weights.Select(w => w.ToArray())]);
-            // Steps 5 and 6 overflow; every other step is healthy.
+            // Steps 5 and 6 overflow; every other step is healthy. The core applies recovery through the target.
             GradientStepResult result = monitor.Step(network.Backward(lossScale: step is 5 or 6 ? float.PositiveInfinity : 1));
-            RecoveryDecision decision = monitor.Analyzer.LastRecovery;
-            decisions.Add(decision);
-            if (decision.TakeSnapshot)
+            if (!result.SkipStep)
             {
-                snapshots[result.Step] = [.. network.Weights.Select(w => w.ToArray())];
-                policy.SnapshotTaken(result.Step);
-            }
-
-            if (decision.RollBackTo is long target)
-            {
-                for (int l = 0; l < network.Depth; l++)
-                {
-                    snapshots[target][l].CopyTo(network.Weights[l], 0);
-                }
-
-                atRollback = [.. network.Weights.Select(w => w.ToArray())];
-            }
-
-            foreach (long dropped in snapshots.Keys.Except(policy.SnapshotSteps).ToList())
-            {
-                snapshots.Remove(dropped);
-            }
-
-            if (!result.SkipStep && !decision.SkipsStep)
-            {
-                network.Sgd(0.01f);
+                learningRates.Add(target.LearningRate);
+                network.Sgd(target.LearningRate);
             }
         }
 
-        Assert.Equal([0L, 2, 4], decisions.Select((d, s) => (d, s)).Where(x => x.d.TakeSnapshot).Select(x => (long)x.s));
-        RecoveryDecision rollback = Assert.Single(decisions, d => d.Action == RecoveryAction.RollBack);
-        Assert.Equal((6, 4L), (decisions.IndexOf(rollback), rollback.RollBackTo!.Value));
-        Assert.Equal(before[4], atRollback); // the state before step 4 was applied
-        Assert.NotEqual(before[6], atRollback);
-        Assert.Equal([2L, 4], policy.SnapshotSteps);
-        Assert.False(policy.GaveUp);
+        // At most MaxSnapshots (2) are kept: the snapshot of step 4 is captured into the one of step 0.
+        Assert.Equal(["snapshot 0", "snapshot 2", "snapshot 4 replacing 0", "rollback 4", "scale 0.5"], target.Calls);
+        Assert.Equal(before[4], target.AtRollback); // the state before step 4 was applied
+        Assert.NotEqual(before[6], target.AtRollback);
+        Assert.Equal([2L, 4], target.Held.Order());
+        Assert.Equal([0.01f, 0.01f, 0.01f, 0.01f, 0.01f, 0.005f], learningRates);
+    }
+
+    [Fact]
+    public void A_snapshot_the_adapter_cannot_take_is_retried_on_the_next_healthy_step_and_the_replaced_one_is_forgotten()
+    {
+        var network = new ArrayNetwork(depth: 3, width: 8, ActivationKind.ReLU, weightStd: 0.5, seed: 8);
+        using var monitor = new ArrayNetworkMonitor(network);
+        var target = new ArrayRecoveryTarget(network, learningRate: 0.01f);
+        monitor.Analyzer.EnableRecovery(new GradientRecoveryOptions { SnapshotInterval = 2 }, target);
+
+        for (int step = 0; step < 6; step++)
+        {
+            target.FailCaptures = step == 4;
+            Assert.False(monitor.Step(network.Backward()).SkipStep);
+            network.Sgd(target.LearningRate);
+        }
+
+        Assert.Equal(["snapshot 0", "snapshot 2", "snapshot 4 replacing 0", "snapshot 5"], target.Calls);
+        Assert.Equal([2L, 5], target.Held.Order());
+    }
+
+    [Fact]
+    public void Recovery_needs_a_target()
+    {
+        var network = new ArrayNetwork(depth: 2, width: 4, ActivationKind.ReLU, weightStd: 0.5, seed: 9);
+        using var monitor = new ArrayNetworkMonitor(network);
+
+        Assert.Throws<ArgumentNullException>(() => monitor.Analyzer.EnableRecovery(new GradientRecoveryOptions(), null!));
     }
 
     [Fact]
     public void The_public_accumulator_gives_the_adapters_observations_activation_statistics_the_detectors_read()
     {
         var accumulator = new ActivationAccumulator(ActivationKind.ReLU, measureActivity: true);
+        var fromDevice = new ActivationAccumulator(ActivationKind.ReLU, measureActivity: true);
         // Two forward calls of one step (gradient accumulation): 3 units, the last never active.
         accumulator.Add([1f, -2f, -1f, 3f, 0f, -4f], units: 3, inner: 1);
         accumulator.Add([2f, 5f, -3f], units: 3, inner: 1);
 
+        // The same two outputs reduced elsewhere (on a device): Σz, Σz², zeros, saturated, elements, rows, then the
+        // per-unit active counts.
+        fromDevice.Add(new ActivationSums(Sum: -3, SumOfSquares: 31, Zeros: 1, Saturated: 0, Elements: 6, Rows: 2), [2, 0, 0]);
+        fromDevice.Add(new ActivationSums(Sum: 4, SumOfSquares: 38, Zeros: 0, Saturated: 0, Elements: 3, Rows: 1), [1, 1, 0]);
+
         ActivationStatistics statistics = accumulator.ToStatistics()!;
+        ActivationStatistics reduced = fromDevice.ToStatistics()!;
         accumulator.Reset();
 
         Assert.Equal(9, statistics.ElementCount);
@@ -76,5 +87,9 @@ public sealed class RecoverySeamTests
         Assert.Equal([1f, 1f / 3, 0f], statistics.UnitActiveFraction.ToArray());
         Assert.Null(statistics.SaturatedFraction);
         Assert.Null(accumulator.ToStatistics());
+        Assert.Equal((statistics.ElementCount, statistics.ZeroFraction), (reduced.ElementCount, reduced.ZeroFraction));
+        Assert.Equal(statistics.Mean, reduced.Mean, 12);
+        Assert.Equal(statistics.Variance, reduced.Variance, 12);
+        Assert.Equal(statistics.UnitActiveFraction.ToArray(), reduced.UnitActiveFraction.ToArray());
     }
 }

@@ -81,7 +81,7 @@ public sealed class DefaultCadenceTests(ITestOutputHelper output)
         Assert.Empty(results.Take(Healthy).SelectMany(r => r.Alerts));
         GradientAlert spike = Assert.Single(results[^1].Alerts);
         Assert.Equal(GradientAlertKind.Exploding, spike.Kind);
-        Assert.Contains(spike.Metric, new[] { GradientMetricNames.GlobalNormZScore, GradientMetricNames.GlobalNormRatioToEarlyMax });
+        Assert.Contains(spike.Metric, new[] { GradientMetricNames.GlobalGradientNormZScore, GradientMetricNames.GlobalGradientNormRatioToEarlyMax });
         Assert.True(results[^1].GlobalNorm > 10 * norms.Max());
     }
 }

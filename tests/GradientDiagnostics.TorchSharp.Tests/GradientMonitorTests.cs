@@ -51,7 +51,7 @@ public sealed class GradientMonitorTests
 
         List<GradientStepResult> results = Training.Run(model, monitor, steps: 1, Width, learningRate: 0);
 
-        GradientAlert exploding = Assert.Single(results[0].Alerts, a => a.Kind == GradientAlertKind.Exploding && a.Metric == GradientMetricNames.GlobalNorm);
+        GradientAlert exploding = Assert.Single(results[0].Alerts, a => a.Kind == GradientAlertKind.Exploding && a.Metric == GradientMetricNames.GlobalGradientNorm);
         Assert.True(exploding.Value > 1e4);
         Assert.DoesNotContain(results[0].Alerts, a => a.Kind == GradientAlertKind.Vanishing);
     }

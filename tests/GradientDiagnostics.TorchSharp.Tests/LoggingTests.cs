@@ -17,15 +17,15 @@ public sealed class LoggingTests
 
         GradientStepResult result = Training.Run(model, monitor, steps: 1, 128, learningRate: 0)[0];
 
-        GradientAlert alert = result.Alerts.First(a => a.Metric == GradientMetricNames.GlobalNorm);
-        FakeLogRecord record = logger.Collector.GetSnapshot().First(r => r.Message.Contains(GradientMetricNames.GlobalNorm, StringComparison.Ordinal));
+        GradientAlert alert = result.Alerts.First(a => a.Metric == GradientMetricNames.GlobalGradientNorm);
+        FakeLogRecord record = logger.Collector.GetSnapshot().First(r => r.Message.Contains(GradientMetricNames.GlobalGradientNorm, StringComparison.Ordinal));
         Assert.Equal(LogLevel.Warning, record.Level);
-        Assert.Equal(GradientLogEvents.ExplodingGradient, record.Id.Id);
-        Assert.Equal("ExplodingGradient", record.Id.Name);
+        Assert.Equal(GradientLogEvents.Exploding, record.Id.Id);
+        Assert.Equal("Exploding", record.Id.Name);
         Assert.Equal("Exploding", record.GetStructuredStateValue("Kind"));
         Assert.Equal(GradientAlert.GlobalLayerName, record.GetStructuredStateValue("Layer"));
         Assert.Equal("0", record.GetStructuredStateValue("Step"));
-        Assert.Equal(GradientMetricNames.GlobalNorm, record.GetStructuredStateValue("Metric"));
+        Assert.Equal(GradientMetricNames.GlobalGradientNorm, record.GetStructuredStateValue("Metric"));
         Assert.Equal(alert.Value, double.Parse(record.GetStructuredStateValue("Value")!, System.Globalization.CultureInfo.InvariantCulture), 6);
         Assert.Equal("10000", record.GetStructuredStateValue("Threshold"));
     }
@@ -44,7 +44,7 @@ public sealed class LoggingTests
         GradientStepResult result = monitor.Step(loss);
 
         Assert.True(result.SkipStep);
-        Assert.Contains(logger.Collector.GetSnapshot(), r => r.Level == LogLevel.Error && r.Id.Id == GradientLogEvents.NonFiniteGradient && r.GetStructuredStateValue("Layer") == GradientAlert.LossLayerName);
+        Assert.Contains(logger.Collector.GetSnapshot(), r => r.Level == LogLevel.Error && r.Id.Id == GradientLogEvents.NonFinite && r.GetStructuredStateValue("Layer") == GradientAlert.LossLayerName);
     }
 
     [Fact]

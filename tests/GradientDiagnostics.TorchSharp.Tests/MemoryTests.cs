@@ -24,7 +24,8 @@ public sealed class MemoryTests(ITestOutputHelper output)
         using var x = randn(2, 4);
         using var y = randn(2, 1);
 
-        long liveAfterWarmup = 0, managedAfterWarmup = 0;
+        long liveAfterWarmup = 0;
+        var managed = new List<long>();
         for (int step = 0; step < 2000; step++)
         {
             using (var scope = NewDisposeScope())
@@ -38,14 +39,24 @@ public sealed class MemoryTests(ITestOutputHelper output)
 
             if (step == 199)
             {
-                (liveAfterWarmup, managedAfterWarmup) = (DisposeScopeManager.Statistics.ThreadTotalLiveCount, ManagedBytes());
+                liveAfterWarmup = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+            }
+
+            if (step is 199 or 1099 or 1999)
+            {
+                managed.Add(ManagedBytes());
             }
         }
 
-        long live = DisposeScopeManager.Statistics.ThreadTotalLiveCount, managed = ManagedBytes();
-        output.WriteLine($"live tensors {liveAfterWarmup} -> {live}; managed bytes {managedAfterWarmup} -> {managed}");
+        long live = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        output.WriteLine($"live tensors {liveAfterWarmup} -> {live}; managed bytes {string.Join(" -> ", managed)}");
         Assert.Equal(liveAfterWarmup, live);
-        Assert.InRange(managed - managedAfterWarmup, long.MinValue, 256 * 1024); // 1,800 steps: < 150 bytes a step
+
+        // A leak grows in both halves of the 1,800 measured steps. The reading is process-wide: in the full suite it once
+        // grew by 274 KB over the whole run (alone: 4-12 KB), so a one-off from the rest of the process may land in one
+        // half, but not in both. 128 KiB over 900 steps is < 150 bytes a step.
+        long growth = Math.Min(managed[1] - managed[0], managed[2] - managed[1]);
+        Assert.InRange(growth, long.MinValue, 128 * 1024);
     }
 
     private static long ManagedBytes()

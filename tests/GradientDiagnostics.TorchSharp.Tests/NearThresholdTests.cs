@@ -77,7 +77,7 @@ public sealed class NearThresholdTests
         }
 
         GradientAlert alert = Assert.Single(exploding); // 1 of 1, then the cooldown (100 steps) keeps it quiet
-        Assert.Equal(GradientMetricNames.GlobalNorm, alert.Metric);
+        Assert.Equal(GradientMetricNames.GlobalGradientNorm, alert.Metric);
         Assert.Equal(0, alert.Step);
         Assert.Equal(GradientAlert.GlobalLayerName, alert.Layer);
         Assert.Equal(expected[0], alert.Value, expected[0] * 1e-5);

@@ -31,23 +31,8 @@ public static class GradientFlowExtensions
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(loss);
-        GradientMonitorOptions options = GradientFlowPreflight.CreateOptions(configure);
         ModuleLayer[] layers = DiscoverLayers(model);
-        LayerObservation[] observations;
-        double? lossValue;
-        string[] unprobed;
-        Float16GradientCheck float16;
-        using (var pass = new GradientFlowPass(model, layers))
-        {
-            observations = pass.Measure(loss, requireScalar: true, out lossValue);
-            unprobed = pass.Unprobed(observations);
-            float16 = Float16GradientCheck.Measure([.. layers.Select(l => l.Name)], pass.CopyGradients(),
-                observations.Max(o => o.OutputGradientNorm is double n && double.IsFinite(n) ? n : 0));
-        }
-
-        using var analyzer = new GradientAnalyzer([.. layers.Select(l => l.Descriptor)], options, logger);
-        GradientStepResult step = analyzer.Analyze(observations, lossValue);
-        return GradientFlowPreflight.ToResult(step, options, unprobed, float16);
+        return GradientFlowPreflight.Check([.. layers.Select(l => l.Descriptor)], configure, new LossPreflightPass(model, layers, loss), logger);
     }
 
     /// <summary>

@@ -1,7 +1,7 @@
 namespace GradientDiagnostics.TorchSharp.Probes;
 
 /// <summary>
-/// The activation sums of <see cref="ActivationAccumulator.AddSums"/> for outputs that cannot be read in place (another
+/// The activation sums of <see cref="ActivationSums"/> (and the per-unit active counts) for outputs that cannot be read in place (another
 /// device, another dtype, non-contiguous): reduced with libtorch ops where the output lives and kept there until the
 /// step's single host transfer. Not thread-safe: the owning <see cref="LayerProbe"/> calls it under its lock.
 /// </summary>
@@ -50,7 +50,9 @@ internal sealed class DeviceActivationReduction(ActivationKind following, bool m
     {
         if (_offset >= 0)
         {
-            activations.AddSums(host.Slice(_offset, (int)_sums!.numel()), _elements, _rows);
+            // The layout Add builds: [Σz, Σz², zeros, saturated, active unit 0, …, active unit U−1].
+            ReadOnlySpan<double> sums = host.Slice(_offset, (int)_sums!.numel());
+            activations.Add(new ActivationSums(sums[0], sums[1], sums[2], sums[3], _elements, _rows), sums[4..]);
         }
     }
 

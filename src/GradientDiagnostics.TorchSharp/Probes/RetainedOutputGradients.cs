@@ -94,7 +94,8 @@ internal sealed class RetainedOutputGradients
     {
         if (LayerProbe.ReadsInPlace(gradient, ForceDeviceGeneric))
         {
-            _hostSquares += TensorStatistics.Compute(MemoryMarshal.Cast<byte, float>(gradient.bytes)).SquaredL2Norm;
+            TensorStatistics squares = TensorStatistics.Compute(MemoryMarshal.Cast<byte, float>(gradient.bytes));
+            _hostSquares += squares.IsFinite ? squares.SumOfSquares : squares.L2Norm; // NaN or +Infinity propagate
             _hasHostSquares = true;
             return;
         }

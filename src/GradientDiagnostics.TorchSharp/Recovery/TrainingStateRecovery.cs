@@ -1,18 +1,17 @@
-// Over 150 lines: snapshot recycling, rollback and the learning-rate scaling after it share the one snapshot table and
-// the spare, and must change together to keep the memory bound stated below.
 using TorchSharp.Modules;
 
 namespace GradientDiagnostics.TorchSharp.Recovery;
 
 /// <summary>
-/// Applies the core's recovery decisions (<see cref="RecoveryPolicy"/>) to a model and its optimizer: takes and drops
-/// snapshots, restores one on a rollback, and scales the learning rates for a while after it.
+/// Applies the core's recovery decisions to a model and its optimizer (the analyzer calls it as its
+/// <see cref="IRecoveryTarget"/>): takes and drops snapshots, restores one on a rollback, and scales the learning rates
+/// for a while after it.
 /// </summary>
-/// <remarks>Snapshot memory is recycled: a capture that will evict the oldest snapshot (the policy keeps at most
+/// <remarks>Snapshot memory is recycled: a capture that replaces the oldest snapshot (the core keeps at most
 /// <paramref name="maxSnapshots"/>) copies into that snapshot's tensors and buffer, and a snapshot dropped by a rollback
 /// is kept as a spare for the next capture while fewer than <paramref name="maxSnapshots"/> are held. So at most
 /// <paramref name="maxSnapshots"/> snapshots' memory is ever held, and steady-state captures allocate nothing large.</remarks>
-internal sealed class TrainingStateRecovery(torch.nn.Module model, OptimizerHelper optimizer, bool onDevice, int maxSnapshots) : IDisposable
+internal sealed class TrainingStateRecovery(torch.nn.Module model, OptimizerHelper optimizer, bool onDevice, int maxSnapshots) : IRecoveryTarget, IDisposable
 {
     private readonly Dictionary<long, TrainingStateSnapshot> _snapshots = [];
     private TrainingStateSnapshot? _spare;
@@ -26,79 +25,59 @@ internal sealed class TrainingStateRecovery(torch.nn.Module model, OptimizerHelp
     /// <summary>The snapshots held, by step.</summary>
     internal IReadOnlyDictionary<long, TrainingStateSnapshot> Snapshots => _snapshots;
 
-    /// <summary>Applies the decision made for <paramref name="step"/>, and registers a snapshot with the policy.</summary>
-    public void Apply(RecoveryDecision decision, long step, RecoveryPolicy policy)
+    /// <inheritdoc/>
+    public void RollBack(long snapshotStep)
     {
-        if (decision.RestoreLearningRate)
+        if (!_snapshots.TryGetValue(snapshotStep, out TrainingStateSnapshot? snapshot))
         {
-            RestoreLearningRates();
+            throw new InvalidOperationException($"Recovery decided to roll back to the snapshot of step {snapshotStep}, which is not held.");
         }
 
-        if (decision.TakeSnapshot)
+        snapshot.Restore(State(), optimizer);
+        if (MixedPrecision is not null && _scalerStates.TryGetValue(snapshotStep, out LossScalerState scaler))
         {
-            TakeSnapshot(step, policy);
+            MixedPrecision.RestoreScalerState(scaler);
         }
-
-        if (decision.RollBackTo is long target)
-        {
-            if (!_snapshots.TryGetValue(target, out TrainingStateSnapshot? snapshot))
-            {
-                throw new InvalidOperationException($"Recovery decided to roll back to the snapshot of step {target}, which is not held.");
-            }
-
-            snapshot.Restore(State(), optimizer);
-            if (MixedPrecision is not null && _scalerStates.TryGetValue(target, out LossScalerState scaler))
-            {
-                MixedPrecision.RestoreScalerState(scaler);
-            }
-        }
-
-        if (decision.ScaleLearningRate is double factor)
-        {
-            ScaleLearningRates(factor);
-        }
-
-        DropSnapshotsExcept(policy.SnapshotSteps);
     }
 
-    /// <summary>Takes a snapshot, into the spare or the snapshot it evicts when there is one; a failure (out of memory)
+    /// <summary>Takes a snapshot, into the spare or the snapshot it replaces when there is one; a failure (out of memory)
     /// is self-logged and the snapshot skipped, so training goes on with the older snapshots.</summary>
-    private void TakeSnapshot(long step, RecoveryPolicy policy)
+    public bool TakeSnapshot(long snapshotStep, long? replacing)
     {
         TrainingStateSnapshot? reuse = _spare;
         _spare = null;
-        long? evicted = null;
-        if (reuse is null && _snapshots.Count >= maxSnapshots)
+        if (replacing is long evicted && _snapshots.Remove(evicted, out TrainingStateSnapshot? replaced))
         {
-            // The policy drops its oldest snapshot when this one is registered: capture into it.
-            evicted = _snapshots.Keys.Min();
-            reuse = _snapshots[evicted.Value];
-            _snapshots.Remove(evicted.Value);
+            // The core drops it with this capture: capture into it unless the spare is used.
+            _scalerStates.Remove(evicted);
+            if (reuse is null)
+            {
+                reuse = replaced;
+            }
+            else
+            {
+                replaced.Dispose();
+            }
         }
 
         try
         {
-            _snapshots[step] = TrainingStateSnapshot.Capture(State(), optimizer, onDevice, reuse);
+            _snapshots[snapshotStep] = TrainingStateSnapshot.Capture(State(), optimizer, onDevice, reuse);
         }
 #pragma warning disable CA1031 // A snapshot that cannot be taken must not break the training loop.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            if (evicted is long lost)
-            {
-                policy.SnapshotLost(lost); // its memory was being overwritten: it can no longer be restored
-            }
-
-            GradientSelfLog.Write($"the recovery snapshot of step {step} could not be taken; recovery keeps its older snapshots.", ex);
-            return;
+            GradientSelfLog.Write($"the recovery snapshot of step {snapshotStep} could not be taken; recovery keeps its older snapshots.", ex);
+            return false;
         }
 
         if (MixedPrecision is not null)
         {
-            _scalerStates[step] = MixedPrecision.SaveScalerState();
+            _scalerStates[snapshotStep] = MixedPrecision.SaveScalerState();
         }
 
-        policy.SnapshotTaken(step);
+        return true;
     }
 
     public void Dispose()
@@ -117,26 +96,27 @@ internal sealed class TrainingStateRecovery(torch.nn.Module model, OptimizerHelp
     /// afresh each time so a model moved with <c>to()</c> is still found.</summary>
     private List<torch.Tensor> State() => [.. model.parameters(), .. model.buffers(), .. MixedPrecision?.Masters ?? []];
 
-    private void DropSnapshotsExcept(IEnumerable<long> kept)
+    /// <inheritdoc/>
+    public void DropSnapshot(long snapshotStep)
     {
-        var keep = new HashSet<long>(kept);
-        foreach (long step in _snapshots.Keys.Where(s => !keep.Contains(s)).ToList())
+        if (!_snapshots.Remove(snapshotStep, out TrainingStateSnapshot? dropped))
         {
-            TrainingStateSnapshot dropped = _snapshots[step];
-            _snapshots.Remove(step);
-            _scalerStates.Remove(step);
-            if (_spare is null && _snapshots.Count < maxSnapshots)
-            {
-                _spare = dropped; // recycled by the next capture
-            }
-            else
-            {
-                dropped.Dispose();
-            }
+            return;
+        }
+
+        _scalerStates.Remove(snapshotStep);
+        if (_spare is null && _snapshots.Count < maxSnapshots)
+        {
+            _spare = dropped; // recycled by the next capture
+        }
+        else
+        {
+            dropped.Dispose();
         }
     }
 
-    private void ScaleLearningRates(double factor)
+    /// <inheritdoc/>
+    public void ScaleLearningRate(double factor)
     {
         foreach (torch.optim.ILearningRateController group in optimizer.ParamGroups)
         {
@@ -146,8 +126,8 @@ internal sealed class TrainingStateRecovery(torch.nn.Module model, OptimizerHelp
         }
     }
 
-    /// <summary>Sets back the learning rates scaled after a rollback, unless something else (a scheduler) changed them.</summary>
-    private void RestoreLearningRates()
+    /// <inheritdoc/>
+    public void RestoreLearningRate()
     {
         foreach ((torch.optim.ILearningRateController group, double original, double scaled) in _scaled)
         {

@@ -1,6 +1,6 @@
 using System.Numerics.Tensors;
 
-namespace GradientDiagnostics;
+namespace GradientDiagnostics.Adapters;
 
 /// <summary>
 /// The CPU implementation of <see cref="IGradientClippingTarget"/> over plain arrays: each layer is a list of parameters,

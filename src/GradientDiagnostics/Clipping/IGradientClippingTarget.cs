@@ -1,4 +1,4 @@
-namespace GradientDiagnostics;
+namespace GradientDiagnostics.Adapters;
 
 /// <summary>
 /// Where a clipping decision is applied: the gradients of the monitored layers, in forward order. The core decides

@@ -4,7 +4,7 @@ namespace GradientDiagnostics;
 /// value (<see cref="GradientLogEvents"/>), its EventName, and whether the message speaks of a gradient. Each detector's
 /// options declare the kinds they raise; <see cref="AlertKindEvents"/> gathers them.</summary>
 /// <param name="Kind">The kind.</param>
-/// <param name="EventName">The EventName, for example <c>VanishingGradient</c>.</param>
+/// <param name="EventName">The EventName: the kind's name, for example <c>Vanishing</c>.</param>
 /// <param name="AboutGradient">Whether the log message reads "{Kind} gradient at step …" (else "{Kind} at step …").</param>
 internal sealed record AlertKindEvent(GradientAlertKind Kind, string EventName, bool AboutGradient)
 {

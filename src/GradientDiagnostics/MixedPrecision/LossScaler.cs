@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace GradientDiagnostics;
+namespace GradientDiagnostics.Adapters;
 
 /// <summary>
 /// Runs a <see cref="LossScaling"/>: the scale S of the coming step and its update after the step. The core owns it

@@ -1,7 +1,7 @@
 namespace GradientDiagnostics;
 
 /// <summary>What recovery does at one step.</summary>
-public enum RecoveryAction
+internal enum RecoveryAction
 {
     /// <summary>Nothing: the step is applied, or skipped by the monitor's own non-finite check.</summary>
     None = 0,

@@ -19,7 +19,7 @@ internal static class RecoveryAlerts
         }
 
         return new GradientAlert(GradientAlertKind.Recovery, GradientAlertSeverity.Warning, step, GradientAlert.GlobalLayerName,
-            normSpike.ZScoreSpike ? GradientMetricNames.GlobalNormZScore : GradientMetricNames.GlobalNormRatioToEarlyMax,
+            normSpike.ZScoreSpike ? GradientMetricNames.GlobalGradientNormZScore : GradientMetricNames.GlobalGradientNormRatioToEarlyMax,
             normSpike.ZScoreSpike ? normSpike.ZScore : normSpike.OverEarlyMax,
             normSpike.ZScoreSpike ? spike.SpikeZScoreThreshold : spike.SpikeFactorOverEarlyMax,
             $"Refused this step before the optimizer applies it: {why}. The weights are unchanged; an outlier batch is the usual cause. {failing} consecutive failing step(s); a rollback follows at {rollbackAfter}.");

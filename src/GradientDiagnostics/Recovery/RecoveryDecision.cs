@@ -7,7 +7,7 @@ namespace GradientDiagnostics;
 /// this (healthy) step; the snapshot is labelled with this step.</param>
 /// <param name="ScaleLearningRate">A factor to multiply every learning rate by now, after a rollback; null for none.</param>
 /// <param name="RestoreLearningRate">Whether to set back the learning rates scaled by an earlier decision.</param>
-public readonly record struct RecoveryDecision(
+internal readonly record struct RecoveryDecision(
     RecoveryAction Action,
     long? RollBackTo = null,
     bool TakeSnapshot = false,

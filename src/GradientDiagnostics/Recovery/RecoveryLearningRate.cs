@@ -32,9 +32,6 @@ internal sealed class RecoveryLearningRate(double factor, int steps)
         return running;
     }
 
-    /// <summary>The factor of a cut still running; null when none runs.</summary>
-    public double? RunningFactor => _stepsLeft > 0 && factor < 1 ? factor : null;
-
     public ComponentState SaveState(ComponentState state) => state.With("learningRateStepsLeft", (long)_stepsLeft);
 
     public void LoadState(ComponentState state) => _stepsLeft = checked((int)state.CountOf("learningRateStepsLeft"));

@@ -10,13 +10,12 @@ namespace GradientDiagnostics;
 /// references built only from the steps it let through, so refused spikes never raise the bar they are judged against.
 /// </summary>
 /// <remarks>
-/// The analyzer decides with it at every step (<see cref="GradientAnalyzer.LastRecovery"/>); an adapter applies each
-/// decision to its framework's tensors and optimizer, and tells the policy which snapshots it holds
-/// (<see cref="SnapshotTaken"/>, <see cref="SnapshotLost"/>, <see cref="SnapshotSteps"/>). The adapter holds the
-/// snapshots' tensors; the policy only knows their step numbers. Get it from <see cref="GradientAnalyzer.Recovery"/>
-/// after <see cref="GradientAnalyzer.EnableRecovery"/>.
+/// The analyzer decides with it at every step, and <see cref="RecoveryTargetDriver"/> applies each decision through the
+/// adapter's <see cref="IRecoveryTarget"/> and registers the snapshots taken (<see cref="SnapshotTaken"/>,
+/// <see cref="SnapshotLost"/>, <see cref="SnapshotSteps"/>). The adapter holds the snapshots' tensors; the policy only
+/// knows their step numbers.
 /// </remarks>
-public sealed class RecoveryPolicy
+internal sealed class RecoveryPolicy
 {
     private readonly int _snapshotInterval;
     private readonly bool _refuse;
@@ -57,6 +56,10 @@ public sealed class RecoveryPolicy
 
     /// <summary>The steps of the snapshots to keep, oldest first; the adapter drops any other it holds.</summary>
     public IEnumerable<long> SnapshotSteps => _snapshots.Steps;
+
+    /// <summary>The step of the snapshot the next <see cref="SnapshotTaken"/> drops (the oldest, when the limit is
+    /// reached); null when it drops none.</summary>
+    public long? SnapshotEvictedByNext => _snapshots.NextEvicted;
 
     /// <summary>Decides for one step and adds a <see cref="GradientAlertKind.Recovery"/> alert for each action.</summary>
     /// <param name="step">The monitor step.</param>
@@ -167,22 +170,21 @@ public sealed class RecoveryPolicy
             .With("failing", _failing).With("failingSinceRollback", _failingSinceRollback).With("healthySinceSnapshot", _healthySinceSnapshot)
             .With("gaveUp", GaveUp))));
 
-    /// <summary>Restores a state saved by <see cref="SaveState"/>; on a resume, forgets every snapshot (their tensors were
-    /// not saved) so the next healthy step is snapshotted, as on a fresh run.</summary>
-    internal void LoadState(ComponentState state, bool resume)
+    /// <summary>Restores a state saved by <see cref="SaveState"/>; the snapshot ledger is left as it is.</summary>
+    internal void LoadState(ComponentState state)
     {
         _references.LoadState(state);
         _learningRate.LoadState(state);
         _rollbacks.LoadState(state);
-        (_failing, _failingSinceRollback, GaveUp) = ((int)state.CountOf("failing"), (int)state.CountOf("failingSinceRollback"), state.FlagOf("gaveUp"));
-        _healthySinceSnapshot = (int)state.CountOf("healthySinceSnapshot");
-        if (resume)
-        {
-            _snapshots.Clear();
-            _healthySinceSnapshot = _snapshotInterval;
-        }
+        (_failing, _failingSinceRollback) = ((int)state.CountOf("failing"), (int)state.CountOf("failingSinceRollback"));
+        (_healthySinceSnapshot, GaveUp) = ((int)state.CountOf("healthySinceSnapshot"), state.FlagOf("gaveUp"));
     }
 
-    /// <summary>The learning-rate factor of a cut still running, for an adapter restoring its own bookkeeping; null when none runs.</summary>
-    internal double? RunningLearningRateFactor => _learningRate.RunningFactor;
+    /// <summary>Forgets every snapshot after a resume (their tensors were not saved), so the next healthy step is
+    /// snapshotted, as on a fresh run.</summary>
+    internal void ForgetSnapshots()
+    {
+        _snapshots.Clear();
+        _healthySinceSnapshot = _snapshotInterval;
+    }
 }

@@ -11,6 +11,9 @@ internal sealed class RecoverySnapshotLedger(int maxSnapshots)
     /// <summary>The steps of the snapshots to keep, oldest first.</summary>
     public IEnumerable<long> Steps => _snapshots.Select(s => s.Step);
 
+    /// <summary>The step of the snapshot <see cref="Add"/> would drop next (the oldest, when the ledger is full); else null.</summary>
+    public long? NextEvicted => _snapshots.Count >= maxSnapshots && _snapshots.Count > 0 ? _snapshots[0].Step : null;
+
     /// <summary>Registers a snapshot, dropping the oldest beyond the limit.</summary>
     public void Add(long step)
     {

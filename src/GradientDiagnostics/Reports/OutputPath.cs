@@ -1,4 +1,4 @@
-namespace GradientDiagnostics;
+namespace GradientDiagnostics.Adapters;
 
 /// <summary>Opens output files at configuration time, turning an unwritable path into an error that names the
 /// option, instead of a failure in the middle of training. The core's JSON Lines and report outputs use it, and so does

@@ -1,13 +1,13 @@
 using System.Numerics.Tensors;
 
-namespace GradientDiagnostics;
+namespace GradientDiagnostics.Adapters;
 
 /// <summary>
 /// Accumulates one layer's output statistics over the forward calls of one step (gradient accumulation, weight sharing
 /// and time steps add up) and turns them into <see cref="ActivationStatistics"/>. Fed either with managed spans read in
 /// place (a few vectorized passes: <see cref="TensorStatistics.Compute(ReadOnlySpan{float})"/> for Σz², zeros and
 /// finiteness, then Σz, the saturated count and the per-unit activity), or with the same sums reduced on a device
-/// (<see cref="AddSums"/>, laid out as <c>[Σz, Σz², zeros, saturated, active unit 0, …, active unit U−1]</c>).
+/// (<see cref="Add(in ActivationSums, ReadOnlySpan{double})"/>).
 /// </summary>
 /// <remarks>An adapter keeps one per probed layer, adds every output its forward hook sees, and puts
 /// <see cref="ToStatistics"/> into <see cref="LayerObservation.Activations"/> on a full step, then calls
@@ -18,8 +18,8 @@ namespace GradientDiagnostics;
 /// dead-unit detector).</param>
 public sealed class ActivationAccumulator(ActivationKind following, bool measureActivity)
 {
-    /// <summary>The number of sums before the per-unit activity counts in the <see cref="AddSums"/> layout.</summary>
-    public const int FixedSums = 4;
+    // The running totals: Σz, Σz², zeros, saturated, then one active count per unit when activity is measured.
+    private const int FixedSums = 4;
 
     // The saturated ranges as float bounds with the same meaning as the double thresholds: x > high ⇔ (double)x > T.
     private static readonly (float Low, float High) TanhBounds = ActivationCounting.FloatBounds(-LayerObservations.TanhSaturationThreshold, LayerObservations.TanhSaturationThreshold);
@@ -50,7 +50,7 @@ public sealed class ActivationAccumulator(ActivationKind following, bool measure
         Span<double> sums = Prepare(units);
         TensorStatistics statistics = TensorStatistics.Compute(values);
         sums[0] += ActivationCounting.Sum(values);
-        sums[1] += statistics.SquaredL2Norm;
+        sums[1] += statistics.IsFinite ? statistics.SumOfSquares : statistics.L2Norm; // NaN or +Infinity propagate
         sums[2] += statistics.ZeroCount;
         sums[3] += following switch
         {
@@ -69,17 +69,22 @@ public sealed class ActivationAccumulator(ActivationKind following, bool measure
         _rows += rows;
     }
 
-    /// <summary>Adds sums reduced elsewhere (on a device), in this type's layout: the <see cref="FixedSums"/> sums, then
-    /// one active count per unit when activity is measured.</summary>
-    /// <param name="sums">Σz, Σz², zeros, saturated and, when activity is measured, the active count per unit.</param>
-    /// <param name="elements">The number of elements the sums cover.</param>
-    /// <param name="rows">The number of samples per unit they cover (elements / units).</param>
-    public void AddSums(ReadOnlySpan<double> sums, long elements, long rows)
+    /// <summary>Adds sums reduced elsewhere (on a device) for one or more outputs.</summary>
+    /// <param name="sums">Σz, Σz², zeros and saturated, and the elements and samples per unit they cover.</param>
+    /// <param name="unitActiveCounts">Per unit, the number of samples on which it is active, when activity is measured
+    /// (<see cref="MeasuresActivity"/>); ignored otherwise.</param>
+    public void Add(in ActivationSums sums, ReadOnlySpan<double> unitActiveCounts = default)
     {
-        Span<double> total = Prepare(measureActivity ? sums.Length - FixedSums : 0);
-        TensorPrimitives.Add(total, sums, total);
-        _elements += elements;
-        _rows += rows;
+        Span<double> total = Prepare(measureActivity ? unitActiveCounts.Length : 0);
+        total[0] += sums.Sum;
+        total[1] += sums.SumOfSquares;
+        total[2] += sums.Zeros;
+        total[3] += sums.Saturated;
+        Span<double> units = total[FixedSums..]; // empty unless activity is measured
+        TensorPrimitives.Add(units, unitActiveCounts[..units.Length], units);
+
+        _elements += sums.Elements;
+        _rows += sums.Rows;
     }
 
     /// <summary>The step's statistics; null when nothing was added since the last <see cref="Reset"/>.</summary>

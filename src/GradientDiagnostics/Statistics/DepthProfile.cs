@@ -1,4 +1,4 @@
-namespace GradientDiagnostics;
+namespace GradientDiagnostics.Adapters;
 
 /// <summary>
 /// Fits the per-layer gain of a norm profile across depth: the factor by which the back-propagated signal is

@@ -1,7 +1,7 @@
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 
-namespace GradientDiagnostics;
+namespace GradientDiagnostics.Adapters;
 
 /// <summary>
 /// The CPU implementation of the gradient source: builds a <see cref="LayerObservation"/> (and its

@@ -4,7 +4,7 @@ using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
-namespace GradientDiagnostics;
+namespace GradientDiagnostics.Adapters;
 
 /// <summary>
 /// Element statistics of a 16-bit tensor (float16 or bfloat16), or of several of one format taken together

@@ -45,9 +45,6 @@ public readonly record struct TensorStatistics
     /// <summary>The L2 norm √(Σ x²); NaN when any element is NaN, +Infinity when any is infinite.</summary>
     public double L2Norm => NonFiniteOr(Math.Sqrt(SumOfSquares));
 
-    /// <summary>Σ x², or NaN / +Infinity as for <see cref="L2Norm"/>: what adds up across tensors into a squared norm.</summary>
-    public double SquaredL2Norm => NonFiniteOr(SumOfSquares);
-
     /// <summary>The L∞ norm max |x|; NaN when any element is NaN, +Infinity when any is infinite.</summary>
     public double MaxMagnitude => NonFiniteOr(MaxFiniteMagnitude);
 

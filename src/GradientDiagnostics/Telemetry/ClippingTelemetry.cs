@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace GradientDiagnostics;
+namespace GradientDiagnostics.Adapters;
 
 /// <summary>
 /// The single place where telemetry reads clipping facts from <see cref="GradientStepResult"/> and

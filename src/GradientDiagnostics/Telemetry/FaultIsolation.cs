@@ -1,4 +1,4 @@
-namespace GradientDiagnostics;
+namespace GradientDiagnostics.Adapters;
 
 /// <summary>The one place the core catches every exception: code it does not own (a logger, an <c>AlertRaised</c>
 /// subscriber, a telemetry output, the self-log callback) runs through it, so none of it can break the training loop.

@@ -7,17 +7,17 @@ namespace GradientDiagnostics;
 /// </summary>
 public static class GradientLogEvents
 {
-    /// <summary>A <see cref="GradientAlertKind.Vanishing"/> alert (EventName <c>VanishingGradient</c>).</summary>
-    public const int VanishingGradient = 1000;
+    /// <summary>A <see cref="GradientAlertKind.Vanishing"/> alert (EventName <c>Vanishing</c>).</summary>
+    public const int Vanishing = 1000;
 
-    /// <summary>An <see cref="GradientAlertKind.Exploding"/> alert (EventName <c>ExplodingGradient</c>).</summary>
-    public const int ExplodingGradient = 1001;
+    /// <summary>An <see cref="GradientAlertKind.Exploding"/> alert (EventName <c>Exploding</c>).</summary>
+    public const int Exploding = 1001;
 
-    /// <summary>A <see cref="GradientAlertKind.NonFinite"/> alert (EventName <c>NonFiniteGradient</c>).</summary>
-    public const int NonFiniteGradient = 1002;
+    /// <summary>A <see cref="GradientAlertKind.NonFinite"/> alert (EventName <c>NonFinite</c>).</summary>
+    public const int NonFinite = 1002;
 
-    /// <summary>A <see cref="GradientAlertKind.Saturation"/> alert (EventName <c>SaturatedActivation</c>).</summary>
-    public const int SaturatedActivation = 1003;
+    /// <summary>A <see cref="GradientAlertKind.Saturation"/> alert (EventName <c>Saturation</c>).</summary>
+    public const int Saturation = 1003;
 
     /// <summary>A <see cref="GradientAlertKind.DeadUnits"/> alert (EventName <c>DeadUnits</c>).</summary>
     public const int DeadUnits = 1004;

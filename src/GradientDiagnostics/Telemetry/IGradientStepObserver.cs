@@ -1,4 +1,4 @@
-namespace GradientDiagnostics;
+namespace GradientDiagnostics.Adapters;
 
 /// <summary>A telemetry output fed by <see cref="GradientAnalyzer"/> after each step's result is built: metrics,
 /// the summary log line, JSON Lines, the report history, TensorBoard, or one an adapter adds with

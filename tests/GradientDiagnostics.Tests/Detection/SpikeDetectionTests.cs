@@ -25,7 +25,7 @@ public sealed class SpikeDetectionTests
         GradientStepResult[] results = [.. norms.Select(n => Step(analyzer, n))];
 
         GradientAlert spike = Assert.Single(results.SelectMany(r => r.Alerts));
-        Assert.Equal((60L, GradientAlertKind.Exploding, GradientMetricNames.GlobalNormZScore, 6.0), (spike.Step, spike.Kind, spike.Metric, spike.Threshold));
+        Assert.Equal((60L, GradientAlertKind.Exploding, GradientMetricNames.GlobalGradientNormZScore, 6.0), (spike.Step, spike.Kind, spike.Metric, spike.Threshold));
         Assert.True(spike.Value > 20, $"z = {spike.Value}");
         Assert.Contains("spiked to 10", spike.Message, StringComparison.Ordinal);
         Assert.Contains(spike.SuggestedFixes, f => f.Contains("clip", StringComparison.Ordinal));
@@ -50,7 +50,7 @@ public sealed class SpikeDetectionTests
         GradientAlert[] strictAlerts = [.. norms.SelectMany(n => Step(strict, n).Alerts)];
 
         Assert.Empty(quietAlerts);
-        Assert.Equal(GradientMetricNames.GlobalNormZScore, Assert.Single(strictAlerts).Metric);
+        Assert.Equal(GradientMetricNames.GlobalGradientNormZScore, Assert.Single(strictAlerts).Metric);
     }
 
     [Fact]
@@ -68,7 +68,7 @@ public sealed class SpikeDetectionTests
 
         GradientAlert spike = Assert.Single(norms.Select(n => Step(analyzer, n)).SelectMany(r => r.Alerts));
 
-        Assert.Equal((GradientMetricNames.GlobalNormRatioToEarlyMax, 10.0), (spike.Metric, spike.Threshold));
+        Assert.Equal((GradientMetricNames.GlobalGradientNormRatioToEarlyMax, 10.0), (spike.Metric, spike.Threshold));
         Assert.InRange(spike.Value, 15 / 1.35, 15 / 1.0);
     }
 

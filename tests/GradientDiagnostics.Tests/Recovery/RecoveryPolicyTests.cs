@@ -18,7 +18,7 @@ public sealed class RecoveryPolicyTests
         Assert.Equal([40L, 50L], policy.SnapshotSteps); // MaxSnapshots = 2
         Assert.Equal((RecoveryAction.Refuse, RecoveryAction.Refuse), (spike.Action, again.Action)); // the first spike did not raise the bar
         Assert.True(spike.SkipsStep);
-        Assert.All(_alerts, a => Assert.Equal((GradientAlertKind.Recovery, GradientAlertSeverity.Warning, GradientMetricNames.GlobalNormZScore), (a.Kind, a.Severity, a.Metric)));
+        Assert.All(_alerts, a => Assert.Equal((GradientAlertKind.Recovery, GradientAlertSeverity.Warning, GradientMetricNames.GlobalGradientNormZScore), (a.Kind, a.Severity, a.Metric)));
         Assert.Equal(RecoveryAction.None, policy.Decide(62, 1.0, 1.0, false, _alerts).Action);
     }
 

@@ -6,10 +6,10 @@ namespace GradientDiagnostics.Tests.Telemetry;
 public sealed class AlertEventIdTests
 {
     [Theory]
-    [InlineData(GradientAlertKind.Vanishing, GradientLogEvents.VanishingGradient, "VanishingGradient")]
-    [InlineData(GradientAlertKind.Exploding, GradientLogEvents.ExplodingGradient, "ExplodingGradient")]
-    [InlineData(GradientAlertKind.NonFinite, GradientLogEvents.NonFiniteGradient, "NonFiniteGradient")]
-    [InlineData(GradientAlertKind.Saturation, 1003, "SaturatedActivation")]
+    [InlineData(GradientAlertKind.Vanishing, GradientLogEvents.Vanishing, "Vanishing")]
+    [InlineData(GradientAlertKind.Exploding, GradientLogEvents.Exploding, "Exploding")]
+    [InlineData(GradientAlertKind.NonFinite, GradientLogEvents.NonFinite, "NonFinite")]
+    [InlineData(GradientAlertKind.Saturation, 1003, "Saturation")]
     [InlineData(GradientAlertKind.DeadUnits, 1004, "DeadUnits")]
     [InlineData(GradientAlertKind.PoorInitialization, 1005, "PoorInitialization")]
     [InlineData(GradientAlertKind.UpdateRatio, 1006, "UpdateRatio")]
@@ -26,5 +26,6 @@ public sealed class AlertEventIdTests
         Assert.Equal((eventId, eventName, LogLevel.Information), (record.Id.Id, record.Id.Name, record.Level));
         Assert.Equal((kind.ToString(), "fc1", "7"), (record.GetStructuredStateValue("Kind"), record.GetStructuredStateValue("Layer"), record.GetStructuredStateValue("Step")));
         Assert.Equal(1000 + (int)kind, eventId);
+        Assert.Equal(kind.ToString(), eventName); // the event is named after the alert kind
     }
 }

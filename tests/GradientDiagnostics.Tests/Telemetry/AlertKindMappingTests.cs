@@ -24,7 +24,7 @@ public sealed class AlertKindMappingTests
 
         FakeLogRecord record = Assert.Single(logger.Collector.GetSnapshot());
         Assert.Equal(1000 + (int)kind, record.Id.Id);
-        Assert.Equal(mapping.EventName, record.Id.Name);
+        Assert.Equal((mapping.EventName, kind.ToString()), (record.Id.Name, record.Id.Name)); // the event is named after its kind
         FieldInfo? published = typeof(GradientLogEvents).GetField(mapping.EventName, BindingFlags.Public | BindingFlags.Static);
         Assert.True(published is not null, $"GradientLogEvents.{mapping.EventName} is missing");
         Assert.Equal(record.Id.Id, (int)published.GetRawConstantValue()!);

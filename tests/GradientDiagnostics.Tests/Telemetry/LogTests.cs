@@ -15,8 +15,8 @@ public sealed class LogTests
         List<GradientStepResult> results = SyntheticRun.Run(analyzer, 2, gain: 0.05, nanSteps: 1);
 
         GradientAlert vanishing = results[0].Alerts.First(a => a.Kind == GradientAlertKind.Vanishing);
-        FakeLogRecord record = logger.Collector.GetSnapshot().First(r => r.Id.Id == GradientLogEvents.VanishingGradient);
-        Assert.Equal(("VanishingGradient", LogLevel.Warning), (record.Id.Name, record.Level));
+        FakeLogRecord record = logger.Collector.GetSnapshot().First(r => r.Id.Id == GradientLogEvents.Vanishing);
+        Assert.Equal(("Vanishing", LogLevel.Warning), (record.Id.Name, record.Level));
         Assert.Equal("Vanishing", record.GetStructuredStateValue("Kind"));
         Assert.Equal(vanishing.Layer, record.GetStructuredStateValue("Layer"));
         Assert.Equal("0", record.GetStructuredStateValue("Step"));
@@ -24,8 +24,8 @@ public sealed class LogTests
         Assert.Equal(vanishing.Value, double.Parse(record.GetStructuredStateValue("Value")!, CultureInfo.InvariantCulture), 12);
         Assert.Equal(vanishing.Threshold, double.Parse(record.GetStructuredStateValue("Threshold")!, CultureInfo.InvariantCulture));
 
-        FakeLogRecord nonFinite = logger.Collector.GetSnapshot().Single(r => r.Id.Id == GradientLogEvents.NonFiniteGradient);
-        Assert.Equal(("NonFiniteGradient", LogLevel.Error, "1", "blocks.0.linear"),
+        FakeLogRecord nonFinite = logger.Collector.GetSnapshot().Single(r => r.Id.Id == GradientLogEvents.NonFinite);
+        Assert.Equal(("NonFinite", LogLevel.Error, "1", "blocks.0.linear"),
             (nonFinite.Id.Name, nonFinite.Level, nonFinite.GetStructuredStateValue("Step"), nonFinite.GetStructuredStateValue("Layer")));
     }
 

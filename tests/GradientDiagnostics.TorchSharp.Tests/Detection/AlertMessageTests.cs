@@ -75,7 +75,7 @@ public sealed partial class AlertMessageTests(ITestOutputHelper output)
         Assert.All(new[]
         {
             GradientMetricNames.MeanAbsoluteGradient, GradientMetricNames.NormRatioToLaterLayers, GradientMetricNames.DepthGainOverDepth,
-            GradientMetricNames.GlobalNorm, GradientMetricNames.GlobalNormZScore, GradientMetricNames.SaturatedFraction,
+            GradientMetricNames.GlobalGradientNorm, GradientMetricNames.GlobalGradientNormZScore, GradientMetricNames.SaturatedFraction,
             GradientMetricNames.DeadUnitFraction, GradientMetricNames.WeightStdRatioToExpected, GradientMetricNames.ActivationVarianceRatio,
             GradientMetricNames.UpdateRatio, GradientMetricNames.ClippingActiveFraction,
         }, m => Assert.Contains(m, metrics));

@@ -57,7 +57,7 @@ public sealed class AlertOriginTelemetryTests : IDisposable
         Assert.Contains(", origin `logscale`: ", text, StringComparison.Ordinal);
 
         // The log entry's structured state.
-        FakeLogRecord record = logger.Collector.GetSnapshot().Single(r => r.Id.Id == GradientLogEvents.NonFiniteGradient);
+        FakeLogRecord record = logger.Collector.GetSnapshot().Single(r => r.Id.Id == GradientLogEvents.NonFinite);
         Assert.Equal("logscale", record.GetStructuredStateValue("Origin"));
     }
 

@@ -61,7 +61,7 @@ internal sealed partial class ExplodingGradientDetector(ExplodingGradientOptions
         double global = evidence.GlobalNorm;
         if (_absolute.Observe(evidence.Step, double.IsFinite(global) && global > options.GlobalNormThreshold))
         {
-            findings.Add(GradientAlert.GlobalLayerName, What, new GradientAlertCriterion(GradientMetricNames.GlobalNorm, global, options.GlobalNormThreshold),
+            findings.Add(GradientAlert.GlobalLayerName, What, new GradientAlertCriterion(GradientMetricNames.GlobalGradientNorm, global, options.GlobalNormThreshold),
                 $"global norm {MessageNumber.Format(global)} (threshold {MessageNumber.Format(options.GlobalNormThreshold)})",
                 string.Empty, [LargestLayer(evidence, largest!)],
                 Diagnose(evidence, largest!));
@@ -122,7 +122,7 @@ internal sealed partial class ExplodingGradientDetector(ExplodingGradientOptions
             .Add("no adaptive gradient clipping", LibraryRemedies.AdaptiveClipping)
             .Add("nothing stops a spiking step from reaching the weights", LibraryRemedies.EnableRecovery);
         findings.Add(GradientAlert.GlobalLayerName, "Gradients spike",
-            new GradientAlertCriterion(zSpike ? GradientMetricNames.GlobalNormZScore : GradientMetricNames.GlobalNormRatioToEarlyMax, zSpike ? z : overEarly,
+            new GradientAlertCriterion(zSpike ? GradientMetricNames.GlobalGradientNormZScore : GradientMetricNames.GlobalGradientNormRatioToEarlyMax, zSpike ? z : overEarly,
                 zSpike ? options.SpikeZScoreThreshold : options.SpikeFactorOverEarlyMax),
             $"the global norm spiked to {MessageNumber.Format(global)}, {string.Join(", and ", clause)}", string.Empty,
             [$"the median of the last {history.GlobalNorms.Count} steps is {MessageNumber.Format(history.GlobalNorms.Median())} (moving average decay α = {MessageNumber.Format(options.SpikeEmaDecay)})", LargestLayer(evidence, largest)],

@@ -37,8 +37,8 @@ public sealed class ExplodingGradientOptions : PersistentDetectorOptions
 
     /// <summary>Whether the spike criterion runs: the global norm is compared with its own history, by an EMA z-score
     /// (<see cref="SpikeZScoreThreshold"/>) and against the largest norm of the first steps
-    /// (<see cref="SpikeFactorOverEarlyMax"/>). Reported with metric <see cref="GradientMetricNames.GlobalNormZScore"/>
-    /// or <see cref="GradientMetricNames.GlobalNormRatioToEarlyMax"/>.</summary>
+    /// (<see cref="SpikeFactorOverEarlyMax"/>). Reported with metric <see cref="GradientMetricNames.GlobalGradientNormZScore"/>
+    /// or <see cref="GradientMetricNames.GlobalGradientNormRatioToEarlyMax"/>.</summary>
     /// <value>The default value is <see langword="true"/>.</value>
     public bool SpikeDetection { get; set; } = true;
 
@@ -95,7 +95,7 @@ public sealed class ExplodingGradientOptions : PersistentDetectorOptions
         OptionGuard.InRange(EarlySteps, 1, 100_000, $"{path}.{nameof(EarlySteps)}");
     }
 
-    internal override AlertKindEvent AlertEvent { get; } = new(GradientAlertKind.Exploding, "ExplodingGradient", AboutGradient: true);
+    internal override AlertKindEvent AlertEvent { get; } = new(GradientAlertKind.Exploding, "Exploding", AboutGradient: true);
 
     internal override IGradientDetector? CreateDetector(DetectorContext context) => new ExplodingGradientDetector(this, context.ClippingConfigured);
 }

@@ -29,7 +29,7 @@ public sealed class NonFiniteGradientOptions : GradientDetectorOptions
     /// output that large is itself an explosion.</remarks>
     public bool TraceOrigin { get; set; }
 
-    internal override AlertKindEvent AlertEvent { get; } = new(GradientAlertKind.NonFinite, "NonFiniteGradient", AboutGradient: true);
+    internal override AlertKindEvent AlertEvent { get; } = new(GradientAlertKind.NonFinite, "NonFinite", AboutGradient: true);
 
     internal override IGradientDetector? CreateDetector(DetectorContext context) => new NonFiniteGradientDetector(this);
 }

@@ -26,7 +26,7 @@ public sealed class SaturationOptions : PersistentDetectorOptions
         OptionGuard.InOpenRange(SaturatedFractionThreshold, 0, 1, $"{path}.{nameof(SaturatedFractionThreshold)}");
     }
 
-    internal override AlertKindEvent AlertEvent { get; } = new(GradientAlertKind.Saturation, "SaturatedActivation", AboutGradient: false);
+    internal override AlertKindEvent AlertEvent { get; } = new(GradientAlertKind.Saturation, "Saturation", AboutGradient: false);
 
     internal override IGradientDetector? CreateDetector(DetectorContext context) => new SaturationDetector(this);
 }

@@ -44,7 +44,7 @@ public sealed class VanishingGradientOptions : PersistentDetectorOptions
         OptionGuard.InOpenRange(RelativeNormThreshold, 0, 1, $"{path}.{nameof(RelativeNormThreshold)}");
     }
 
-    internal override AlertKindEvent AlertEvent { get; } = new(GradientAlertKind.Vanishing, "VanishingGradient", AboutGradient: true);
+    internal override AlertKindEvent AlertEvent { get; } = new(GradientAlertKind.Vanishing, "Vanishing", AboutGradient: true);
 
     internal override IGradientDetector? CreateDetector(DetectorContext context) => new VanishingGradientDetector(this);
 }

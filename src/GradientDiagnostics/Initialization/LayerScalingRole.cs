@@ -1,4 +1,4 @@
-namespace GradientDiagnostics;
+namespace GradientDiagnostics.Adapters;
 
 /// <summary>Whether an initialization remedy may rescale a layer's weights, and if not, why.</summary>
 public enum LayerScalingRole

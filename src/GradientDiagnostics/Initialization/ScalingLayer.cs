@@ -1,4 +1,4 @@
-namespace GradientDiagnostics;
+namespace GradientDiagnostics.Adapters;
 
 /// <summary>What the initialization remedy knows about one layer before it starts.</summary>
 /// <param name="Descriptor">Name, fan-in / fan-out and the following activation.</param>

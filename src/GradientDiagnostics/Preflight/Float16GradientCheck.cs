@@ -52,7 +52,7 @@ public sealed class Float16GradientCheck
     /// <param name="outputGradientBound">An upper bound of the back-propagated values the gradients do not show, such as
     /// the largest probed ‖∂L/∂y‖₂; 0 when none.</param>
     /// <exception cref="ArgumentException">The two lists differ in length.</exception>
-    public static Float16GradientCheck Measure(IReadOnlyList<string> names, IReadOnlyList<ReadOnlyMemory<float>> gradients, double outputGradientBound)
+    internal static Float16GradientCheck Measure(IReadOnlyList<string> names, IReadOnlyList<ReadOnlyMemory<float>> gradients, double outputGradientBound)
     {
         ArgumentNullException.ThrowIfNull(names);
         ArgumentNullException.ThrowIfNull(gradients);

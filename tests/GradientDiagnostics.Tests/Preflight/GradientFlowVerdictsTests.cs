@@ -1,4 +1,4 @@
-namespace GradientDiagnostics.Tests.Remedies;
+namespace GradientDiagnostics.Tests.Preflight;
 
 public sealed class GradientFlowVerdictsTests
 {

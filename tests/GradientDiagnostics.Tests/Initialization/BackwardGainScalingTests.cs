@@ -1,4 +1,4 @@
-namespace GradientDiagnostics.Tests.Remedies;
+namespace GradientDiagnostics.Tests.Initialization;
 
 public sealed class BackwardGainScalingTests
 {

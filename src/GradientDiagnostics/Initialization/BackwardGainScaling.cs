@@ -1,5 +1,5 @@
 // Over 150 lines: the analytic start, the measured rounds and the limits that bind them are one algorithm, read whole.
-namespace GradientDiagnostics;
+namespace GradientDiagnostics.Adapters;
 
 /// <summary>
 /// Decides the weight scale of each layer so that the back-propagated signal ‖∂L/∂y‖ keeps its size from layer to
