@@ -2,10 +2,13 @@
 // exports what the gradient monitor sees through every channel the library offers:
 //   - metrics on the "GradientDiagnostics" meter, exported by the OpenTelemetry console exporter, or with
 //     --prometheus PORT served for Prometheus to scrape at http://127.0.0.1:PORT/metrics (loopback only);
+//   - the same meter read live, with no exporter, by `dotnet-counters monitor -p PID --counters GradientDiagnostics`
+//     (docs/telemetry.md#dotnet-counters);
 //   - alerts and a summary line every 50 steps in the console log;
 //   - a JSON Lines file of the run, a TensorBoard event file, and the self-contained HTML report.
 //
 //   dotnet run --project samples/Telemetry [-- [<steps> [<output directory>]] [--prometheus PORT] [--step-delay MS]]
+//   (--help lists the arguments)
 //
 // --step-delay MS pauses after each step: this demo's steps take about a millisecond, so without it a short run can
 // end between two scrapes, and rate() over it has no increase to show (a real training step takes far longer).
@@ -15,114 +18,116 @@
 // packages are this sample's dependencies, never the libraries'. In an ASP.NET Core host use
 // OpenTelemetry.Exporter.Prometheus.AspNetCore with AddPrometheusExporter() and app.MapPrometheusScrapingEndpoint(),
 // and pass the host's IMeterFactory to o.Telemetry.MeterFactory.
+using System.CommandLine;
 using GradientDiagnostics;
+using GradientDiagnostics.Samples;
 using GradientDiagnostics.TorchSharp;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using static TorchSharp.torch;
 
-var culture = System.Globalization.CultureInfo.InvariantCulture;
-List<string> positional = [.. args];
-int prometheusAt = positional.IndexOf("--prometheus");
-int? prometheusPort = null;
-if (prometheusAt >= 0)
+Argument<int> stepsArgument = SampleCommandLine.Steps(300);
+var outputArgument = new Argument<string>("output")
 {
-    prometheusPort = prometheusAt + 1 < positional.Count && int.TryParse(positional[prometheusAt + 1], culture, out int port) && port is > 0 and < 65536
-        ? port
-        : throw new ArgumentException("--prometheus needs a TCP port (1-65535), e.g. --prometheus 9464.");
-    positional.RemoveRange(prometheusAt, 2);
-}
-
-int stepDelayAt = positional.IndexOf("--step-delay");
-int stepDelay = 0;
-if (stepDelayAt >= 0)
+    Description = "The directory the JSON Lines, TensorBoard and HTML files go to.",
+    DefaultValueFactory = _ => "telemetry-output",
+};
+var prometheusOption = new Option<int?>("--prometheus")
 {
-    stepDelay = stepDelayAt + 1 < positional.Count && int.TryParse(positional[stepDelayAt + 1], culture, out int delay) && delay >= 0
-        ? delay
-        : throw new ArgumentException("--step-delay needs a pause in milliseconds (0 or more), e.g. --step-delay 10.");
-    positional.RemoveRange(stepDelayAt, 2);
-}
-
-int steps = positional.Count > 0 ? int.Parse(positional[0], culture) : 300;
-string output = Path.GetFullPath(positional.Count > 1 ? positional[1] : "telemetry-output");
-Directory.CreateDirectory(output);
-
-MeterProviderBuilder metersBuilder = Sdk.CreateMeterProviderBuilder().AddMeter(GradientTelemetryInstruments.MeterName);
-metersBuilder = prometheusPort is int scrapePort
-    ? metersBuilder.AddPrometheusHttpListener(o =>
-    {
-        o.Host = "127.0.0.1"; // loopback only: the endpoint has no authentication
-        o.Port = scrapePort;
-    })
-    : metersBuilder.AddConsoleExporter((_, reader) => reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = 60_000);
-using MeterProvider meters = metersBuilder.Build();
-if (prometheusPort is not null)
+    Description = "Serve the metrics for Prometheus at http://127.0.0.1:PORT/metrics (loopback only) instead of the console exporter.",
+    HelpName = "PORT",
+}.InRange(1, 65535);
+var stepDelayOption = new Option<int>("--step-delay") { Description = "Pause after each step, in milliseconds.", HelpName = "MS", DefaultValueFactory = _ => 0 }
+    .AtLeast(0);
+var root = new RootCommand("Trains a 16-layer sigmoid MLP and exports what the gradient monitor sees through every telemetry channel.")
 {
-    Console.WriteLine($"Prometheus endpoint: http://127.0.0.1:{prometheusPort}/metrics");
-}
+    stepsArgument, outputArgument, prometheusOption, stepDelayOption,
+};
+root.SetAction(parse => Train(parse.GetValue(stepsArgument), Path.GetFullPath(parse.GetValue(outputArgument)!), parse.GetValue(prometheusOption),
+    parse.GetValue(stepDelayOption)));
+return root.Parse(args).Invoke();
 
-using var loggerFactory = LoggerFactory.Create(builder => builder.AddSimpleConsole(o => o.SingleLine = true));
-
-manual_seed(1);
-using var model = DeepSigmoidMlp(depth: 16, width: 64);
-using var optimizer = optim.SGD(model.parameters(), 0.1);
-string jsonLines = Path.Combine(output, "run.jsonl");
-using (var monitor = model.AttachGradientMonitor(
-    o =>
-    {
-        o.CaptureLayerOutputs = true; // the depth profile: ‖∂L/∂y‖ per layer on full-statistics steps
-        o.Telemetry.PerLayerMetrics = true; // gradient_diagnostics.layer.gradient_norm, tagged with the layer
-        o.Telemetry.SummaryInterval = 50;
-        o.Telemetry.ExportInterval = 10;
-        o.Telemetry.JsonLinesPath = jsonLines;
-        o.Telemetry.TensorBoardLogDirectory = Path.Combine(output, "tensorboard");
-    },
-    loggerFactory.CreateLogger("Gradients")))
+static int Train(int steps, string output, int? prometheusPort, int stepDelay)
 {
-    var generator = new TorchSharp.torch.Generator(7);
-    for (int step = 0; step < steps; step++)
-    {
-        using var scope = NewDisposeScope();
-        optimizer.zero_grad();
-        var x = randn([32, 64], generator: generator);
-        if (step == steps * 2 / 3)
+    Directory.CreateDirectory(output);
+    MeterProviderBuilder metersBuilder = Sdk.CreateMeterProviderBuilder().AddMeter(GradientTelemetryInstruments.MeterName);
+    metersBuilder = prometheusPort is int scrapePort
+        ? metersBuilder.AddPrometheusHttpListener(o =>
         {
-            x[0, 0] = tensor(float.NaN); // one corrupt sample: the monitor must say "skip" and keep the weights finite
-        }
-
-        var loss = nn.functional.mse_loss(model.call(x), x[.., ..4].sum(1, keepdim: true).sin());
-        loss.backward();
-        GradientStepResult result = monitor.Step(loss);
-        if (!result.SkipStep)
-        {
-            optimizer.step();
-        }
-
-        if (stepDelay > 0)
-        {
-            Thread.Sleep(stepDelay);
-        }
+            o.Host = "127.0.0.1"; // loopback only: the endpoint has no authentication
+            o.Port = scrapePort;
+        })
+        : metersBuilder.AddConsoleExporter((_, reader) => reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = 60_000);
+    using MeterProvider meters = metersBuilder.Build();
+    if (prometheusPort is not null)
+    {
+        Console.WriteLine($"Prometheus endpoint: http://127.0.0.1:{prometheusPort}/metrics");
     }
 
-    string live = Path.Combine(output, "report.html");
-    monitor.CreateReport("16-layer sigmoid MLP").Save(live);
-    Console.WriteLine($"HTML report (live monitor): {live}");
-}
+    using var loggerFactory = LoggerFactory.Create(builder => builder.AddSimpleConsole(o => o.SingleLine = true));
 
-// The same report, offline, from the JSON Lines file (streamed into bounded memory).
-string offline = Path.Combine(output, "report-from-jsonl.html");
-GradientReport.FromJsonLines(jsonLines).Save(offline);
-GradientRun run = GradientRun.Load(jsonLines);
-Console.WriteLine($"JSON Lines: {jsonLines} ({run.Steps.Count} steps, {run.Steps.Sum(s => s.Alerts.Count)} alerts); report from it: {offline}");
-Console.WriteLine($"TensorBoard: tensorboard --logdir {Path.Combine(output, "tensorboard")}");
-if (prometheusPort is not null)
-{
-    Console.WriteLine("Training done; serving the metrics until Enter is pressed or the input ends.");
-    Console.ReadLine();
-}
+    manual_seed(1);
+    using var model = DeepSigmoidMlp(depth: 16, width: 64);
+    using var optimizer = optim.SGD(model.parameters(), 0.1);
+    string jsonLines = Path.Combine(output, "run.jsonl");
+    using (var monitor = model.AttachGradientMonitor(
+        o =>
+        {
+            o.CaptureLayerOutputs = true; // the depth profile: ‖∂L/∂y‖ per layer on full-statistics steps
+            o.Telemetry.PerLayerMetrics = true; // gradient_diagnostics.layer.gradient_norm, tagged with the layer
+            o.Telemetry.SummaryInterval = 50;
+            o.Telemetry.ExportInterval = 10;
+            o.Telemetry.JsonLinesPath = jsonLines;
+            o.Telemetry.TensorBoardLogDirectory = Path.Combine(output, "tensorboard");
+        },
+        loggerFactory.CreateLogger("Gradients")))
+    {
+        var generator = new TorchSharp.torch.Generator(7);
+        for (int step = 0; step < steps; step++)
+        {
+            using var scope = NewDisposeScope();
+            optimizer.zero_grad();
+            var x = randn([32, 64], generator: generator);
+            if (step == steps * 2 / 3)
+            {
+                x[0, 0] = tensor(float.NaN); // one corrupt sample: the monitor must say "skip" and keep the weights finite
+            }
 
-meters.ForceFlush();
+            var loss = nn.functional.mse_loss(model.call(x), x[.., ..4].sum(1, keepdim: true).sin());
+            loss.backward();
+            GradientStepResult result = monitor.Step(loss);
+            if (!result.SkipStep)
+            {
+                optimizer.step();
+            }
+
+            if (stepDelay > 0)
+            {
+                Thread.Sleep(stepDelay);
+            }
+        }
+
+        string live = Path.Combine(output, "report.html");
+        monitor.CreateReport("16-layer sigmoid MLP").Save(live);
+        Console.WriteLine($"HTML report (live monitor): {live}");
+    }
+
+    // The same report, offline, from the JSON Lines file (streamed into bounded memory).
+    string offline = Path.Combine(output, "report-from-jsonl.html");
+    GradientReport.FromJsonLines(jsonLines).Save(offline);
+    GradientRun run = GradientRun.Load(jsonLines);
+    Console.WriteLine($"JSON Lines: {jsonLines} ({run.Steps.Count} steps, {run.Steps.Sum(s => s.Alerts.Count)} alerts); report from it: {offline}");
+    Console.WriteLine($"TensorBoard: tensorboard --logdir {Path.Combine(output, "tensorboard")}");
+    if (prometheusPort is not null)
+    {
+        Console.WriteLine("Training done; serving the metrics until Enter is pressed or the input ends.");
+        Console.ReadLine();
+    }
+
+    meters.ForceFlush();
+    return 0;
+}
 
 static nn.Module<Tensor, Tensor> DeepSigmoidMlp(int depth, int width)
 {
