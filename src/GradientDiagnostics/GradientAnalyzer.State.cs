@@ -35,6 +35,7 @@ public sealed partial class GradientAnalyzer
         {
             ImportState(document);
         }
+        // NullReferenceException: a hand-edited document with null where an object is required.
         catch (Exception ex) when (ex is InvalidDataException or ArgumentException or InvalidOperationException or OverflowException or NullReferenceException)
         {
             ImportState(backup);

@@ -64,7 +64,11 @@ internal sealed class TelemetryOutputs : IDisposable
     {
         foreach (JsonLinesRunWriter writer in _outputs.OfType<JsonLinesRunWriter>())
         {
-            writer.Resume(nextStep);
+            // The state is loaded already: a file that cannot be read back is reported, and the writer starts it anew.
+            if (FaultIsolation.Run((Writer: writer, Step: nextStep), static s => s.Writer.Resume(s.Step)) is Exception ex)
+            {
+                GradientSelfLog.Write("the JSON Lines file could not be resumed; it is written anew from the next step.", ex);
+            }
         }
     }
 
