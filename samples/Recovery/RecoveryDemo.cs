@@ -31,7 +31,7 @@ public static class RecoveryDemo
         /// <summary>Adam instead of SGD with momentum 0.9.</summary>
         public bool Adam { get; init; }
 
-        /// <summary><see cref="GradientRecoveryOptions.SnapshotInterval"/> of the recovered run.</summary>
+        /// <summary><see cref="RecoveryOptions.SnapshotInterval"/> of the recovered run.</summary>
         public int SnapshotInterval { get; init; } = 50;
 
         /// <summary>The seed of the initialisation and of the data, the same for every run.</summary>

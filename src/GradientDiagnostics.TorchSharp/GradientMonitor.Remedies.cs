@@ -25,7 +25,7 @@ public sealed partial class GradientMonitor
     /// (for example <c>Recovery.SnapshotInterval</c>).</exception>
     /// <exception cref="InvalidOperationException">Recovery is already enabled on this monitor.</exception>
     /// <exception cref="ObjectDisposedException">The monitor was disposed.</exception>
-    public void EnableRecovery(torch.optim.Optimizer optimizer, Action<GradientRecoveryOptions>? configure = null)
+    public void EnableRecovery(torch.optim.Optimizer optimizer, Action<RecoveryOptions>? configure = null)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(optimizer);
@@ -34,7 +34,7 @@ public sealed partial class GradientMonitor
             throw new ArgumentException($"Recovery needs an optimizer whose state TorchSharp exposes (derived from OptimizerHelper, as SGD and Adam are); {optimizer.GetType().Name} is not.", nameof(optimizer));
         }
 
-        var options = new GradientRecoveryOptions();
+        var options = new RecoveryOptions();
         configure?.Invoke(options);
         var recovery = new TrainingStateRecovery(_module, managed, options.KeepSnapshotsOnDevice, options.MaxSnapshots) { MixedPrecision = _mixed };
         _analyzer.EnableRecovery(options, recovery);
@@ -60,6 +60,7 @@ public sealed partial class GradientMonitor
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         _mixed = MixedPrecisionTraining.Enable(_analyzer, _module, _layers, configure, enabled: _mixed is not null, recoveryEnabled: _recovery is not null);
+        _mixed.Target.ModelGradients = _gradients;
         _measurement.MasterWeights = true;
         return _mixed;
     }

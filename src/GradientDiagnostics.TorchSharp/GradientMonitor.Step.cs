@@ -40,6 +40,7 @@ public sealed partial class GradientMonitor
         // gradients under mixed precision, written there once).
         GradientStepResult result = _analyzer.Analyze(_measurement.Observations, lossValue, _mixed?.Target ?? (IGradientClippingTarget?)_clipping, start, origin);
         _mixed?.Complete(result);
+        _gradients.ReleaseGradients();
 
         _measurement.PrepareNextStep(step, _analyzer.NextStepKind == GradientStepKind.Full);
         return result;

@@ -1,3 +1,5 @@
+// Over 150 lines: attach (discovery, analyzer, probes, telemetry outputs) and detach, with the AlertRaised forwarding
+// that makes the monitor the sender; the step pipeline and the remedies are in their own partial files.
 using GradientDiagnostics.TorchSharp.Probes;
 using GradientDiagnostics.TorchSharp.Recovery;
 using GradientDiagnostics.TorchSharp.Tracing;
@@ -8,7 +10,8 @@ namespace GradientDiagnostics.TorchSharp;
 
 /// <summary>
 /// Watches a TorchSharp model's gradients. Create it with
-/// <see cref="GradientMonitorExtensions.AttachGradientMonitor"/>; after each <c>loss.backward()</c>, call
+/// <see cref="GradientMonitorExtensions.AttachGradientMonitor(torch.nn.Module, Action{GradientMonitorOptions}, ILogger)"/>;
+/// after each <c>loss.backward()</c>, call
 /// <see cref="Step"/> and skip the optimizer step when <see cref="GradientStepResult.SkipStep"/> is set.
 /// Dispose it to detach.
 /// </summary>
@@ -25,6 +28,7 @@ public sealed partial class GradientMonitor : IDisposable
     private readonly DeviceClippingTarget? _clipping;
     private readonly ILogger _logger;
     private readonly torch.nn.Module _module;
+    private readonly List<(EventHandler<GradientAlert> Handler, EventHandler<GradientAlert> Forward)> _forwarders = [];
 
     // One array, shared by the reader, the parameter observer, the clipping target, TensorBoard and the follower: following
     // a moved model replaces its elements in place, so every reader sees the new parameters.
@@ -57,21 +61,42 @@ public sealed partial class GradientMonitor : IDisposable
         _clipping = options.Clipping is null ? null : new DeviceClippingTarget(layers, _gradients);
         AddTensorBoard(options.Telemetry, layers);
         IdleDetectors.Report(options, _logger);
-        if (options.CaptureLayerOutputs)
+        if (options.CaptureLayerOutputs != false)
         {
-            _probes = new LayerOutputProbes(layers, options.LayerOutputFilter, _logger) { Capturing = _analyzer.NextStepKind == GradientStepKind.Full };
+            _probes = new LayerOutputProbes(layers, options.LayerOutputFilter, _logger, asked: options.CaptureLayerOutputs == true)
+            {
+                Capturing = _analyzer.NextStepKind == GradientStepKind.Full,
+            };
         }
 
         _tracer = options.NonFinite.TraceOrigin ? new ForwardOriginTracer(module) : null;
         _measurement = new StepMeasurement(layers.Length, _gradients, _parameters, _probes, _tracer);
     }
 
-    /// <summary>Raised on the training loop's thread, inside <see cref="Step"/>, once per alert; the sender is the
-    /// monitor's <see cref="GradientAnalyzer"/>. A subscriber that throws is logged once and never breaks training.</summary>
+    /// <summary>Raised on the training loop's thread, inside <see cref="Step"/>, once per alert; the sender is this
+    /// monitor. A subscriber that throws is logged once and never breaks training.</summary>
     public event EventHandler<GradientAlert>? AlertRaised
     {
-        add => _analyzer.AlertRaised += value;
-        remove => _analyzer.AlertRaised -= value;
+        add
+        {
+            if (value is not null)
+            {
+                // One forwarding handler per subscriber keeps each subscriber's fault isolation in the analyzer.
+                EventHandler<GradientAlert> forward = (_, alert) => value(this, alert);
+                _forwarders.Add((value, forward));
+                _analyzer.AlertRaised += forward;
+            }
+        }
+
+        remove
+        {
+            int i = _forwarders.FindLastIndex(f => f.Handler == value);
+            if (i >= 0)
+            {
+                _analyzer.AlertRaised -= _forwarders[i].Forward;
+                _forwarders.RemoveAt(i);
+            }
+        }
     }
 
     /// <summary>Builds a self-contained HTML report of the run so far (gradient flow, depth profile, global norm over
@@ -94,11 +119,12 @@ public sealed partial class GradientMonitor : IDisposable
         _tracer?.Dispose();
         _recovery?.Dispose();
         _mixed?.Target.DisposeBuffers();
+        _gradients.ReleaseGradients();
         _parameters.Dispose();
         _analyzer.Dispose();
     }
 
-    private void AddTensorBoard(GradientTelemetryOptions telemetry, ModuleLayer[] layers)
+    private void AddTensorBoard(TelemetryOptions telemetry, ModuleLayer[] layers)
     {
         if (telemetry.TensorBoardLogDirectory is not string directory)
         {
@@ -108,7 +134,7 @@ public sealed partial class GradientMonitor : IDisposable
         try
         {
             _analyzer.AddStepObserver(new TensorBoardWriter(directory, layers, telemetry.ExportInterval,
-                $"{nameof(GradientMonitorOptions.Telemetry)}.{nameof(GradientTelemetryOptions.TensorBoardLogDirectory)}"));
+                $"{nameof(GradientMonitorOptions.Telemetry)}.{nameof(TelemetryOptions.TensorBoardLogDirectory)}"));
         }
         catch
         {

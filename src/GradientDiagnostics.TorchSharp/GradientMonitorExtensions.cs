@@ -16,12 +16,32 @@ public static class GradientMonitorExtensions
     /// <returns>The monitor; dispose it to detach.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="module"/> is null.</exception>
     /// <exception cref="ArgumentException">The module has no trainable parameters.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">Options are out of range; the message names each.</exception>
     public static GradientMonitor AttachGradientMonitor(this torch.nn.Module module, Action<GradientMonitorOptions>? configure = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(module);
         var options = new GradientMonitorOptions();
         configure?.Invoke(options);
+        options.Validate();
+        return new GradientMonitor(module, options, logger);
+    }
+
+    /// <summary>
+    /// Attaches a gradient monitor configured by an options object, for example a preset:
+    /// <c>model.AttachGradientMonitor(GradientMonitorOptions.Quiet())</c>. The options are validated and copied here:
+    /// changing the object afterwards has no effect on the running monitor.
+    /// </summary>
+    /// <param name="module">The model.</param>
+    /// <param name="options">The options.</param>
+    /// <param name="logger">Where alerts are logged; nothing is logged when null.</param>
+    /// <returns>The monitor; dispose it to detach.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="module"/> or <paramref name="options"/> is null.</exception>
+    /// <exception cref="ArgumentException">The module has no trainable parameters.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">Options are out of range; the message names each.</exception>
+    public static GradientMonitor AttachGradientMonitor(this torch.nn.Module module, GradientMonitorOptions options, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         return new GradientMonitor(module, options, logger);
     }

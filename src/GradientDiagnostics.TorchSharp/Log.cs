@@ -21,4 +21,12 @@ internal static partial class Log
     [LoggerMessage(EventId = GradientLogEvents.DetectorsIdle, EventName = "DetectorsIdle", Level = LogLevel.Information,
         Message = "The {Detectors} detector(s) are enabled but idle: they need {Option} = true. Set it to run them, or set their Enabled = false to silence this message.")]
     public static partial void DetectorsIdle(ILogger logger, string detectors, string option);
+
+    [LoggerMessage(EventId = GradientLogEvents.LayerOutputNotCaptured, EventName = "LayerOutputsUnseen", Level = LogLevel.Information,
+        Message = "Layer outputs are probed by default, but {Count} of {Total} layers are not seen by a forward hook ({Layers}): "
+            + "they get no OutputGradientNorm, depth profile or activation statistics; their gradients are still measured. "
+            + "GradientMonitor.{Property} says which. A forward that calls child.forward(x) skips the child's hooks: "
+            + "the analyzer GD0001 finds such calls and its code fix writes child.call(x). Set CaptureLayerOutputs = true "
+            + "for a warning per cause, or false to turn the probes off. Logged once.")]
+    public static partial void LayerOutputsUnseen(ILogger logger, int count, int total, string layers, string property);
 }

@@ -61,14 +61,16 @@ public sealed class GradientAlert
     /// concrete fixes. Numbers have 3 significant digits; <see cref="Criteria"/> holds them at full precision.</summary>
     public string Message { get; }
 
-    /// <summary>The likely causes, most likely first, chosen from the evidence the monitor holds (the activation that
-    /// follows the layer, its weight scale against the Xavier / He expectation, the network's depth); the same text as
-    /// in <see cref="Message"/>. Empty for an alert built by user code.</summary>
-    public IReadOnlyList<string> LikelyCauses { get; internal init; } = [];
+    /// <summary>The likely causes, most likely first, chosen from the evidence the monitor holds (the layer's last measured
+    /// weight scale against the Xavier / He expectation, the activation that follows it, the network's depth), each with
+    /// its identifier (<see cref="GradientAlertCause.Id"/>, one of the constants of <see cref="GradientAlertCause"/>) and
+    /// the same text as in <see cref="Message"/>. Empty for an alert built by user code.</summary>
+    public IReadOnlyList<GradientAlertCause> Causes { get; internal init; } = [];
 
-    /// <summary>Concrete fixes, one per entry, in the order of <see cref="LikelyCauses"/>; the same text as in
-    /// <see cref="Message"/>. Empty for an alert built by user code.</summary>
-    public IReadOnlyList<string> SuggestedFixes { get; internal init; } = [];
+    /// <summary>Concrete fixes, one per cause, in the order of <see cref="Causes"/>, each with its identifier
+    /// (<see cref="GradientAlertFix.Id"/>) and the same text as in <see cref="Message"/>. Empty for an alert built by user
+    /// code.</summary>
+    public IReadOnlyList<GradientAlertFix> Fixes { get; internal init; } = [];
 
     /// <summary>Every criterion that fired for this alert, the headline one (<see cref="Metric"/>, <see cref="Value"/>,
     /// <see cref="Threshold"/>) first: a detector whose criteria cross on one layer at one step (a vanishing layer whose
@@ -81,7 +83,7 @@ public sealed class GradientAlert
     }
 
     /// <summary>For a <see cref="GradientAlertKind.NonFinite"/> alert with
-    /// <see cref="NonFiniteGradientOptions.TraceOrigin"/> on: the module path whose forward output was the first
+    /// <see cref="NonFiniteOptions.TraceOrigin"/> on: the module path whose forward output was the first
     /// non-finite one in the step's forward pass, in forward order, while its inputs were finite (the producer of the
     /// NaN / ±Infinity, for example <c>block3.norm</c>). Null when the forward pass was finite (the NaN arose in backward
     /// or in the gradients), when origin tracing is off, and for every other alert.</summary>

@@ -18,7 +18,7 @@ public sealed partial class GradientAnalyzer
     /// <param name="measurementStarted">When the adapter started measuring this step (a <see cref="Stopwatch.GetTimestamp"/>
     /// value), so the overhead metric includes its reading; now when null.</param>
     /// <param name="forwardOrigin">The name of the first module whose forward output was non-finite in this step's forward
-    /// pass (<see cref="NonFiniteGradientOptions.TraceOrigin"/>), named in the NonFinite alert; null when none was or the
+    /// pass (<see cref="NonFiniteOptions.TraceOrigin"/>), named in the NonFinite alert; null when none was or the
     /// adapter does not trace its forward pass.</param>
     /// <returns>The step's statistics, alerts, clipping figures and skip decision.</returns>
     /// <exception cref="ArgumentException">The number of observations differs from the number of layers.</exception>
@@ -39,7 +39,8 @@ public sealed partial class GradientAnalyzer
         double lossScale = _scaler?.Scale ?? 1;
         LayerGradientStatistics[] statistics = StepAssembly.Measure(layers, _layerNames, lossScale, out TensorStatistics all);
 
-        var evidence = new StepEvidence(step, loss, all.L2Norm, statistics, _layers, _history) 
+        RememberParameters(statistics);
+        var evidence = new StepEvidence(step, loss, all.L2Norm, statistics, _layers, _history, _lastParameters)
         {
             ForwardOrigin = forwardOrigin,
             PreviousStepSkipped = _previousStepSkipped,
@@ -78,5 +79,18 @@ public sealed partial class GradientAnalyzer
 
         _telemetry.OnStep(result, overheadSeconds);
         return result;
+    }
+
+    /// <summary>Keeps each layer's last finite parameter statistics, so alerts on steps that do not read the weights still
+    /// know their scale (<see cref="StepEvidence.WeightScale"/>).</summary>
+    private void RememberParameters(LayerGradientStatistics[] statistics)
+    {
+        for (int i = 0; i < statistics.Length; i++)
+        {
+            if (statistics[i].Parameters is TensorStatistics p && p.ElementCount > 0 && p.IsFinite)
+            {
+                _lastParameters[i] = p;
+            }
+        }
     }
 }

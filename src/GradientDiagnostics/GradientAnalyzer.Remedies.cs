@@ -11,10 +11,10 @@ public sealed partial class GradientAnalyzer
     /// <param name="options">The recovery options; later changes to them have no effect.</param>
     /// <param name="target">Where snapshots are taken, restored and dropped, and learning rates scaled.</param>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> or <paramref name="target"/> is null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it (for example
+    /// <exception cref="ArgumentOutOfRangeException">Options are out of range; one exception names each (for example
     /// <c>Recovery.SnapshotInterval</c>).</exception>
     /// <exception cref="InvalidOperationException">Recovery is already enabled.</exception>
-    public void EnableRecovery(GradientRecoveryOptions options, IRecoveryTarget target)
+    public void EnableRecovery(RecoveryOptions options, IRecoveryTarget target)
     {
         if (_recovery is not null)
         {
@@ -23,7 +23,7 @@ public sealed partial class GradientAnalyzer
 
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(target);
-        options.Validate("Recovery");
+        OptionGuard.ValidateAll(() => options.Validate("Recovery"));
         _recovery = new RecoveryTargetDriver(new RecoveryPolicy(options, _spikeAtAttach), target);
     }
 

@@ -25,9 +25,10 @@ public sealed partial class GradientAnalyzer : IDisposable
     private readonly GradientHistory _history;
     private readonly AlertPublisher _publisher;
     private readonly TelemetryOutputs _telemetry;
-    private readonly ExplodingGradientOptions _spikeAtAttach;
+    private readonly ExplodingOptions _spikeAtAttach;
     private RecoveryTargetDriver? _recovery;
     private LossScaler? _scaler;
+    private readonly TensorStatistics?[] _lastParameters;
     private bool _previousStepSkipped;
 
     /// <summary>Creates an analyzer for a network whose layers, in forward order, have the given names.</summary>
@@ -53,12 +54,13 @@ public sealed partial class GradientAnalyzer : IDisposable
         options.Validate();
         _layers = [.. layers];
         _layerNames = [.. _layers.Select(l => l.Name)];
+        _lastParameters = new TensorStatistics?[_layers.Length];
         // Options are copied here, after validation: each detector and the clipping stage get their own copy, and the
         // analyzer keeps the values it reads per step, so changing the options object after attach has no effect.
         _fullStatisticsInterval = options.FullStatisticsInterval;
         _skipNonFiniteSteps = options.SkipNonFiniteSteps;
         _spikeZScoreThreshold = options.Exploding.SpikeZScoreThreshold;
-        _spikeAtAttach = (ExplodingGradientOptions)options.Exploding.CopyOptions();
+        _spikeAtAttach = (ExplodingOptions)options.Exploding.CopyOptions();
         _logger = logger ?? NullLogger.Instance;
         _publisher = new AlertPublisher(_logger, this);
 

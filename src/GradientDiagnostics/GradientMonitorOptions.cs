@@ -6,30 +6,31 @@ namespace GradientDiagnostics;
 
 /// <summary>
 /// Configures a gradient monitor: its detectors and its protection. Set the properties in the configure callback of
-/// <c>AttachGradientMonitor</c>; they are validated once, at attach, and a value out of range throws an
-/// <see cref="ArgumentOutOfRangeException"/> naming the option (for example <c>Vanishing.MeanMagnitudeThreshold</c>).
+/// <c>AttachGradientMonitor</c>, or pass an options object (a preset: <see cref="Quiet"/>, <see cref="Sensitive"/>);
+/// they are validated once, at attach, and values out of range throw one <see cref="ArgumentOutOfRangeException"/>
+/// naming every such option by its path (for example <c>Vanishing.MeanMagnitudeThreshold</c>).
 /// They are also copied at attach: each detector, the clipping policy and the step cadence keep their own copy, so
 /// changing this object after attach has no effect on a running monitor (attach a new monitor to change them).
 /// </summary>
 public sealed class GradientMonitorOptions
 {
-    // Every public property of a GradientDetectorOptions type below is a registered detector: its one registration
+    // Every public property of a DetectorOptions type below is a registered detector: its one registration
     // line. Detectors run in the order declared here (those reading the clipping outcome after the clipping stage).
     private static readonly PropertyInfo[] DetectorProperties =
     [
         .. typeof(GradientMonitorOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance)
-            .Where(p => typeof(GradientDetectorOptions).IsAssignableFrom(p.PropertyType))
+            .Where(p => typeof(DetectorOptions).IsAssignableFrom(p.PropertyType))
             .OrderBy(p => p.MetadataToken),
     ];
 
     /// <summary>The NaN / ±Infinity detector.</summary>
-    public NonFiniteGradientOptions NonFinite { get; } = new();
+    public NonFiniteOptions NonFinite { get; } = new();
 
     /// <summary>The vanishing-gradient detector.</summary>
-    public VanishingGradientOptions Vanishing { get; } = new();
+    public VanishingOptions Vanishing { get; } = new();
 
     /// <summary>The exploding-gradient detector.</summary>
-    public ExplodingGradientOptions Exploding { get; } = new();
+    public ExplodingOptions Exploding { get; } = new();
 
     /// <summary>The saturation detector (tanh / sigmoid layers stuck in their flat tails); needs activation statistics.</summary>
     public SaturationOptions Saturation { get; } = new();
@@ -64,10 +65,19 @@ public sealed class GradientMonitorOptions
     /// layer's output (mean, variance, zero, saturated and per-unit active fractions, see
     /// <see cref="ActivationStatistics"/>) and keeps the output's gradient, from which ‖∂L/∂y‖ is read
     /// after backward (<see cref="LayerGradientStatistics.OutputGradientNorm"/>, and from it
-    /// <see cref="GradientStepResult.DepthGain"/>). Costs time on full steps and holds each probed output, and after
-    /// backward a copy of its gradient, until they are read; see docs/torchsharp.md and docs/performance.md.</summary>
-    /// <value>The default value is <see langword="false"/>: parameter gradients alone are measured, at the lowest cost.</value>
-    public bool CaptureLayerOutputs { get; set; }
+    /// <see cref="GradientStepResult.DepthGain"/>). The depth profile and the <see cref="Saturation"/> and
+    /// <see cref="DeadUnits"/> detectors need it. It costs time on full steps only, and holds each probed output, and after
+    /// backward a copy of its gradient, until they are read (docs/performance.md).
+    /// <list type="bullet">
+    /// <item><see langword="null"/>: probes on, and the layers a forward hook cannot see are reported in one Information
+    /// line (the user did not ask for probes).</item>
+    /// <item><see langword="true"/>: probes on, and each cause of an unprobed or uncaptured layer is a Warning.</item>
+    /// <item><see langword="false"/>: no probes; parameter gradients alone are measured, at the lowest cost.</item>
+    /// </list></summary>
+    /// <value>The default value is <see langword="null"/> (probes on at the <see cref="FullStatisticsInterval"/> cadence):
+    /// measured at +0.4% of a plain training step, paired (docs/performance.md), so every detector enabled by default
+    /// runs.</value>
+    public bool? CaptureLayerOutputs { get; set; }
 
     /// <summary>Which layers are probed when <see cref="CaptureLayerOutputs"/> is on: a predicate over the layer's
     /// module path (for example <c>name =&gt; name.StartsWith("encoder.", StringComparison.Ordinal)</c>); null selects
@@ -96,16 +106,19 @@ public sealed class GradientMonitorOptions
     public bool CaptureParameterUpdates { get; set; }
 
     /// <summary>Metrics, the summary log line, JSON Lines and TensorBoard output.</summary>
-    public GradientTelemetryOptions Telemetry { get; } = new();
+    public TelemetryOptions Telemetry { get; } = new();
 
     /// <summary>The bounds of the data kept for the HTML report.</summary>
-    public GradientReportOptions Report { get; } = new();
+    public ReportOptions Report { get; } = new();
 
-    /// <summary>Validates every option; throws <see cref="ArgumentOutOfRangeException"/> naming the first one out of range.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">An option is out of its documented range.</exception>
-    public void Validate()
+    /// <summary>Validates every option and throws one exception naming every option out of range, each by its path
+    /// (for example <c>Vanishing.RelativeNormThreshold</c>).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">One or more options are out of their documented range: its
+    /// <see cref="ArgumentException.ParamName"/> is the option's path, or the paths joined by ", " when several are, and
+    /// its message has one line per option.</exception>
+    public void Validate() => OptionGuard.ValidateAll(() =>
     {
-        foreach ((string path, GradientDetectorOptions detector) in Detectors)
+        foreach ((string path, DetectorOptions detector) in Detectors)
         {
             detector.Validate(path);
         }
@@ -113,7 +126,7 @@ public sealed class GradientMonitorOptions
         Telemetry.Validate(nameof(Telemetry));
         Report.Validate(nameof(Report));
         OptionGuard.InRange(FullStatisticsInterval, 1, 1_000_000, nameof(FullStatisticsInterval));
-    }
+    });
 
     /// <summary>A preset for investigating a run: every persistent detector fires on the first step its condition
     /// holds (1 of 1) with a cooldown of 10 steps, and the thresholds are one step tighter (vanishing ratio 1e-3,
@@ -123,7 +136,7 @@ public sealed class GradientMonitorOptions
     public static GradientMonitorOptions Sensitive()
     {
         var options = new GradientMonitorOptions();
-        foreach (GradientDetectorOptions detector in options.Detectors.Select(d => d.Options).Where(d => d is not PersistentClippingOptions))
+        foreach (DetectorOptions detector in options.Detectors.Select(d => d.Options).Where(d => d is not PersistentClippingOptions))
         {
             detector.CooldownSteps = 10;
             if (detector is PersistentDetectorOptions persistent)
@@ -152,7 +165,7 @@ public sealed class GradientMonitorOptions
     public static GradientMonitorOptions Quiet()
     {
         var options = new GradientMonitorOptions();
-        foreach (GradientDetectorOptions detector in options.Detectors.Select(d => d.Options).Where(d => d is not PersistentClippingOptions))
+        foreach (DetectorOptions detector in options.Detectors.Select(d => d.Options).Where(d => d is not PersistentClippingOptions))
         {
             detector.CooldownSteps = 1000;
         }
@@ -170,8 +183,8 @@ public sealed class GradientMonitorOptions
 
     /// <summary>The registered detectors (see <see cref="DetectorProperties"/>) with their option paths, in the order
     /// they run. Validation, the presets, the alert-kind mapping and the analyzer's detector list all come from it.</summary>
-    internal IEnumerable<(string Path, GradientDetectorOptions Options)> Detectors =>
-        DetectorProperties.Select(p => (p.Name, (GradientDetectorOptions)p.GetValue(this)!));
+    internal IEnumerable<(string Path, DetectorOptions Options)> Detectors =>
+        DetectorProperties.Select(p => (p.Name, (DetectorOptions)p.GetValue(this)!));
 
     /// <summary>The registered detectors that judge a condition over several steps (k of n).</summary>
     internal IEnumerable<PersistentDetectorOptions> PersistentDetectors => Detectors.Select(d => d.Options).OfType<PersistentDetectorOptions>();

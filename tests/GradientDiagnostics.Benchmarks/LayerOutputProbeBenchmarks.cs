@@ -35,7 +35,7 @@ public class LayerOutputProbeBenchmarks
     public void SetupMonitored()
     {
         Create();
-        _default = _workload.Model.AttachGradientMonitor();
+        _default = _workload.Model.AttachGradientMonitor(o => o.CaptureLayerOutputs = false);
     }
 
     [GlobalSetup(Target = nameof(ProbedStep))]

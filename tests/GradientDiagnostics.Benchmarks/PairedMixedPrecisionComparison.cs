@@ -14,21 +14,31 @@ namespace GradientDiagnostics.Benchmarks;
 /// written with TorchSharp ops on the same gradients: copy each gradient to fp32, unscale it (<c>mul_(1 / S)</c>), check
 /// every one for non-finite values (one host sync), then <c>clip_grad_norm_</c> on the fp32 gradients. Both acting (max
 /// norm = half the unscaled norm). Paired round by round: each round gives the model its saved float16 gradients before
-/// every call (outside the timing) and times the two calls in alternating order.
+/// every call (outside the timing) and times the two calls in alternating order. Before the timing (while the heap is
+/// fresh), each call's footprint (<see cref="StepFootprint"/>) is measured on 5 calls; with <c>--path device</c> the
+/// monitor reads on the device path.
 /// </summary>
-/// <remarks>Run: <c>dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --paired-mixed-precision [rounds]</c>.</remarks>
+/// <remarks>Run: <c>dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --paired-mixed-precision [rounds]
+/// [--path managed|device] [--workloads a,b] [--device cpu|cuda]</c>.</remarks>
 internal static class PairedMixedPrecisionComparison
 {
     private const double Scale = 1024;
 
-    public static void Run(int rounds)
+    public static void Run(int rounds, GradientPath? path = null, string[]? workloads = null)
     {
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Paired mixed-precision comparison, {rounds} rounds, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {PairedStepComparison.LoadAverage()}."));
-        Console.WriteLine("| workload | GradScaler-style reference (ms) | mixed-precision Step() (ms) | paired ratio, median [95% CI] | ratios P25–P75 |");
-        Console.WriteLine("|---|---:|---:|---:|---:|");
-        foreach (string name in new[] { "a_mlp_50x512", "b_mlp_500x64" })
+        path ??= GradientPath.Managed;
+        StepFootprint.SteadyAllocator();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Paired mixed-precision comparison, path {path.Name}, device {BenchmarkDevice.Selected?.ToString() ?? "cpu"}, {rounds} rounds, "
+            + $"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, load average {PairedStepComparison.LoadAverage()}."));
+        Console.WriteLine("| workload | path | GradScaler-style reference (ms) | mixed-precision Step() (ms) | paired ratio, median [95% CI] "
+            + "| ratios P25–P75 "
+            + "| tensors created: reference | Step() | Step() per parameter tensor | Step(): extra memory / gradient bytes, largest of 5 calls (MB); median |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (string name in workloads ?? PairedClippingComparison.DefaultWorkloads)
         {
-            using var workload = Workload.Create(name);
+            using var switchScope = path.Enter();
+            using var workload = Workload.Create(name, null, BenchmarkDevice.Selected);
             Tensor[] saved = SavedHalfGradients(workload);
             Parameter[] parameters = [.. workload.Model.parameters()];
             double unscaledNorm = Math.Sqrt(saved.Sum(g => g.to_type(ScalarType.Float64).square().sum().item<double>())) / Scale;
@@ -41,12 +51,21 @@ internal static class PairedMixedPrecisionComparison
                 ("reference", () => Reference(parameters, referenceMasters, maxNorm)),
                 ("Step()", () => monitor.Step()),
             ];
+            StepFootprint.Sample[][] footprints = [.. calls.Select(c => StepFootprint.Measure(c.Call, () => Restore(parameters, saved)))];
             List<double>[] times = PairedRunner.TimeInterleaved([.. calls.Select(c => c.Call)], rounds, () => Restore(parameters, saved));
 
+            long gradientBytes = saved.Sum(g => g.numel() * g.element_size());
             List<double> ratio = PairedRunner.Paired(times[1], times[0], (a, b) => a / b);
-            (double low, double high) = PairedRunner.MedianConfidence95(ratio);
+            string referenceTensors = StepFootprint.Cells(footprints[0], parameters.Length, gradientBytes).Split(" | ")[0];
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {name} (float16) | {PairedRunner.Median(times[0]):F2} | {PairedRunner.Median(times[1]):F2} | {PairedRunner.Median(ratio):F2} [{low:F2}, {high:F2}] | {PairedRunner.Quantile(ratio, 0.25):F2}–{PairedRunner.Quantile(ratio, 0.75):F2} |"));
+                $"| {name} (float16) | {path.Name} | {PairedRunner.Median(times[0]):F2} | {PairedRunner.Median(times[1]):F2} "
+                + $"| {PairedRunner.RatioWithInterval(times[1], times[0])} | {PairedRunner.Quantile(ratio, 0.25):F2}–{PairedRunner.Quantile(ratio, 0.75):F2} "
+                + $"| {referenceTensors} | {StepFootprint.Cells(footprints[1], parameters.Length, gradientBytes)} |"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {name}: {parameters.Length} parameter tensors, "
+                + $"{gradientBytes / 1e6:F1} MB of float16 gradients; device path forced by: {(path.ForceDevice ? "the switch" : "not forced")}; "
+                + $"allocator pinned: {StepFootprint.AllocatorPinned}; calibration: a 104.9 MB allocation measured {StepFootprint.Calibration():F1} MB; "
+                + $"load average {PairedStepComparison.LoadAverage()}."));
             foreach (Tensor t in saved.Concat(referenceMasters))
             {
                 t.Dispose();

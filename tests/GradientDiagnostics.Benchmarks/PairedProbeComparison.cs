@@ -5,58 +5,84 @@ using static TorchSharp.torch;
 namespace GradientDiagnostics.Benchmarks;
 
 /// <summary>
-/// The cost of <c>CaptureLayerOutputs</c> and of full statistics on every step, on (a), paired and interleaved
-/// (<see cref="PairedRunner"/>): each variant trains its own copy of (a) (same seed).
+/// The cost of the layer-output probes (on by default since issue 25) and of full statistics on every step, paired and
+/// interleaved (<see cref="PairedRunner"/>): each variant trains its own copy of the workload (same seed), because probes
+/// install hooks that would run in a plain variant sharing the model. The plain step, the monitor without probes, and the
+/// monitor with default options (probes at the full-statistics cadence) run on every workload; the full-every-step
+/// variants only on (a), where they measure the probes' own cost on a full step.
 /// </summary>
-/// <remarks>Run: <c>dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --paired-probes [cycles]</c>.</remarks>
+/// <remarks>Run: <c>dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --paired-probes [cycles]
+/// [--workloads a,b:rounds,…]</c>.</remarks>
 internal static class PairedProbeComparison
 {
     private const int WarmupSteps = 60;
+    private const string Defaults = "step + monitor, defaults (probes at the full-statistics cadence)";
 
-    private static readonly (string Name, Action<GradientMonitorOptions>? Configure)[] Variants =
-    [
-        ("plain step", null),
-        ("step + monitor", _ => { }),
-        ("step + monitor + CaptureLayerOutputs", o => o.CaptureLayerOutputs = true),
-        ("step + monitor, full every step", o => o.FullStatisticsInterval = 1),
-        ("step + monitor + CaptureLayerOutputs, full every step", o => { o.CaptureLayerOutputs = true; o.FullStatisticsInterval = 1; }),
-    ];
-
-    public static void Run(int cycles)
+    public static void Run(int cycles, string[] workloads)
     {
-        var runs = Variants.Select(v =>
+        foreach (string spec in workloads)
         {
-            var workload = Workload.Create("a_mlp_50x512");
+            string[] parts = spec.Split(':');
+            RunWorkload(parts[0], parts.Length > 1 ? int.Parse(parts[1], CultureInfo.InvariantCulture) : cycles);
+        }
+    }
+
+    private static void RunWorkload(string name, int cycles)
+    {
+        var variants = new List<(string Name, Action<GradientMonitorOptions>? Configure)>
+        {
+            ("plain step", null),
+            ("step + monitor, no probes", o => o.CaptureLayerOutputs = false),
+            (Defaults, _ => { }),
+        };
+        if (name == "a_mlp_50x512")
+        {
+            variants.Add(("step + monitor, no probes, full every step", o => (o.CaptureLayerOutputs, o.FullStatisticsInterval) = (false, 1)));
+            variants.Add(("step + monitor + probes, full every step", o => o.FullStatisticsInterval = 1));
+        }
+
+        var runs = variants.Select(v =>
+        {
+            var workload = Workload.Create(name);
             var optimizer = optim.SGD(workload.Model.parameters(), 1e-4);
             GradientMonitor? monitor = v.Configure is null ? null : workload.Model.AttachGradientMonitor(v.Configure);
             return (v.Name, Workload: workload, Optimizer: optimizer, Monitor: monitor);
         }).ToArray();
-        PairedRunner.Variant[] variants =
+        PairedRunner.Variant[] paired =
         [
             .. runs.Select(r => new PairedRunner.Variant(r.Name, r.Monitor is null
                 ? () => TrainingSteps.Plain(r.Workload, r.Optimizer)
                 : () => TrainingSteps.Monitored(r.Workload, r.Optimizer, r.Monitor))),
         ];
 
-        Console.WriteLine($"Paired comparison on a_mlp_50x512: {runs.Length} variants, {WarmupSteps} warm-up steps each, {cycles} cycles of {PairedRunner.CycleSteps} steps.");
-        PairedRunner.Cycles[] results = PairedRunner.Run(variants, WarmupSteps, cycles, c => Console.Write(c % 10 == 9 ? $"{c + 1}\n" : "."));
-        List<double> plain = results[0].StepMs, monitored = results[1].StepMs, full = results[3].StepMs;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Paired comparison on {name}: {runs.Length} variants, {WarmupSteps} warm-up steps each, {cycles} cycles of {PairedRunner.CycleSteps} steps, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC."));
+        PairedRunner.Cycles[] results = PairedRunner.Run(paired, WarmupSteps, cycles, c => Console.Write(c % 10 == 9 ? $"{c + 1}\n" : "."));
+        List<double> plain = results[0].StepMs, monitored = results[1].StepMs;
         double plainMedian = PairedRunner.Median(plain);
         Console.WriteLine();
-        Console.WriteLine("| (a), per step, averaged over cycles of 20 steps | median (ms) | median paired difference vs plain step | vs step + monitor | / plain step |");
-        Console.WriteLine("|---|---:|---:|---:|---:|");
+        Console.WriteLine($"| {name}, per step, averaged over cycles of 20 steps | median (ms) | paired ratio to the plain step, median [95% CI] | median paired difference vs plain step | vs monitor without probes | / plain step |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|");
         for (int i = 0; i < runs.Length; i++)
         {
+            List<double> ratio = PairedRunner.Paired(results[i].StepMs, plain, (a, b) => a / b);
+            (double low, double high) = PairedRunner.MedianConfidence95(ratio);
             double toPlain = PairedRunner.Median(PairedRunner.Paired(results[i].StepMs, plain, (a, b) => a - b));
             double toMonitor = PairedRunner.Median(PairedRunner.Paired(results[i].StepMs, monitored, (a, b) => a - b));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {runs[i].Name} | {PairedRunner.Median(results[i].StepMs):F2} | {toPlain:+0.00;-0.00;0.00} ms | {toMonitor:+0.00;-0.00;0.00} ms | {toMonitor / plainMedian:+0.0%;-0.0%;0.0%} |"));
+                $"| {runs[i].Name} | {PairedRunner.Median(results[i].StepMs):F2} | {PairedRunner.Median(ratio):F3} [{low:F3}, {high:F3}] | {toPlain:+0.00;-0.00;0.00} ms | {toMonitor:+0.00;-0.00;0.00} ms | {toMonitor / plainMedian:+0.0%;-0.0%;0.0%} |"));
         }
 
-        double probes = PairedRunner.Median(PairedRunner.Paired(results[4].StepMs, full, (a, b) => a - b));
+        if (runs.Length == 5)
+        {
+            double probes = PairedRunner.Median(PairedRunner.Paired(results[4].StepMs, results[3].StepMs, (a, b) => a - b));
+            Console.WriteLine();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Probes' own cost on a full step (full every step, with minus without probes, paired): {probes:F2} ms = {probes / plainMedian:0.0%} of the plain step's median {plainMedian:F2} ms."));
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Finished {DateTime.UtcNow:HH:mm} UTC, load average {File.ReadAllText("/proc/loadavg").Trim()}."));
         Console.WriteLine();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Probes' own cost on a full step (full every step, with minus without probes, paired): {probes:F2} ms = {probes / plainMedian:0.0%} of the plain step's median {plainMedian:F2} ms."));
         foreach (var run in runs)
         {
             run.Monitor?.Dispose();

@@ -15,8 +15,10 @@ internal static class PairedRunner
     /// <summary>Steps per cycle: one full-statistics period of the default <c>FullStatisticsInterval</c> (20).</summary>
     public const int CycleSteps = TrainingStepBenchmarks.StepsPerInvoke;
 
-    /// <summary>One variant: a training step that returns the time spent inside the monitor's <c>Step()</c> (ms; 0 when none).</summary>
-    public sealed record Variant(string Name, Func<double> Step);
+    /// <summary>One variant: a training step that returns the time spent inside the monitor's <c>Step()</c> (ms; 0 when none);
+    /// <paramref name="BeforeCycle"/> and <paramref name="AfterCycle"/> run untimed around each of its cycles (to attach a
+    /// monitor for its own cycles only, when the monitor's hooks would otherwise run in the other variants' steps too).</summary>
+    public sealed record Variant(string Name, Func<double> Step, Action? BeforeCycle = null, Action? AfterCycle = null);
 
     /// <summary>What one variant measured, per cycle: mean whole-step time, mean time inside <c>Step()</c>, gen-0 GCs and
     /// thread-pool work items per step.</summary>
@@ -38,6 +40,10 @@ internal static class PairedRunner
     /// <summary>Runs the warm-up, then up to <paramref name="cycles"/> measured rounds; with a <paramref name="deadline"/>,
     /// stops after the round during which it passed (at least 10 measured rounds, for the confidence interval).</summary>
     public static Cycles[] Run(IReadOnlyList<Variant> variants, int warmupSteps, int cycles, Action<int>? progress = null, DateTime? deadline = null)
+        => Run(variants, warmupSteps, cycles, progress, deadline, BenchmarkDevice.Sync);
+
+    /// <summary>As above; <paramref name="sync"/> (CUDA: <c>torch.cuda.synchronize</c>) ends every timed step.</summary>
+    public static Cycles[] Run(IReadOnlyList<Variant> variants, int warmupSteps, int cycles, Action<int>? progress, DateTime? deadline, Action? sync)
     {
         var results = variants.Select(_ => new Cycles()).ToArray();
         int warmupRounds = (warmupSteps + CycleSteps - 1) / CycleSteps;
@@ -49,14 +55,18 @@ internal static class PairedRunner
                 double total = 0, inside = 0, cpu = 0;
                 int gcBefore = GC.CollectionCount(0);
                 long poolBefore = ThreadPool.CompletedWorkItemCount;
+                variants[i].BeforeCycle?.Invoke();
                 for (int step = 0; step < CycleSteps; step++)
                 {
                     TimeSpan cpuBefore = Environment.CpuUsage.TotalTime;
                     long start = Stopwatch.GetTimestamp();
                     inside += variants[i].Step();
+                    sync?.Invoke();
                     total += Stopwatch.GetElapsedTime(start).TotalMilliseconds;
                     cpu += (Environment.CpuUsage.TotalTime - cpuBefore).TotalMilliseconds;
                 }
+
+                variants[i].AfterCycle?.Invoke();
 
                 if (round >= 0)
                 {
@@ -92,6 +102,7 @@ internal static class PairedRunner
                 beforeEach();
                 long start = Stopwatch.GetTimestamp();
                 calls[i]();
+                BenchmarkDevice.Sync?.Invoke();
                 double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
                 if (round >= 0)
                 {
@@ -104,6 +115,14 @@ internal static class PairedRunner
     }
 
     public static double Median(IReadOnlyList<double> values) => Quantile(values, 0.5);
+
+    /// <summary>"median [low, high]" of the paired ratios <paramref name="ours"/>[i] / <paramref name="theirs"/>[i].</summary>
+    public static string RatioWithInterval(IReadOnlyList<double> ours, IReadOnlyList<double> theirs)
+    {
+        List<double> ratio = Paired(ours, theirs, (a, b) => a / b);
+        (double low, double high) = MedianConfidence95(ratio);
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Median(ratio):F2} [{low:F2}, {high:F2}]");
+    }
 
     /// <summary>The q-quantile by linear interpolation between order statistics.</summary>
     public static double Quantile(IReadOnlyList<double> values, double q)

@@ -10,11 +10,12 @@ using BenchmarkDotNet.Running;
 // Ratios are taken within one process and one run, which is what the performance targets compare.
 //
 // Whole training steps with and without the monitor, paired and interleaved, on every workload (see PairedStepComparison):
-//   dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --paired [cycles, default 20] [--warmup steps, default 60] [--workloads a,b:rounds,...] [--diagnose] [--read-control] [--minutes budget]
+//   dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --paired [cycles, default 20] [--warmup steps, default 60]
+//     [--workloads a,b:rounds,...] [--diagnose] [--read-control] [--minutes budget] [--path p] [--device d] [--attach-per-cycle]
 // Any mode: --torch-threads n sets libtorch's intra-op threads first (torch.set_num_threads), e.g. 1 to leave a core
 // free for the monitor's parallel read.
-// The probes' cost on (a), paired the same way (see PairedProbeComparison):
-//   dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --paired-probes [cycles, default 30]
+// The probes' cost (on by default), one model per variant, paired the same way (see PairedProbeComparison):
+//   dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --paired-probes [cycles, default 30] [--workloads a,b:rounds,...]
 string? Value(string option) => Array.IndexOf(args, option) is int i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
 int? Count(int position) => args.Length > position && int.TryParse(args[position], CultureInfo.InvariantCulture, out int n) ? n : null;
 
@@ -23,21 +24,63 @@ if (Value("--torch-threads") is string torchThreads)
     TorchSharp.torch.set_num_threads(int.Parse(torchThreads, CultureInfo.InvariantCulture));
 }
 
+// Any paired mode: --device cuda puts the models on the GPU (a CUDA build of TorchSharp is needed, see docs/performance.md);
+// --path managed|device|float64 picks the read path (GradientPath): device forces the device path on CPU tensors (the
+// AppContext switch GradientDiagnostics.TorchSharp.UseDevicePathOnCpu), float64 measures a float64 copy of the model.
+GradientDiagnostics.Benchmarks.BenchmarkDevice.Select(Value("--device"));
+var path = GradientDiagnostics.Benchmarks.GradientPath.Parse(Value("--path"));
+string[]? workloads = Value("--workloads")?.Split(',');
+double? minutes = Value("--minutes") is string budget ? double.Parse(budget, CultureInfo.InvariantCulture) : null;
+int warmup = int.Parse(Value("--warmup") ?? "60", CultureInfo.InvariantCulture);
+
 if (args.Length > 0 && args[0] == "--paired")
 {
     GradientDiagnostics.Benchmarks.PairedStepComparison.Run(
         Count(1) ?? 20,
-        int.Parse(Value("--warmup") ?? "60", CultureInfo.InvariantCulture),
-        Value("--workloads")?.Split(',') ?? GradientDiagnostics.Benchmarks.Workload.All,
+        warmup,
+        workloads ?? GradientDiagnostics.Benchmarks.Workload.All,
         args.Contains("--diagnose"),
         args.Contains("--read-control"),
-        Value("--minutes") is string minutes ? double.Parse(minutes, CultureInfo.InvariantCulture) : null);
+        minutes,
+        path,
+        args.Contains("--attach-per-cycle"));
+    return;
+}
+
+// The default options' whole-step bound (≤ 1.02× the plain step on the compute-bound workloads (c), (d), (a) at batch
+// 512): --paired with those workloads, the monitor at default options attached only for its own cycles:
+//   dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --paired-defaults [cycles, default 60]
+// The recurrent time profile's bound (≤ 1.05× on a 2-layer LSTM, hidden 256, sequence 100, batch 16: workload d_lstm),
+// the same way:
+//   dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --paired-lstm [cycles, default 200]
+if (args.Length > 0 && args[0] is "--paired-defaults" or "--paired-lstm")
+{
+    bool lstm = args[0] == "--paired-lstm";
+    GradientDiagnostics.Benchmarks.PairedStepComparison.Run(
+        Count(1) ?? (lstm ? 200 : 60),
+        warmup,
+        workloads ?? (lstm ? ["d_lstm"] : ["c_cnn:300", "d_lstm:200", "a_mlp_50x512_batch512"]),
+        diagnose: false,
+        readControl: false,
+        minutes,
+        path,
+        attachPerCycle: true);
+    return;
+}
+
+// The device path's acceptance figures in one run (see DevicePathRun): clipping on the managed, forced-device and
+// float64 paths, and mixed precision on the forced device path, on e_mlp_100x512 and f_mlp_10x1024:
+//   dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --device-path [rounds, default 60]
+if (args.Length > 0 && args[0] == "--device-path")
+{
+    string[] passOn = [.. new[] { "--device", "--torch-threads" }.Where(o => Value(o) is not null).SelectMany(o => new[] { o, Value(o)! })];
+    GradientDiagnostics.Benchmarks.DevicePathRun.Run(Count(1) ?? 60, workloads ?? GradientDiagnostics.Benchmarks.DevicePathRun.Workloads, passOn);
     return;
 }
 
 if (args.Length > 0 && args[0] == "--paired-probes")
 {
-    GradientDiagnostics.Benchmarks.PairedProbeComparison.Run(Count(1) ?? 30);
+    GradientDiagnostics.Benchmarks.PairedProbeComparison.Run(Count(1) ?? 30, Value("--workloads")?.Split(',') ?? ["a_mlp_50x512"]);
     return;
 }
 
@@ -45,7 +88,7 @@ if (args.Length > 0 && args[0] == "--paired-probes")
 //   dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --paired-clipping [rounds, default 200]
 if (args.Length > 0 && args[0] == "--paired-clipping")
 {
-    GradientDiagnostics.Benchmarks.PairedClippingComparison.Run(Count(1) ?? 200);
+    GradientDiagnostics.Benchmarks.PairedClippingComparison.Run(Count(1) ?? 200, path, workloads);
     return;
 }
 
@@ -53,7 +96,7 @@ if (args.Length > 0 && args[0] == "--paired-clipping")
 //   dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --paired-mixed-precision [rounds, default 100]
 if (args.Length > 0 && args[0] == "--paired-mixed-precision")
 {
-    GradientDiagnostics.Benchmarks.PairedMixedPrecisionComparison.Run(Count(1) ?? 100);
+    GradientDiagnostics.Benchmarks.PairedMixedPrecisionComparison.Run(Count(1) ?? 100, path, workloads);
     return;
 }
 

@@ -8,7 +8,7 @@ namespace GradientDiagnostics.Benchmarks;
 
 /// <summary>
 /// The costs of issue 16 on (a): the time to take and to restore one recovery snapshot (parameters + SGD-momentum or Adam
-/// state), and the whole-step cost of <see cref="NonFiniteGradientOptions.TraceOrigin"/> and of
+/// state), and the whole-step cost of <see cref="NonFiniteOptions.TraceOrigin"/> and of
 /// <c>EnableRecovery</c>, measured as <see cref="PairedStepComparison"/> does: one step of each variant in turn, in a
 /// rotating order, summed per cycle of 20 steps, and paired differences between the cycles of the same round.
 /// </summary>

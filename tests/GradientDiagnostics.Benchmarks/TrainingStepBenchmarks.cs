@@ -31,7 +31,8 @@ public class TrainingStepBenchmarks
     {
         _workload = Benchmarks.Workload.Create(Workload);
         _optimizer = optim.SGD(_workload.Model.parameters(), 1e-4);
-        _monitor = _workload.Model.AttachGradientMonitor();
+        // Without probes: their hooks would also run in the plain benchmark, which shares this model.
+        _monitor = _workload.Model.AttachGradientMonitor(o => o.CaptureLayerOutputs = false);
     }
 
     [GlobalCleanup]

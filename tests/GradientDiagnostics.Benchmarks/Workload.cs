@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace GradientDiagnostics.Benchmarks;
@@ -7,6 +8,8 @@ public sealed class Workload : IDisposable
 {
     private readonly Func<Tensor> _makeInput;
     private readonly Func<Tensor, Tensor> _forward;
+    private ScalarType? _dtype;
+    private Device? _device;
 
     private Workload(string name, nn.Module model, Func<Tensor> makeInput, Func<Tensor, Tensor> forward)
     {
@@ -33,6 +36,9 @@ public sealed class Workload : IDisposable
             "a_mlp_50x128" => Mlp(name, layers: 50, width: 128, batch: 64),
             "a_mlp_50x512_batch512" => Mlp(name, layers: 50, width: 512, batch: 512),
             "b_mlp_500x64" => Mlp(name, layers: 500, width: 64, batch: 64),
+            // The device-path issue's models: 200 parameter tensors and 105 MB of float32 gradients; 20 large tensors.
+            "e_mlp_100x512" => Mlp(name, layers: 100, width: 512, batch: 64),
+            "f_mlp_10x1024" => Mlp(name, layers: 10, width: 1024, batch: 64),
             "b_mlp_250x64" => Mlp(name, layers: 250, width: 64, batch: 64),
             "b_mlp_100x64" => Mlp(name, layers: 100, width: 64, batch: 64),
             // The bytes of (b) in two tensors (1442² + 1442 = 2,080,806 vs 500·(64² + 64) = 2,080,000 parameters): the
@@ -75,16 +81,51 @@ public sealed class Workload : IDisposable
         return new Workload(name, model, () => randn(16, 100, 32), x => model.call(x).square().mean());
     }
 
+    /// <summary>The workload <paramref name="name"/> with its model moved to <paramref name="dtype"/> and
+    /// <paramref name="device"/> (each when given) before anything reads its parameters (<c>model.to</c> replaces them);
+    /// inputs follow.</summary>
+    public static Workload Create(string name, ScalarType? dtype, Device? device)
+    {
+        Workload workload = Create(name);
+        if (dtype is ScalarType type)
+        {
+            workload.Model.to(type);
+        }
+
+        if (device is not null)
+        {
+            workload.Model.to(device);
+        }
+
+        workload._dtype = dtype;
+        workload._device = device;
+        return workload;
+    }
+
     /// <summary>One plain training step's forward and backward: leaves fresh gradients on every parameter.</summary>
     public Tensor ForwardBackward()
     {
-        using Tensor input = _makeInput();
+        using Tensor input = MakeInput();
         Tensor loss = _forward(input);
         loss.backward();
         return loss;
     }
 
     public void Dispose() => Model.Dispose();
+
+    private Tensor MakeInput()
+    {
+        Tensor made = _makeInput();
+        if (_dtype is null && _device is null)
+        {
+            return made;
+        }
+
+        using (made)
+        {
+            return made.to(_dtype ?? made.dtype, _device ?? made.device);
+        }
+    }
 
     /// <summary>A 2-layer LSTM, hidden 256, over sequences of 100 steps, batch 16, with a linear head.</summary>
     private sealed class LstmRegressor : nn.Module<Tensor, Tensor>

@@ -11,7 +11,7 @@ public sealed class RecoverySeamTests
         var network = new ArrayNetwork(depth: 3, width: 8, ActivationKind.ReLU, weightStd: 0.5, seed: 7);
         using var monitor = new ArrayNetworkMonitor(network);
         var target = new ArrayRecoveryTarget(network, learningRate: 0.01f);
-        monitor.Analyzer.EnableRecovery(new GradientRecoveryOptions { SnapshotInterval = 2, RollbackAfterFailingSteps = 2, LearningRateFactor = 0.5 }, target);
+        monitor.Analyzer.EnableRecovery(new RecoveryOptions { SnapshotInterval = 2, RollbackAfterFailingSteps = 2, LearningRateFactor = 0.5 }, target);
         var before = new List<float[][]>();
         var learningRates = new List<float>();
 
@@ -41,7 +41,7 @@ public sealed class RecoverySeamTests
         var network = new ArrayNetwork(depth: 3, width: 8, ActivationKind.ReLU, weightStd: 0.5, seed: 8);
         using var monitor = new ArrayNetworkMonitor(network);
         var target = new ArrayRecoveryTarget(network, learningRate: 0.01f);
-        monitor.Analyzer.EnableRecovery(new GradientRecoveryOptions { SnapshotInterval = 2 }, target);
+        monitor.Analyzer.EnableRecovery(new RecoveryOptions { SnapshotInterval = 2 }, target);
 
         for (int step = 0; step < 6; step++)
         {
@@ -60,7 +60,7 @@ public sealed class RecoverySeamTests
         var network = new ArrayNetwork(depth: 2, width: 4, ActivationKind.ReLU, weightStd: 0.5, seed: 9);
         using var monitor = new ArrayNetworkMonitor(network);
 
-        Assert.Throws<ArgumentNullException>(() => monitor.Analyzer.EnableRecovery(new GradientRecoveryOptions(), null!));
+        Assert.Throws<ArgumentNullException>(() => monitor.Analyzer.EnableRecovery(new RecoveryOptions(), null!));
     }
 
     [Fact]

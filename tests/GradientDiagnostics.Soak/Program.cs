@@ -9,10 +9,13 @@ using static TorchSharp.torch;
 // and the managed heap after a full GC must stay flat, and the alert count must stay within what the cooldowns allow.
 // Faults are injected so the alert path is exercised: an isolated NaN gradient every 500 steps (a new episode each
 // time, so each is reported) and one sustained 1,000-step NaN episode in a single layer (reported once per cooldown).
-// Arguments: [steps] [--no-faults] [--spike-floor x]. --no-faults runs the same training without any injected fault (a
-// healthy run); --spike-floor sets Exploding.SpikeMinFactorOverMean (1 = the z-score alone), to measure that default.
+// Arguments: [steps] [--no-faults] [--defaults] [--spike-floor x]. --no-faults runs the same training without any injected
+// fault (a healthy run); --defaults attaches with default options (probes at the default full-statistics cadence)
+// instead of probes and parameter copies on one step in five; --spike-floor sets Exploding.SpikeMinFactorOverMean (1 = the
+// z-score alone), to measure that default.
 int steps = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal) ? int.Parse(args[0], CultureInfo.InvariantCulture) : 10_000;
 bool faults = !args.Contains("--no-faults");
+bool defaults = args.Contains("--defaults");
 int floorAt = Array.IndexOf(args, "--spike-floor");
 double? spikeFloor = floorAt >= 0 ? double.Parse(args[floorAt + 1], CultureInfo.InvariantCulture) : null;
 const int Width = 32, Batch = 16, IsolatedEvery = 500, WarmupSteps = 1_000;
@@ -27,9 +30,13 @@ var model = nn.Sequential(
 var options = new GradientMonitorOptions();
 using var monitor = model.AttachGradientMonitor(o =>
 {
-    o.CaptureLayerOutputs = true;
-    o.CaptureParameterUpdates = true;
-    o.FullStatisticsInterval = 5; // probes, activations and parameter copies on one step in five
+    if (!defaults)
+    {
+        o.CaptureLayerOutputs = true;
+        o.CaptureParameterUpdates = true;
+        o.FullStatisticsInterval = 5; // probes, activations and parameter copies on one step in five
+    }
+
     o.Exploding.SpikeMinFactorOverMean = spikeFloor ?? o.Exploding.SpikeMinFactorOverMean;
     options = o;
 });

@@ -23,7 +23,8 @@ public sealed class GradientAnalyzerTests
         Assert.Equal([GradientMetricNames.DepthGainOverDepth, GradientMetricNames.MeanAbsoluteGradient, GradientMetricNames.NormRatioToLaterLayers], alert.Criteria.Select(c => c.Metric));
         Assert.Equal(GradientMetricNames.DepthGainOverDepth, alert.Metric);
         Assert.True(alert.Value < 1e-9, $"g^depth = {alert.Value}");
-        Assert.StartsWith("saturating activation: Sigmoid", alert.LikelyCauses[0], StringComparison.Ordinal);
+        Assert.Equal(GradientAlertCause.SaturatingActivation, alert.Causes[0].Id);
+        Assert.StartsWith("saturating activation: Sigmoid", alert.Causes[0].Text, StringComparison.Ordinal);
     }
 
     [Fact]

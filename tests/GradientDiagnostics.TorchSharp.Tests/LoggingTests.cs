@@ -67,7 +67,8 @@ public sealed class LoggingTests
     [Theory]
     [InlineData(false, 1)]
     [InlineData(true, 0)]
-    public void Detectors_that_need_layer_outputs_say_once_at_attach_when_they_cannot_run(bool captureLayerOutputs, int expected)
+    [InlineData(null, 0)]
+    public void Detectors_that_need_layer_outputs_say_once_at_attach_when_they_cannot_run(bool? captureLayerOutputs, int expected)
     {
         var logger = new FakeLogger();
         using var model = Mlp.Create(depth: 3, 8, Activation.Sigmoid, Init.Xavier);

@@ -19,6 +19,7 @@ public sealed class OptionSnapshotTests
         {
             o.FullStatisticsInterval = 3;
             o.Clipping = GradientClipping.ByGlobalNorm(1e-6);
+            o.CaptureLayerOutputs = false; // no depth criterion, whose own gate would fire on the full steps
             seen = o;
         });
 
@@ -30,6 +31,7 @@ public sealed class OptionSnapshotTests
         seen.Vanishing.CooldownSteps = 0;
         seen.Clipping = null;
         seen.PersistentClipping.Persistence = 1;
+        seen.CaptureLayerOutputs = true;
 
         List<GradientStepResult> results = Training.Run(model, monitor, steps: 7, Width);
 

@@ -38,11 +38,16 @@ public sealed class StepCadenceTests
     }
 
     [Fact]
-    public void Probes_are_off_by_default_and_parameters_are_still_measured_on_full_steps()
+    public void Probes_are_on_by_default_and_without_them_parameters_are_still_measured_on_full_steps()
     {
         manual_seed(42);
         using var model = Mlp.Create(depth: 3, 8, Activation.ReLU, Init.He);
-        using var monitor = model.AttachGradientMonitor();
+        using (var defaults = model.AttachGradientMonitor())
+        {
+            Assert.Equal(defaults.LayerNames, defaults.ProbedLayers);
+        }
+
+        using var monitor = model.AttachGradientMonitor(o => o.CaptureLayerOutputs = false);
 
         using var scope = NewDisposeScope();
         model.call(randn(4, 8)).square().mean().backward();

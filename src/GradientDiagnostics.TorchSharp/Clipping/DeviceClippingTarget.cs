@@ -35,15 +35,15 @@ internal sealed class DeviceClippingTarget(ModuleLayer[] layers, GradientStatist
             Scalar? scalar = null;
             try
             {
-                foreach (Parameter parameter in layers[i].Parameters)
+                for (int k = 0; k < layers[i].Parameters.Length; k++)
                 {
-                    torch.Tensor? grad = parameter.grad;
+                    torch.Tensor? grad = reader.Gradient(i, k);
                     if (grad is null)
                     {
                         continue;
                     }
 
-                    if (TensorStatisticsCollector.IsDenseCpuFloat32(grad) && grad.numel() < SpanScaleMaxElements)
+                    if (!DevicePath.ForcedOnCpu && TensorStatisticsCollector.IsDenseCpuFloat32(grad) && grad.numel() < SpanScaleMaxElements)
                     {
                         // libtorch multiplies a float32 tensor by a double scalar cast to float: the same result, bit for bit.
                         Span<float> values = MemoryMarshal.Cast<byte, float>(grad.bytes);
@@ -66,9 +66,9 @@ internal sealed class DeviceClippingTarget(ModuleLayer[] layers, GradientStatist
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        foreach (Parameter parameter in layers.SelectMany(l => l.Parameters))
+        foreach ((int i, int k) in layers.SelectMany((l, i) => l.Parameters.Select((_, k) => (i, k))))
         {
-            torch.Tensor? grad = parameter.grad;
+            torch.Tensor? grad = reader.Gradient(i, k);
             if (grad is null)
             {
                 continue;
@@ -86,7 +86,7 @@ internal sealed class DeviceClippingTarget(ModuleLayer[] layers, GradientStatist
     }
 
     public void ClipUnitWise(double clipping, double epsilon, ReadOnlySpan<bool> excludedLayers) =>
-        UnitWiseClipping.Apply(layers, clipping, epsilon, excludedLayers);
+        UnitWiseClipping.Apply(layers, reader, clipping, epsilon, excludedLayers);
 
     public TensorStatistics[] Measure()
     {

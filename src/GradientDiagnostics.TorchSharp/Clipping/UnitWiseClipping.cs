@@ -9,7 +9,7 @@ namespace GradientDiagnostics.TorchSharp;
 internal static class UnitWiseClipping
 {
     /// <summary>Clips every parameter of the layers not in <paramref name="excludedLayers"/>.</summary>
-    public static void Apply(ModuleLayer[] layers, double clipping, double epsilon, ReadOnlySpan<bool> excludedLayers)
+    public static void Apply(ModuleLayer[] layers, GradientStatisticsReader reader, double clipping, double epsilon, ReadOnlySpan<bool> excludedLayers)
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
@@ -20,9 +20,10 @@ internal static class UnitWiseClipping
                 continue;
             }
 
-            foreach (Parameter parameter in layers[i].Parameters)
+            for (int k = 0; k < layers[i].Parameters.Length; k++)
             {
-                torch.Tensor? grad = parameter.grad;
+                Parameter parameter = layers[i].Parameters[k];
+                torch.Tensor? grad = reader.Gradient(i, k);
                 if (grad is null)
                 {
                     continue;
@@ -30,7 +31,7 @@ internal static class UnitWiseClipping
 
                 if (!grad.is_sparse)
                 {
-                    ClipUnits(parameter.detach(), grad, clipping, epsilon);
+                    ClipUnits(parameter, grad, clipping, epsilon);
                 }
                 else if (SparseGradient.Of(grad) is SparseGradient sparse)
                 {
@@ -48,9 +49,19 @@ internal static class UnitWiseClipping
         long[]? dims = grad.dim() <= 1 ? null : [.. Enumerable.Range(1, (int)grad.dim() - 1).Select(d => (long)d)];
         torch.Tensor weightNorm = torch.linalg.vector_norm(weight, 2, dims, keepdim: true);
         torch.Tensor gradNorm = torch.linalg.vector_norm(grad, 2, dims, keepdim: true);
-        torch.Tensor maxNorm = weightNorm.clamp_min(epsilon).mul_(clipping);
-        torch.Tensor factor = torch.where(gradNorm > maxNorm, maxNorm / gradNorm.clamp_min(GradientClipping.AdaptiveGradientNormFloor), 1.0);
-        grad.mul_(factor);
+        grad.mul_(ClipFactor(weightNorm, gradNorm, clipping, epsilon));
+    }
+
+    /// <summary>Turns the units' weight norms into the AGC factor in place: where(‖G‖ &gt; M, M / max(‖G‖, floor), 1) with
+    /// M = λ·max(‖W‖, ε), computed as M / max(‖G‖, floor) with 1 filled in where ‖G‖ &gt; M is false (NaN norms included),
+    /// so bit for bit the same as the <c>where</c> form. Every number is a Scalar argument: no host tensor operand (a C#
+    /// number given to <c>torch.where</c> becomes a CPU tensor, which libtorch copies to the device with a blocking copy, one
+    /// host synchronization per parameter on CUDA). One temporary beyond the two norms: the mask. Modifies both norms.</summary>
+    internal static torch.Tensor ClipFactor(torch.Tensor weightNorm, torch.Tensor gradNorm, double clipping, double epsilon)
+    {
+        torch.Tensor maxNorm = weightNorm.clamp_min_(epsilon).mul_(clipping);
+        torch.Tensor keep = gradNorm.gt(maxNorm).logical_not_();
+        return maxNorm.div_(gradNorm.clamp_min_(GradientClipping.AdaptiveGradientNormFloor)).masked_fill_(keep, 1.0);
     }
 
     /// <summary>AGC on a sparse gradient, with the same units as <see cref="ClipUnits"/>: a unit (a slice along dimension
@@ -62,10 +73,7 @@ internal static class UnitWiseClipping
         torch.Tensor factor;
         if (grad.dim() <= 1)
         {
-            torch.Tensor weightNorm = torch.linalg.vector_norm(weight, 2);
-            torch.Tensor gradNorm = torch.linalg.vector_norm(sums, 2);
-            torch.Tensor maxNorm = weightNorm.clamp_min(epsilon).mul_(clipping);
-            factor = torch.where(gradNorm > maxNorm, maxNorm / gradNorm.clamp_min(GradientClipping.AdaptiveGradientNormFloor), 1.0);
+            factor = ClipFactor(torch.linalg.vector_norm(weight, 2), torch.linalg.vector_norm(sums, 2), clipping, epsilon);
         }
         else
         {
@@ -76,9 +84,7 @@ internal static class UnitWiseClipping
             torch.Tensor unitNorm = torch.zeros(grad.shape[0], rowSquares.dtype, rowSquares.device).index_add_(0, sparse.Rows, rowSquares, 1).sqrt();
             torch.Tensor gradNorm = unitNorm.index_select(0, sparse.Rows);
             torch.Tensor weightNorm = torch.linalg.vector_norm(weight, 2, weightDims).index_select(0, sparse.Rows);
-            torch.Tensor maxNorm = weightNorm.clamp_min(epsilon).mul_(clipping);
-            factor = torch.where(gradNorm > maxNorm, maxNorm / gradNorm.clamp_min(GradientClipping.AdaptiveGradientNormFloor), 1.0)
-                .reshape([sums.shape[0], .. Enumerable.Repeat(1L, sumDims.Length)]);
+            factor = ClipFactor(weightNorm, gradNorm, clipping, epsilon).reshape([sums.shape[0], .. Enumerable.Repeat(1L, sumDims.Length)]);
         }
 
         sparse.Write(sums * factor);

@@ -32,6 +32,10 @@ internal sealed class MasterGradientTarget : IGradientClippingTarget
         _buffers = [.. masters.Select(l => new torch.Tensor?[l.Parameters.Length])];
     }
 
+    /// <summary>The monitor's reader of the model's 16-bit gradients: during a step it holds the <c>p.grad</c> wrappers it
+    /// read, so the write into the masters reads none again. Null: read <c>p.grad</c>.</summary>
+    internal GradientStatisticsReader? ModelGradients { get; set; }
+
     /// <summary>Starts a step whose model gradients carry the loss scale <paramref name="scale"/>: nothing written yet.</summary>
     public void Begin(double scale)
     {
@@ -116,7 +120,7 @@ internal sealed class MasterGradientTarget : IGradientClippingTarget
             for (int j = 0; j < parameters.Length; j++)
             {
                 Parameter master = _masters[i].Parameters[j];
-                torch.Tensor? grad = parameters[j].grad;
+                torch.Tensor? grad = ModelGradients is null ? parameters[j].grad : ModelGradients.Gradient(i, j);
                 if (grad is null)
                 {
                     master.grad = null; // no gradient this step: the optimizer skips the master, as it skips the parameter
@@ -139,7 +143,8 @@ internal sealed class MasterGradientTarget : IGradientClippingTarget
             _buffers[layer][index] = buffer;
         }
 
-        if (grad.device_type == DeviceType.CPU && grad.dtype == torch.ScalarType.Float16 && grad.is_contiguous() && buffer.device_type == DeviceType.CPU)
+        if (!DevicePath.ForcedOnCpu && grad.device_type == DeviceType.CPU && grad.dtype == torch.ScalarType.Float16 && grad.is_contiguous()
+            && buffer.device_type == DeviceType.CPU)
         {
             // One pass over the half values into fp32, then the multiply while the floats are still in cache.
             ReadOnlySpan<Half> source = MemoryMarshal.Cast<byte, Half>(grad.bytes);

@@ -20,19 +20,42 @@ public static class GradientFlowExtensions
     /// </summary>
     /// <param name="model">The model; it runs in its current training mode.</param>
     /// <param name="loss">Computes the loss on a representative batch (a one-element tensor) by calling the model.</param>
-    /// <param name="configure">Sets the detectors' thresholds, as for <see cref="GradientMonitorExtensions.AttachGradientMonitor"/>,
+    /// <param name="configure">Sets the detectors' thresholds, as for <c>AttachGradientMonitor</c>,
     /// so the verdict agrees with the monitor; validated here. Persistence is judged on this one pass, and no telemetry is written.</param>
     /// <param name="logger">Where the findings are logged; nothing is logged when null.</param>
     /// <returns>What one pass measured.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="model"/> or <paramref name="loss"/> is null.</exception>
     /// <exception cref="ArgumentException">The model has no trainable parameters, or the loss has more than one element.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
-    public static GradientFlowCheckResult CheckGradientFlow(this torch.nn.Module model, Func<torch.Tensor> loss, Action<GradientMonitorOptions>? configure = null, ILogger? logger = null)
+    /// <exception cref="ArgumentOutOfRangeException">Options are out of range; the message names each.</exception>
+    public static GradientFlowCheckResult CheckGradientFlow(this torch.nn.Module model, Func<torch.Tensor> loss,
+        Action<GradientMonitorOptions>? configure = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(loss);
         ModuleLayer[] layers = DiscoverLayers(model);
         return GradientFlowPreflight.Check([.. layers.Select(l => l.Descriptor)], configure, new LossPreflightPass(model, layers, loss), logger);
+    }
+
+    /// <summary>As <see cref="CheckGradientFlow(torch.nn.Module, Func{torch.Tensor}, Action{GradientMonitorOptions}, ILogger)"/>,
+    /// with the detectors' thresholds from an options object, for example a preset:
+    /// <c>model.CheckGradientFlow(loss, GradientMonitorOptions.Sensitive())</c>. The object is validated and copied; it is
+    /// not changed.</summary>
+    /// <param name="model">The model; it runs in its current training mode.</param>
+    /// <param name="loss">Computes the loss on a representative batch (a one-element tensor) by calling the model.</param>
+    /// <param name="options">The thresholds, as for the monitor.</param>
+    /// <param name="logger">Where the findings are logged; nothing is logged when null.</param>
+    /// <returns>What one pass measured.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/>, <paramref name="loss"/> or <paramref name="options"/> is null.</exception>
+    /// <exception cref="ArgumentException">The model has no trainable parameters, or the loss has more than one element.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">Options are out of range; the message names each.</exception>
+    public static GradientFlowCheckResult CheckGradientFlow(this torch.nn.Module model, Func<torch.Tensor> loss, GradientMonitorOptions options,
+        ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(loss);
+        ArgumentNullException.ThrowIfNull(options);
+        ModuleLayer[] layers = DiscoverLayers(model);
+        return GradientFlowPreflight.Check([.. layers.Select(l => l.Descriptor)], options, new LossPreflightPass(model, layers, loss), logger);
     }
 
     /// <summary>

@@ -17,20 +17,30 @@ internal sealed class DeviceActivationReduction(ActivationKind following, bool m
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
+        // Accumulated in float32 (16-bit outputs widened once), never through a float64 copy of the output: Σx by sum,
+        // Σx² as ‖x‖₂² (linalg.vector_norm: no squared temporary), counts by count_nonzero (no int64 copy of a mask);
+        // the one-element results are widened to float64 for the host.
         torch.Tensor x = output.detach();
+        if (x.dtype is torch.ScalarType.Float16 or torch.ScalarType.BFloat16)
+        {
+            x = x.to_type(torch.ScalarType.Float32);
+        }
+
         var parts = new List<torch.Tensor>(5)
         {
-            x.sum(type: torch.ScalarType.Float64).reshape(1),
-            x.square().sum(type: torch.ScalarType.Float64).reshape(1),
-            x.eq(0).sum(type: torch.ScalarType.Float64).reshape(1),
+            x.sum().reshape(1),
+            torch.linalg.vector_norm(x, 2).pow_(2).reshape(1),
+            torch.count_nonzero(x).reshape(1).neg_().add_(x.numel()),
             Saturated(x).reshape(1),
         };
         if (measuresActivity)
         {
-            parts.Add(x.dim() == 0 ? x.gt(0).to_type(torch.ScalarType.Float64).reshape(1) : x.gt(0).transpose(unitDimension, -1).reshape(-1, units).sum(0, type: torch.ScalarType.Float64));
+            // Active units: sign(x) clamped at 0 is 1 where x > 0, else 0 (NaN, for which x > 0 is false, is set to 0).
+            torch.Tensor active = x.sign().clamp_min_(0.0).nan_to_num_(0.0, 0.0, 0.0);
+            parts.Add(x.dim() == 0 ? active.reshape(1) : active.transpose(unitDimension, -1).reshape(-1, units).sum(0L));
         }
 
-        torch.Tensor sums = torch.cat(parts);
+        torch.Tensor sums = torch.cat([.. parts.Select(p => p.to_type(torch.ScalarType.Float64))]);
         if (_sums is not null && _sums.numel() != sums.numel())
         {
             // A different unit count than earlier calls in this step (an unusual module); keep the latest call.
@@ -73,10 +83,14 @@ internal sealed class DeviceActivationReduction(ActivationKind following, bool m
         return sum;
     }
 
+    /// <summary>The count of saturated elements, as a one-element int64 tensor: counted by <c>count_nonzero</c> on boolean
+    /// masks (a quarter of a float32 output each), not by summing a mask through an int64 or float64 copy.</summary>
     private torch.Tensor Saturated(torch.Tensor x) => following switch
     {
-        ActivationKind.Tanh => x.abs().gt(LayerObservations.TanhSaturationThreshold).sum(type: torch.ScalarType.Float64),
-        ActivationKind.Sigmoid => x.lt(LayerObservations.SigmoidSaturationLow).logical_or(x.gt(LayerObservations.SigmoidSaturationHigh)).sum(type: torch.ScalarType.Float64),
-        _ => torch.zeros(1, torch.ScalarType.Float64, x.device),
+        ActivationKind.Tanh => torch.count_nonzero(x.gt(LayerObservations.TanhSaturationThreshold))
+            .add_(torch.count_nonzero(x.lt(-LayerObservations.TanhSaturationThreshold))),
+        ActivationKind.Sigmoid => torch.count_nonzero(x.lt(LayerObservations.SigmoidSaturationLow))
+            .add_(torch.count_nonzero(x.gt(LayerObservations.SigmoidSaturationHigh))),
+        _ => torch.zeros(1, torch.ScalarType.Int64, x.device),
     };
 }

@@ -1,3 +1,5 @@
+// Over 150 lines: the probes of one monitor, with their coverage notices (warnings when asked for, one Information line
+// by default), which read the same per-probe state.
 using Microsoft.Extensions.Logging;
 
 namespace GradientDiagnostics.TorchSharp.Probes;
@@ -5,19 +7,30 @@ namespace GradientDiagnostics.TorchSharp.Probes;
 /// <summary>
 /// The forward hooks of one monitor. On a full-statistics step (<see cref="Capturing"/>), each probed layer's hook
 /// summarizes its output and retains its gradient (<see cref="LayerProbe.Capture"/>); on cheap steps the hooks return
-/// at once. Forward passes with autograd disabled (evaluation under <c>no_grad</c>) are never captured. Says which
-/// layers cannot be probed, and why, at attach; and, once each, when a full step captured nothing or missed a layer.
+/// at once. Forward passes with autograd disabled (evaluation under <c>no_grad</c>) are never captured. When probes were
+/// asked for, warns which layers cannot be probed, and why, at attach; and, once each, when a full step captured nothing
+/// or missed a layer. When they are on by default, says the same once, in one Information line.
 /// </summary>
 internal sealed class LayerOutputProbes : IDisposable
 {
     private readonly List<LayerProbe> _probes = [];
     private readonly List<Action> _removers = [];
     private readonly ILogger _logger;
+    private readonly bool _asked;
+    private readonly int _layerCount;
     private bool _warnedNothingCaptured;
+    private bool _toldUnseen;
 
-    public LayerOutputProbes(ModuleLayer[] layers, Func<string, bool>? filter, ILogger logger)
+    /// <param name="layers">The monitored layers.</param>
+    /// <param name="filter">Which layers to probe; null for every one.</param>
+    /// <param name="logger">Where coverage notices go.</param>
+    /// <param name="asked">Whether the user asked for probes (<c>CaptureLayerOutputs = true</c>): each cause of a layer
+    /// not seen is then a Warning; otherwise one Information line says it all, once.</param>
+    public LayerOutputProbes(ModuleLayer[] layers, Func<string, bool>? filter, ILogger logger, bool asked = true)
     {
         _logger = logger;
+        _asked = asked;
+        _layerCount = layers.Length;
         var unprobed = new List<(string Layer, string Reason)>();
         var unprobedByName = new Dictionary<string, string>();
         for (int i = 0; i < layers.Length; i++)
@@ -46,7 +59,15 @@ internal sealed class LayerOutputProbes : IDisposable
 
         ProbedLayers = [.. _probes.Select(p => p.Layer.Name)];
         Unprobed = new System.Collections.ObjectModel.ReadOnlyDictionary<string, string>(unprobedByName);
-        ProbeCoverageWarnings.Unprobed(_logger, unprobed);
+        if (asked)
+        {
+            ProbeCoverageWarnings.Unprobed(_logger, unprobed);
+        }
+        else if (unprobed.Count > 0)
+        {
+            _toldUnseen = true;
+            ProbeCoverageWarnings.Unseen(_logger, [.. unprobed.Select(u => u.Layer)], _layerCount, "UnprobedLayers");
+        }
     }
 
     /// <summary>Whether the hooks capture the forward passes of the coming step.</summary>
@@ -63,12 +84,6 @@ internal sealed class LayerOutputProbes : IDisposable
 
     /// <summary>The layers that have a probe, by layer index.</summary>
     public IEnumerable<int> ProbedLayerIndices => _probes.Select(p => p.Index);
-
-    /// <summary>Sends every probe down the device path, so tests exercise it on CPU.</summary>
-    internal bool ForceDeviceGeneric
-    {
-        set => _probes.ForEach(p => p.ForceDeviceGeneric = value);
-    }
 
     /// <summary>How many times the hooks ran, captured or not; lets tests prove that disposal removed them.</summary>
     internal long HookInvocations { get; private set; }
@@ -87,7 +102,11 @@ internal sealed class LayerOutputProbes : IDisposable
     public void Complete(ReadOnlySpan<double> host, Span<LayerObservation> observations, long step)
     {
         CapturedLayers = [.. _probes.Where(p => p.Captures > 0).Select(p => p.Layer.Name)];
-        if (CapturedLayers.Count == 0 && _probes.Count > 0 && !_warnedNothingCaptured)
+        if (!_asked)
+        {
+            TellUncaptured();
+        }
+        else if (CapturedLayers.Count == 0 && _probes.Count > 0 && !_warnedNothingCaptured)
         {
             _warnedNothingCaptured = true;
             ProbeCoverageWarnings.NothingCaptured(_logger, step, [.. _probes.Select(p => p.Layer.Name)]);
@@ -95,7 +114,7 @@ internal sealed class LayerOutputProbes : IDisposable
 
         foreach (LayerProbe probe in _probes)
         {
-            if (CapturedLayers.Count > 0 && probe.Captures == 0 && !probe.WarnedNotCaptured)
+            if (_asked && CapturedLayers.Count > 0 && probe.Captures == 0 && !probe.WarnedNotCaptured)
             {
                 probe.WarnedNotCaptured = true;
                 ProbeCoverageWarnings.NotCaptured(_logger, probe.Layer.Name, step);
@@ -104,6 +123,20 @@ internal sealed class LayerOutputProbes : IDisposable
             (double? norm, ActivationStatistics? activations) = probe.Complete(host);
             observations[probe.Index] = observations[probe.Index] with { OutputGradientNorm = norm, Activations = activations };
         }
+    }
+
+    /// <summary>Probes on by default: the first full step on which some probed layer's hook did not run is told in one
+    /// Information line, unless the layers no hook can see were told at attach.</summary>
+    private void TellUncaptured()
+    {
+        string[] missed = [.. _probes.Where(p => p.Captures == 0).Select(p => p.Layer.Name)];
+        if (_toldUnseen || missed.Length == 0)
+        {
+            return;
+        }
+
+        _toldUnseen = true;
+        ProbeCoverageWarnings.Unseen(_logger, missed, _layerCount, "CapturedLayers");
     }
 
     /// <summary>Forgets whatever was captured (a cheap step, or a step whose forward was left without backward).</summary>

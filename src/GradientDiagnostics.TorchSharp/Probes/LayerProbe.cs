@@ -18,7 +18,6 @@ internal sealed class LayerProbe : IDisposable
     private readonly ActivationAccumulator _activations;
     private readonly DeviceActivationReduction _deviceActivations;
     private readonly RetainedOutputGradients _gradients = new();
-    private bool _forceDeviceGeneric;
     private bool _disposed;
 
     public LayerProbe(int index, ModuleLayer layer)
@@ -45,13 +44,6 @@ internal sealed class LayerProbe : IDisposable
     /// <summary>Set once the "not captured" warning was logged for this layer.</summary>
     public bool WarnedNotCaptured { get; set; }
 
-    /// <summary>Sends every tensor down the device path, so tests exercise it on CPU.</summary>
-    public bool ForceDeviceGeneric
-    {
-        get => _forceDeviceGeneric;
-        set => _forceDeviceGeneric = _gradients.ForceDeviceGeneric = value;
-    }
-
     /// <summary>The forward hook's work: summarizes the output and returns what the module hands downstream.</summary>
     public torch.Tensor Capture(torch.Tensor output)
     {
@@ -65,7 +57,7 @@ internal sealed class LayerProbe : IDisposable
             if (output.numel() > 0)
             {
                 (long units, long inner, long unitDimension) = Layout(output);
-                if (ReadsInPlace(output, _forceDeviceGeneric))
+                if (ReadsInPlace(output))
                 {
                     _activations.Add(MemoryMarshal.Cast<byte, float>(output.bytes), (int)units, (int)inner);
                 }
@@ -146,8 +138,8 @@ internal sealed class LayerProbe : IDisposable
     }
 
     /// <summary>Whether a tensor is read in place through a float span rather than reduced by libtorch ops.</summary>
-    internal static bool ReadsInPlace(torch.Tensor tensor, bool forceDeviceGeneric) =>
-        !forceDeviceGeneric && TensorStatisticsCollector.IsDenseCpuFloat32(tensor) && tensor.numel() <= int.MaxValue;
+    internal static bool ReadsInPlace(torch.Tensor tensor) =>
+        !DevicePath.ForcedOnCpu && TensorStatisticsCollector.IsDenseCpuFloat32(tensor) && tensor.numel() <= int.MaxValue;
 
     /// <summary>The output's units, the contiguous elements of one unit per sample, and the units' dimension: [N, C, …] for
     /// channels (inner = the spatial size), else [rows, units] with the units last (inner = 1).</summary>

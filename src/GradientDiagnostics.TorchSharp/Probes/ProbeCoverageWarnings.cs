@@ -22,6 +22,14 @@ internal static class ProbeCoverageWarnings
         }
     }
 
+    /// <summary>Probes the user did not ask for (the default): one Information line for every layer a hook does not see,
+    /// listed in <c>GradientMonitor.</c><paramref name="property"/>.</summary>
+    public static void Unseen(ILogger logger, IReadOnlyCollection<string> layers, int total, string property)
+    {
+        string names = Names(layers);
+        Warn(() => Log.LayerOutputsUnseen(logger, layers.Count, total, names, property), "layer outputs are not seen");
+    }
+
     /// <summary>A full step on which no probed layer's hook ran.</summary>
     public static void NothingCaptured(ILogger logger, long step, string[] probedLayers) =>
         Warn(() => Log.NoLayerOutputCaptured(logger, step, probedLayers.Length, Names(probedLayers)), "no layer output was captured");

@@ -15,9 +15,6 @@ internal sealed class RetainedOutputGradients
     private torch.Tensor? _deviceSquares;
     private int _offset = -1;
 
-    /// <summary>Sends every gradient down the device path, so tests exercise it on CPU.</summary>
-    public bool ForceDeviceGeneric { get; set; }
-
     /// <summary>Keeps <paramref name="output"/> with its gradient retained and returns an alias for downstream
     /// (<c>Sequential</c> disposes what it hands on, and a user's scope may end before the step). Reads the gradients of
     /// earlier calls whose backward has run, so gradient accumulation keeps at most about one micro-batch of outputs.
@@ -92,7 +89,7 @@ internal sealed class RetainedOutputGradients
     /// <summary>Adds one output gradient's ‖g‖²: in place on the CPU, else on its device (no host sync here).</summary>
     private void Add(torch.Tensor gradient)
     {
-        if (LayerProbe.ReadsInPlace(gradient, ForceDeviceGeneric))
+        if (LayerProbe.ReadsInPlace(gradient))
         {
             TensorStatistics squares = TensorStatistics.Compute(MemoryMarshal.Cast<byte, float>(gradient.bytes));
             _hostSquares += squares.IsFinite ? squares.SumOfSquares : squares.L2Norm; // NaN or +Infinity propagate
@@ -102,6 +99,9 @@ internal sealed class RetainedOutputGradients
 
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        _deviceSquares = DeviceActivationReduction.Accumulate(_deviceSquares, gradient.square().sum(type: torch.ScalarType.Float64));
+        // ‖g‖ by linalg.vector_norm: no full-size temporary, accumulated in float32 (16-bit gradients widened first, as
+        // their norm would keep their dtype and overflow); squared in float64 on the (one-element) result.
+        torch.Tensor values = gradient.dtype is torch.ScalarType.Float16 or torch.ScalarType.BFloat16 ? gradient.to_type(torch.ScalarType.Float32) : gradient;
+        _deviceSquares = DeviceActivationReduction.Accumulate(_deviceSquares, torch.linalg.vector_norm(values, 2).to_type(torch.ScalarType.Float64).pow_(2));
     }
 }

@@ -9,13 +9,8 @@ namespace GradientDiagnostics.TorchSharp;
 internal sealed class GradientStatisticsReader(ModuleLayer[] layers)
 {
     private readonly TensorStatisticsCollector _collector = new(layers.Length);
-
-    /// <summary>Sends every gradient down the device-generic path, so tests exercise it on CPU.</summary>
-    internal bool ForceDeviceGeneric
-    {
-        get => _collector.ForceDeviceGeneric;
-        set => _collector.ForceDeviceGeneric = value;
-    }
+    private readonly torch.Tensor?[][] _held = [.. layers.Select(l => new torch.Tensor?[l.Parameters.Length])];
+    private bool _holding;
 
     /// <summary>How many threads the last step's CPU read used (see <see cref="TensorStatisticsCollector.ReadThreads"/>).</summary>
     internal int LastReadThreads => _collector.LastReadThreads;
@@ -47,22 +42,58 @@ internal sealed class GradientStatisticsReader(ModuleLayer[] layers)
         }
     }
 
+    /// <summary>How many gradients of the last step took the device path's second, exact read.</summary>
+    internal int LastExactReads => _collector.LastExactReads;
+
     /// <summary>Measures the CPU gradients and queues the others' device reductions. Every <c>p.grad</c> wrapper it reads
     /// is disposed by the caller's dispose scope.</summary>
-    public void Queue(HostTransfer transfer)
+    /// <param name="transfer">The step's host transfer.</param>
+    /// <param name="countZeros">Whether the device reads count zeros (full-statistics steps; null: as the last read did); the managed
+    /// reads always do.</param>
+    /// <param name="holdGradients">Keep the <c>p.grad</c> wrappers (outside every dispose scope) until
+    /// <see cref="ReleaseGradients"/>, so the clipping stage of the same step applies its decision without reading
+    /// <c>p.grad</c> again (every read makes a new native handle: one tensor per parameter tensor per read).</param>
+    public void Queue(HostTransfer transfer, bool? countZeros = null, bool holdGradients = false)
     {
+        ReleaseGradients();
         _collector.Begin();
+        // Null (a re-measure after clipping, in the same step): count as the step's read did.
+        _collector.CountZeros = countZeros ?? _collector.CountZeros;
         for (int i = 0; i < layers.Length; i++)
         {
-            foreach (Parameter parameter in layers[i].Parameters)
+            Parameter[] parameters = layers[i].Parameters;
+            for (int k = 0; k < parameters.Length; k++)
             {
-                torch.Tensor? grad = parameter.grad;
+                torch.Tensor? grad = parameters[k].grad;
                 if (grad is not null)
                 {
                     _collector.Add(i, grad, transfer);
+                    _held[i][k] = holdGradients ? grad.DetachFromDisposeScope() : null;
                 }
             }
         }
+
+        _holding = holdGradients;
+    }
+
+    /// <summary>The gradient of parameter <paramref name="index"/> of layer <paramref name="layer"/>: the wrapper held since
+    /// <see cref="Queue"/> when it held them (null when the parameter had none), else a new read of <c>p.grad</c> (in the
+    /// caller's dispose scope).</summary>
+    public torch.Tensor? Gradient(int layer, int index) => _holding ? _held[layer][index] : layers[layer].Parameters[index].grad;
+
+    /// <summary>Releases the wrappers <see cref="Queue"/> held (not the gradients: only this handle to them).</summary>
+    public void ReleaseGradients()
+    {
+        foreach (torch.Tensor?[] layer in _held)
+        {
+            for (int k = 0; k < layer.Length; k++)
+            {
+                layer[k]?.Dispose();
+                layer[k] = null;
+            }
+        }
+
+        _holding = false;
     }
 
     /// <summary>Folds the device results into <see cref="Statistics"/>.</summary>

@@ -3,18 +3,24 @@ using System.Runtime.InteropServices;
 namespace GradientDiagnostics.TorchSharp;
 
 /// <summary>
-/// Gathers the float64 results a step computed on the device (gradient reductions, probe norms, activation sums, the
-/// loss) and brings them to the host in one transfer, so a step synchronizes with the device once.
+/// Gathers the results a step computed on the device (gradient reductions, probe norms, activation sums, the loss) and
+/// brings them to the host in one transfer, so a step synchronizes with the device once. Zero-dimensional results
+/// (<see cref="AddScalar"/>: a norm per tensor, a count) are stacked per (dtype, device) at <see cref="Fetch"/>, so the
+/// libtorch ops of a transfer do not grow with the number of tensors read: one <c>stack</c> and one conversion per group.
 /// </summary>
-/// <remarks>Reused across steps: the host buffer only grows, so a steady-state step allocates no managed array here.</remarks>
+/// <remarks>Reused across steps: the host buffers only grow, so a steady-state step allocates no managed array here.</remarks>
 internal sealed class HostTransfer
 {
     private readonly List<torch.Tensor> _pending = [];
+    private readonly List<torch.Tensor> _scalars = [];
+    private readonly List<(torch.ScalarType Type, DeviceType Device, int Index, List<int> Members)> _groups = [];
     private double[] _host = [];
+    private double[] _scalarValues = [];
     private int _length;
+    private int _scalarCount;
 
-    /// <summary>Queues a tensor whose elements are read as float64 after <see cref="Fetch"/>; returns its offset.
-    /// The tensor is owned by the caller's dispose scope.</summary>
+    /// <summary>Queues a tensor whose elements are read as float64 after <see cref="Fetch"/>; returns its offset in the
+    /// span <see cref="Fetch"/> returns. The tensor is owned by the caller's dispose scope.</summary>
     public int Add(torch.Tensor values)
     {
         int offset = _length;
@@ -23,28 +29,71 @@ internal sealed class HostTransfer
         return offset;
     }
 
+    /// <summary>Queues a zero-dimensional tensor (any dtype) read as float64 after <see cref="Fetch"/>; returns its index in
+    /// <see cref="Scalars"/>. The tensor is owned by the caller's dispose scope.</summary>
+    public int AddScalar(torch.Tensor value)
+    {
+        torch.ScalarType type = value.dtype;
+        DeviceType device = value.device_type;
+        int deviceIndex = device == DeviceType.CPU ? -1 : value.device_index;
+        List<int>? members = null;
+        foreach ((torch.ScalarType t, DeviceType d, int i, List<int> m) in _groups)
+        {
+            if (t == type && d == device && i == deviceIndex)
+            {
+                members = m;
+                break;
+            }
+        }
+
+        if (members is null)
+        {
+            members = [];
+            _groups.Add((type, device, deviceIndex, members));
+        }
+
+        members.Add(_scalars.Count);
+        _scalars.Add(value);
+        return _scalars.Count - 1;
+    }
+
+    /// <summary>The values of the tensors queued with <see cref="AddScalar"/>, by index; valid after <see cref="Fetch"/>
+    /// until the next one.</summary>
+    public ReadOnlySpan<double> Scalars => _scalarValues.AsSpan(0, _scalarCount);
+
     /// <summary>Brings every queued tensor to the host in one transfer and forgets them; the values stay readable
-    /// through the returned span until the next <see cref="Fetch"/>.</summary>
+    /// through the returned span (and <see cref="Scalars"/>) until the next <see cref="Fetch"/>.</summary>
     public ReadOnlySpan<double> Fetch()
     {
-        if (_pending.Count == 0)
+        if (_pending.Count == 0 && _scalars.Count == 0)
         {
+            _scalarCount = 0;
             return [];
         }
 
-        if (_host.Length < _length)
-        {
-            _host = new double[Math.Max(_length, _host.Length * 2)];
-        }
-
+        int length = _length;
         using (var scope = torch.NewDisposeScope())
         {
-            if (_pending.TrueForAll(t => t.device_type == DeviceType.CPU))
+            // One stack per (dtype, device) group of scalars, appended after the queued tensors.
+            var parts = new List<torch.Tensor>(_pending.Count + _groups.Count);
+            parts.AddRange(_pending);
+            foreach ((_, _, _, List<int> members) in _groups)
+            {
+                parts.Add(torch.stack(members.Select(m => _scalars[m]).ToArray()));
+            }
+
+            int total = length + _scalars.Count;
+            if (_host.Length < total)
+            {
+                _host = new double[Math.Max(total, _host.Length * 2)];
+            }
+
+            if (parts.TrueForAll(t => t.device_type == DeviceType.CPU))
             {
                 // Already on the host: read each in place (no cat, no copy to a new tensor), converting only what is not
                 // dense float64. Saves several libtorch ops per step, which matters on small models.
                 int offset = 0;
-                foreach (torch.Tensor t in _pending)
+                foreach (torch.Tensor t in parts)
                 {
                     torch.Tensor values = t.dtype == torch.ScalarType.Float64 && t.is_contiguous() ? t : t.to_type(torch.ScalarType.Float64).contiguous();
                     ReadOnlySpan<double> read = MemoryMarshal.Cast<byte, double>(values.bytes);
@@ -54,14 +103,32 @@ internal sealed class HostTransfer
             }
             else
             {
-                torch.Device device = _pending[0].device;
-                torch.Tensor all = torch.cat(_pending.Select(t => t.to(torch.ScalarType.Float64, device).reshape(-1)).ToArray()).cpu();
+                // The one device-to-host copy (and so the one synchronization) of the step.
+                torch.Device device = parts.First(t => t.device_type != DeviceType.CPU).device;
+                torch.Tensor all = torch.cat(parts.Select(t => t.to(torch.ScalarType.Float64, device).reshape(-1)).ToArray()).cpu();
                 MemoryMarshal.Cast<byte, double>(all.bytes).CopyTo(_host);
             }
+
+            if (_scalarValues.Length < _scalars.Count)
+            {
+                _scalarValues = new double[Math.Max(_scalars.Count, _scalarValues.Length * 2)];
+            }
+
+            int position = length;
+            foreach ((_, _, _, List<int> members) in _groups)
+            {
+                foreach (int member in members)
+                {
+                    _scalarValues[member] = _host[position++];
+                }
+            }
+
+            _scalarCount = _scalars.Count;
         }
 
-        int length = _length;
         _pending.Clear();
+        _scalars.Clear();
+        _groups.Clear();
         _length = 0;
         return _host.AsSpan(0, length);
     }

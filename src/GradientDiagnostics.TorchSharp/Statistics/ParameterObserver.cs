@@ -21,12 +21,6 @@ internal sealed class ParameterObserver(ModuleLayer[] layers, bool captureUpdate
     private long _snapshotStep = -1;
     private bool _updatesQueued;
 
-    public bool ForceDeviceGeneric
-    {
-        get => _collector.ForceDeviceGeneric;
-        set => _collector.ForceDeviceGeneric = value;
-    }
-
     public ReadOnlySpan<TensorStatistics> Statistics => _collector.Statistics;
 
     /// <summary>Per layer, the format its parameters are stored in (see <see cref="TensorStatisticsCollector.Formats"/>).</summary>

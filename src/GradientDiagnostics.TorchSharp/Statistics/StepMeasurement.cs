@@ -29,7 +29,7 @@ internal sealed class StepMeasurement(
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         int lossOffset = loss is null ? -1 : _transfer.Add(loss.detach());
-        gradients.Queue(_transfer);
+        gradients.Queue(_transfer, countZeros: full, holdGradients: true);
         if (full)
         {
             parameters.Queue(step, _transfer);

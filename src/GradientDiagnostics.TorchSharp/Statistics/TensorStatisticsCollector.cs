@@ -25,11 +25,11 @@ internal sealed class TensorStatisticsCollector(int layerCount)
     /// <summary>Elements per parallel work item (1 MB of floats): large tensors are split so the cores share the work.</summary>
     private const int ChunkElements = 1 << 18;
 
-    private const int Fields = 7; // count, Σx², Σ|x|, max|x|, zeros, NaN, ±Inf (finite sums only)
-    private const int SixteenBitFields = Fields + 1; // … and the zero-or-subnormal count
-
     private readonly TensorStatistics[] _statistics = new TensorStatistics[layerCount];
-    private readonly List<(int Layer, int Offset, NumericFormat SixteenBit)> _deferred = [];
+    private readonly List<DeviceEntry> _deferred = [];
+    private readonly HostTransfer _exactTransfer = new();
+    private HostTransfer? _transfer;
+    private bool _forced;
     private readonly List<(int Layer, torch.Tensor Tensor)> _cpu = [];
     private readonly SixteenBitLayers _sixteenBit = new(layerCount);
     private readonly List<(int Tensor, int Offset, int Length)> _chunks = [];
@@ -57,8 +57,14 @@ internal sealed class TensorStatisticsCollector(int layerCount)
     internal static int ReadThreads(long elements, int torchThreads, int processors) =>
         elements < ParallelElements ? 1 : Math.Max(1, processors - Math.Max(1, torchThreads) + 1);
 
-    /// <summary>Sends every tensor down the device-generic path, so tests exercise it on CPU.</summary>
-    public bool ForceDeviceGeneric { get; set; }
+    /// <summary>Whether the step's device reads also count zeros (and, for every tensor, NaN and ±Infinity are counted
+    /// only when its norms come back non-finite). On when the step is a full-statistics one; the CPU reads always count.
+    /// 16-bit tensors' zero-or-subnormal counts are taken on every step, as the managed read does, because the precision
+    /// detector judges them every step.</summary>
+    public bool CountZeros { get; set; } = true;
+
+    /// <summary>How many tensors of the last step took the second, exact read (their norms came back non-finite).</summary>
+    internal int LastExactReads { get; private set; }
 
     /// <summary>The statistics per layer, complete after <see cref="Complete"/>.</summary>
     public ReadOnlySpan<TensorStatistics> Statistics => _statistics;
@@ -79,6 +85,8 @@ internal sealed class TensorStatisticsCollector(int layerCount)
         _deferred.Clear();
         _cpu.Clear();
         _cpuElements = 0;
+        _transfer = null;
+        _forced = DevicePath.ForcedOnCpu;
     }
 
     /// <summary>Adds a tensor's elements to a layer's statistics; device work lands in the caller's dispose scope. A CPU
@@ -86,7 +94,7 @@ internal sealed class TensorStatisticsCollector(int layerCount)
     public void Add(int layer, torch.Tensor tensor, HostTransfer transfer)
     {
         torch.ScalarType dtype = tensor.dtype;
-        if (!ForceDeviceGeneric && dtype == torch.ScalarType.Float32 && IsDenseCpu(tensor) && tensor.numel() <= int.MaxValue)
+        if (!_forced && dtype == torch.ScalarType.Float32 && IsDenseCpu(tensor) && tensor.numel() <= int.MaxValue)
         {
             _sixteenBit.NoteFormat(layer, NumericFormat.Float32);
             _cpu.Add((layer, tensor));
@@ -97,42 +105,123 @@ internal sealed class TensorStatisticsCollector(int layerCount)
         NumericFormat format = DeviceReduction.FormatOf(dtype);
         _sixteenBit.NoteFormat(layer, format);
         NumericFormat sixteenBit = format is NumericFormat.Float16 or NumericFormat.BFloat16 ? format : NumericFormat.Unknown;
-        if (sixteenBit != NumericFormat.Unknown && !ForceDeviceGeneric && IsDenseCpu(tensor) && tensor.numel() <= int.MaxValue)
+        if (sixteenBit != NumericFormat.Unknown && !_forced && IsDenseCpu(tensor) && tensor.numel() <= int.MaxValue)
         {
             _sixteenBit.QueueCpu(layer, tensor, sixteenBit);
         }
         else
         {
-            _deferred.Add((layer, transfer.Add(sixteenBit == NumericFormat.Unknown ? DeviceReduction.Reduce(tensor) : DeviceReduction.ReduceSixteenBit(tensor, sixteenBit)), sixteenBit));
+            _transfer = transfer;
+            (int first, int chunks) = DeviceReduction.QueueNorms(tensor, sixteenBit, CountZeros, transfer);
+            _deferred.Add(new DeviceEntry(layer, tensor, sixteenBit, CountZeros, first, chunks, tensor.numel()));
         }
     }
 
-    /// <summary>Reads the CPU tensors and folds the device results, now on the host, into the layers' statistics.</summary>
+    /// <summary>Reads the CPU tensors and folds the device results, now on the host, into the layers' statistics. A tensor
+    /// whose norms came back non-finite is read again, exactly, with a second host transfer (on that step only).</summary>
     public void Complete(ReadOnlySpan<double> host)
     {
+        _ = host;
         MeasureCpuTensors();
         _sixteenBit.MeasureCpu(_statistics);
-        foreach ((int layer, int offset, NumericFormat sixteenBit) in _deferred)
+        LastExactReads = 0;
+        if (_deferred.Count == 0)
         {
-            ReadOnlySpan<double> v = host.Slice(offset, sixteenBit == NumericFormat.Unknown ? Fields : SixteenBitFields);
+            return;
+        }
+
+        ReadOnlySpan<double> scalars = _transfer!.Scalars;
+        List<(DeviceEntry Entry, int First, int Chunks)>? exact = null;
+        foreach (DeviceEntry entry in _deferred)
+        {
+            int fields = DeviceReduction.NormFieldCount(entry.CountZeros, entry.SixteenBit);
+            double squares = 0, magnitudes = 0, max = 0, nonzero = 0, normal = 0;
+            for (int c = 0; c < entry.Chunks; c++)
+            {
+                ReadOnlySpan<double> v = scalars.Slice(entry.First + c * fields, fields);
+                squares += v[0] * v[0];
+                magnitudes += v[1];
+                max = MaxMagnitude(max, v[2], v[3]);
+                nonzero += entry.CountZeros ? v[4] : 0;
+                normal += entry.SixteenBit != NumericFormat.Unknown ? v[entry.CountZeros ? 5 : 4] : 0;
+            }
+
+            if (!double.IsFinite(squares) || !double.IsFinite(magnitudes) || !double.IsFinite(max))
+            {
+                exact ??= [];
+                exact.Add((entry, 0, 0));
+                continue;
+            }
+
             var statistics = new TensorStatistics
             {
-                ElementCount = (long)v[0],
-                SumOfSquares = v[1],
-                SumOfMagnitudes = v[2],
-                MaxFiniteMagnitude = v[3],
-                ZeroCount = (long)v[4],
-                NaNCount = (long)v[5],
-                InfinityCount = (long)v[6],
+                ElementCount = entry.Elements,
+                SumOfSquares = squares,
+                SumOfMagnitudes = magnitudes,
+                MaxFiniteMagnitude = max,
+                ZeroCount = entry.CountZeros ? entry.Elements - (long)nonzero : 0,
             };
-            _statistics[layer] = TensorStatistics.Combine(_statistics[layer], statistics);
-            if (sixteenBit != NumericFormat.Unknown)
-            {
-                _sixteenBit.Add(layer, new SixteenBitStatistics { Format = sixteenBit, Values = statistics, ZeroOrSubnormalCount = (long)v[7] });
-            }
+            Fold(entry, statistics, entry.Elements - (long)normal);
+        }
+
+        if (exact is not null)
+        {
+            ReadExactly(exact);
         }
 
         _deferred.Clear();
+    }
+
+    /// <summary>The second read of a non-finite step: the tensors whose norms came back NaN or ±∞, counted and summed over
+    /// their finite elements in float64 chunks, in one more host transfer.</summary>
+    private void ReadExactly(List<(DeviceEntry Entry, int First, int Chunks)> exact)
+    {
+        LastExactReads = exact.Count;
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        for (int k = 0; k < exact.Count; k++)
+        {
+            (int first, int chunks) = DeviceReduction.QueueExact(exact[k].Entry.Tensor, exact[k].Entry.SixteenBit, _exactTransfer);
+            exact[k] = (exact[k].Entry, first, chunks);
+        }
+
+        _exactTransfer.Fetch();
+        ReadOnlySpan<double> scalars = _exactTransfer.Scalars;
+        foreach ((DeviceEntry entry, int first, int chunks) in exact)
+        {
+            double nan = 0, infinite = 0, nonzero = 0, normal = 0, squares = 0, magnitudes = 0, max = 0;
+            for (int c = 0; c < chunks; c++)
+            {
+                ReadOnlySpan<double> v = scalars.Slice(first + c * DeviceReduction.ExactFields, DeviceReduction.ExactFields);
+                (nan, infinite, nonzero, normal) = (nan + v[0], infinite + v[1], nonzero + v[2], normal + v[3]);
+                (squares, magnitudes, max) = (squares + v[4] * v[4], magnitudes + v[5], MaxMagnitude(max, v[6], v[7]));
+            }
+
+            var statistics = new TensorStatistics
+            {
+                ElementCount = entry.Elements,
+                SumOfSquares = squares,
+                SumOfMagnitudes = magnitudes,
+                MaxFiniteMagnitude = max,
+                ZeroCount = entry.Elements - (long)nonzero,
+                NaNCount = (long)nan,
+                InfinityCount = (long)infinite,
+            };
+            Fold(entry, statistics, entry.Elements - (long)normal);
+        }
+    }
+
+    /// <summary>max(<paramref name="sofar"/>, −<paramref name="chunkMin"/>, <paramref name="chunkMax"/>); NaN when either is NaN (Math.Max
+    /// propagates NaN).</summary>
+    private static double MaxMagnitude(double sofar, double chunkMin, double chunkMax) => Math.Max(sofar, Math.Max(-chunkMin, chunkMax));
+
+    private void Fold(in DeviceEntry entry, in TensorStatistics statistics, long zeroOrSubnormal)
+    {
+        _statistics[entry.Layer] = TensorStatistics.Combine(_statistics[entry.Layer], statistics);
+        if (entry.SixteenBit != NumericFormat.Unknown)
+        {
+            _sixteenBit.Add(entry.Layer, new SixteenBitStatistics { Format = entry.SixteenBit, Values = statistics, ZeroOrSubnormalCount = zeroOrSubnormal });
+        }
     }
 
     /// <summary>Reads the CPU tensors in place, on the free cores too when there is enough to read (see
@@ -186,6 +275,9 @@ internal sealed class TensorStatisticsCollector(int layerCount)
 
     /// <summary>Whether the tensor's elements can be read (and written) in place as one float span.</summary>
     internal static bool IsDenseCpuFloat32(torch.Tensor tensor) => tensor.dtype == torch.ScalarType.Float32 && IsDenseCpu(tensor);
+
+    /// <summary>A tensor reduced on its device this step: where its scalars lie in the transfer's <c>Scalars</c>.</summary>
+    private readonly record struct DeviceEntry(int Layer, torch.Tensor Tensor, NumericFormat SixteenBit, bool CountZeros, int First, int Chunks, long Elements);
 
     /// <summary>Whether the tensor's elements can be read in place as one span of its dtype.</summary>
     private static bool IsDenseCpu(torch.Tensor tensor) => tensor.device_type == DeviceType.CPU && !tensor.is_sparse && tensor.is_contiguous();

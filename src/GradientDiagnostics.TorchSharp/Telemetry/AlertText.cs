@@ -20,7 +20,8 @@ internal static class AlertText
                 text.Append(CultureInfo.InvariantCulture, $", origin `{origin}`");
             }
 
-            text.Append(CultureInfo.InvariantCulture, $": {alert.Metric} = {alert.Value:G3} (threshold {alert.Threshold:G3}). {alert.Message}\n");
+            // The headline criterion writes its numbers as every message does (GradientAlertCriterion.ToString).
+            text.Append(CultureInfo.InvariantCulture, $": {alert.Criteria[0]}. {alert.Message}\n");
         }
 
         if (total > alerts.Count)

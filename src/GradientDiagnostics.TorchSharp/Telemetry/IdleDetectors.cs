@@ -7,7 +7,7 @@ internal static class IdleDetectors
 {
     public static void Report(GradientMonitorOptions options, ILogger logger)
     {
-        if (options.CaptureLayerOutputs)
+        if (options.CaptureLayerOutputs != false)
         {
             return;
         }

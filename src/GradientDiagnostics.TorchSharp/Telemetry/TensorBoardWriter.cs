@@ -6,7 +6,7 @@ namespace GradientDiagnostics.TorchSharp;
 
 /// <summary>
 /// Writes the monitor's figures to TensorBoard event files with TorchSharp's <c>SummaryWriter</c>, every
-/// <see cref="GradientTelemetryOptions.ExportInterval"/> steps: the global norm, each layer's gradient norm (before
+/// <see cref="TelemetryOptions.ExportInterval"/> steps: the global norm, each layer's gradient norm (before
 /// clipping, and after it when a policy ran) and gradient histogram (after clipping: it reads <c>.grad</c> when the step
 /// is written, after the policy), the clip coefficient, and the alerts raised per kind since the previous write, with
 /// those alerts as text (one line each, with its step and the NaN's origin when traced).

@@ -3,7 +3,7 @@
 namespace GradientDiagnostics.TorchSharp.Tracing;
 
 /// <summary>
-/// Finds where a NaN / ±Infinity is born in the forward pass (<see cref="NonFiniteGradientOptions.TraceOrigin"/>). A
+/// Finds where a NaN / ±Infinity is born in the forward pass (<see cref="NonFiniteOptions.TraceOrigin"/>). A
 /// forward hook on every hookable module, parameterless ones included, reduces its input and output to one sum each, on
 /// the device, and the sums are read once per step with the monitor's other results (<see cref="HostTransfer"/>). A
 /// tensor already reduced this step (the previous module's output, passed on by <c>Sequential</c>) is not reduced again.

@@ -13,7 +13,7 @@ internal sealed class AlertGate
     private long _lastFired = long.MinValue;
     private string? _source;
 
-    public AlertGate(GradientDetectorOptions options)
+    public AlertGate(DetectorOptions options)
     {
         (_persistence, _window) = options is PersistentDetectorOptions p ? (p.Persistence, p.PersistenceWindow) : (1, 1);
         _cooldown = options.CooldownSteps;

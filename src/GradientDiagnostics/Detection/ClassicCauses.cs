@@ -6,9 +6,11 @@ internal static class ClassicCauses
 {
     /// <summary>The classic causes of a vanishing signal.</summary>
     public static void Vanishing(Diagnosis d) => d
-        .Add("saturating activations (sigmoid/tanh)", "use ReLU or GELU activations")
-        .Add("too small an init scale", $"{LibraryRemedies.InitializeForGradientFlow}; or use Xavier init for tanh/sigmoid layers and He init for ReLU layers")
-        .Add("depth without normalization or residual paths", "add residual connections and BatchNorm / LayerNorm");
+        .Add(GradientAlertCause.SaturatingActivation, "saturating activations (sigmoid/tanh)", GradientAlertFix.SwitchActivation, "use ReLU or GELU activations")
+        .Add(GradientAlertCause.InitScale, "too small an init scale", GradientAlertFix.InitializeForGradientFlow,
+            $"{LibraryRemedies.InitializeForGradientFlow}; or use Xavier init for tanh/sigmoid layers and He init for ReLU layers")
+        .Add(GradientAlertCause.Depth, "depth without normalization or residual paths",
+            GradientAlertFix.ResidualAndNormalization, "add residual connections and BatchNorm / LayerNorm");
 
     /// <summary>The cause named instead of "no gradient clipping" when a clipping policy is configured: the exploding
     /// norms are measured before it.</summary>
@@ -20,12 +22,13 @@ internal static class ClassicCauses
     /// <summary>The classic causes of an exploding signal; "no gradient clipping" only when no policy is configured.</summary>
     public static void Exploding(Diagnosis d, bool clippingConfigured)
     {
-        d.Add("too large a learning rate", "lower the learning rate (or warm it up)");
+        d.Add(GradientAlertCause.LearningRateTooHigh, "too large a learning rate", GradientAlertFix.LowerLearningRate, "lower the learning rate (or warm it up)");
         if (!clippingConfigured)
         {
-            d.Add("no gradient clipping", LibraryRemedies.ClipByGlobalNorm);
+            d.Add(GradientAlertCause.NoClipping, "no gradient clipping", GradientAlertFix.ClipByGlobalNorm, LibraryRemedies.ClipByGlobalNorm);
         }
 
-        d.Add("too large an init scale or a per-layer gain above 1", $"{LibraryRemedies.InitializeForGradientFlow}, and add normalization layers");
+        d.Add(GradientAlertCause.InitScale, "too large an init scale or a per-layer gain above 1",
+            GradientAlertFix.InitializeForGradientFlow, $"{LibraryRemedies.InitializeForGradientFlow}, and add normalization layers");
     }
 }

@@ -30,22 +30,23 @@ internal sealed class Diagnosis
     public const int DeepNetworkLayers = 10;
 
     private const int MeasuredScaleRank = 0, EvidenceRank = 1;
-    private readonly List<(string Cause, string Fix, int Rank)> _entries = [];
+    private readonly List<(GradientAlertCause Cause, GradientAlertFix Fix, int Rank)> _entries = [];
 
-    public IReadOnlyList<string> Causes => [.. Ranked().Select(e => e.Cause)];
+    public IReadOnlyList<GradientAlertCause> Causes => [.. Ranked().Select(e => e.Cause)];
 
-    public IReadOnlyList<string> Fixes => [.. Ranked().Select(e => e.Fix)];
+    public IReadOnlyList<GradientAlertFix> Fixes => [.. Ranked().Select(e => e.Fix)];
 
     /// <summary>The text with its first letter in upper case, to start a sentence.</summary>
     public static string Capitalize(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
 
-    /// <summary>Adds a cause and its fix, once.</summary>
-    public Diagnosis Add(string cause, string fix) => Add(cause, fix, EvidenceRank);
+    /// <summary>Adds a cause and its fix, each with its identifier (<see cref="GradientAlertCause"/>,
+    /// <see cref="GradientAlertFix"/>), once.</summary>
+    public Diagnosis Add(string causeId, string cause, string fixId, string fix) => Add(new(causeId, cause), new(fixId, fix), EvidenceRank);
 
     /// <summary>Adds every cause of <paramref name="other"/> not yet here, with its rank.</summary>
     public Diagnosis Merge(Diagnosis other)
     {
-        foreach ((string cause, string fix, int rank) in other._entries)
+        foreach ((GradientAlertCause cause, GradientAlertFix fix, int rank) in other._entries)
         {
             Add(cause, fix, rank);
         }
@@ -72,7 +73,7 @@ internal sealed class Diagnosis
 
     /// <summary>Describes layer <paramref name="index"/> of a step with its activation and init evidence.</summary>
     public static string DescribeLayer(StepEvidence evidence, int index) =>
-        DescribeLayer(evidence.Descriptors[index], InitializationScale.Measure(evidence.Descriptors[index], evidence.Layers[index]));
+        DescribeLayer(evidence.Descriptors[index], evidence.WeightScale(index));
 
     /// <summary>Adds the init-scale cause, ranked first, when the measured scale is off by more than
     /// <see cref="InitScaleFactorWorthNaming"/>, or by more than <see cref="CompoundedScaleFactorWorthNaming"/> once
@@ -105,8 +106,9 @@ internal sealed class Diagnosis
     {
         if (layer.FollowingActivation is ActivationKind.Sigmoid or ActivationKind.Tanh)
         {
-            Add($"saturating activation: {layer.FollowingActivation} has a derivative near 0 in its tails ({(layer.FollowingActivation == ActivationKind.Sigmoid ? "at most 0.25 anywhere" : "at most 1, ~0 beyond |x| > 3")})",
-                "switch to ReLU or GELU (then use He init)");
+            string bound = layer.FollowingActivation == ActivationKind.Sigmoid ? "at most 0.25 anywhere" : "at most 1, ~0 beyond |x| > 3";
+            Add(GradientAlertCause.SaturatingActivation, $"saturating activation: {layer.FollowingActivation} has a derivative near 0 in its tails ({bound})",
+                GradientAlertFix.SwitchActivation, "switch to ReLU or GELU (then use He init)");
         }
 
         return this;
@@ -117,8 +119,8 @@ internal sealed class Diagnosis
     {
         if (layerCount >= DeepNetworkLayers)
         {
-            Add($"depth: the signal is multiplied by one factor per layer over {layerCount} layers",
-                "add residual connections and normalization layers (BatchNorm / LayerNorm)");
+            Add(GradientAlertCause.Depth, $"depth: the signal is multiplied by one factor per layer over {layerCount} layers",
+                GradientAlertFix.ResidualAndNormalization, "add residual connections and normalization layers (BatchNorm / LayerNorm)");
         }
 
         return this;
@@ -150,7 +152,8 @@ internal sealed class Diagnosis
             message.Append('.');
         }
 
-        IReadOnlyList<string> causes = Causes, fixes = Fixes;
+        IReadOnlyList<GradientAlertCause> causes = Causes;
+        IReadOnlyList<GradientAlertFix> fixes = Fixes;
         if (causes.Count > 0)
         {
             message.Append(" Likely causes: ").AppendJoin("; ", causes).Append('.');
@@ -160,8 +163,8 @@ internal sealed class Diagnosis
         GradientAlertCriterion headline = criteria[0];
         return new GradientAlert(kind, severity, step, layer, headline.Metric, headline.Value, headline.Threshold, message.ToString())
         {
-            LikelyCauses = causes,
-            SuggestedFixes = fixes,
+            Causes = causes,
+            Fixes = fixes,
             Criteria = [.. criteria],
             Origin = origin,
         };
@@ -169,14 +172,18 @@ internal sealed class Diagnosis
 
     private static bool IsOff(double ratio, double factor) => ratio > factor || ratio < 1 / factor;
 
-    private void AddScale(InitializationScale s, string compounded) =>
-        Add($"init scale: weight std {MessageNumber.Format(s.Measured)} is {MessageNumber.Format(s.Ratio)}× the {s.Scheme} expectation {MessageNumber.Format(s.Expected)}{compounded}",
-            $"{LibraryRemedies.InitializeForGradientFlow}; or re-initialise with {s.Scheme} ({(s.Scheme == "He" ? "kaiming_normal_" : "xavier_normal_")})",
-            MeasuredScaleRank);
-
-    private Diagnosis Add(string cause, string fix, int rank)
+    private void AddScale(InitializationScale s, string compounded)
     {
-        if (!_entries.Exists(e => e.Cause == cause))
+        string measured = $"weight std {MessageNumber.Format(s.Measured)} is {MessageNumber.Format(s.Ratio)}×";
+        string init = s.Scheme == "He" ? "kaiming_normal_" : "xavier_normal_";
+        Add(new(GradientAlertCause.InitScale, $"init scale: {measured} the {s.Scheme} expectation {MessageNumber.Format(s.Expected)}{compounded}"),
+            new(GradientAlertFix.InitializeForGradientFlow, $"{LibraryRemedies.InitializeForGradientFlow}; or re-initialise with {s.Scheme} ({init})"),
+            MeasuredScaleRank);
+    }
+
+    private Diagnosis Add(GradientAlertCause cause, GradientAlertFix fix, int rank)
+    {
+        if (!_entries.Exists(e => e.Cause.Text == cause.Text))
         {
             _entries.Add((cause, fix, rank));
         }
@@ -184,5 +191,5 @@ internal sealed class Diagnosis
         return this;
     }
 
-    private IEnumerable<(string Cause, string Fix, int Rank)> Ranked() => _entries.OrderBy(e => e.Rank);
+    private IEnumerable<(GradientAlertCause Cause, GradientAlertFix Fix, int Rank)> Ranked() => _entries.OrderBy(e => e.Rank);
 }

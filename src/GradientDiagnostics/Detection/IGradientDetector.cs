@@ -1,7 +1,7 @@
 namespace GradientDiagnostics;
 
 /// <summary>One detector: looks at a step's evidence and adds the alerts it decides to raise. Created at attach by its
-/// options (<see cref="GradientDetectorOptions.CreateDetector"/>) from a copy of them; the analyzer runs the list.</summary>
+/// options (<see cref="DetectorOptions.CreateDetector"/>) from a copy of them; the analyzer runs the list.</summary>
 internal interface IGradientDetector
 {
     /// <summary>Whether the detector reads <see cref="StepEvidence.Clipping"/>, so it runs after the clipping stage

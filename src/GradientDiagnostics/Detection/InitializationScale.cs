@@ -15,9 +15,14 @@ internal readonly record struct InitializationScale(string Scheme, double Expect
     public double Ratio => Measured / Expected;
 
     /// <summary>The expected scale, or null when the fan-in, the parameters or the activation are unknown.</summary>
-    public static InitializationScale? Measure(LayerDescriptor layer, LayerGradientStatistics observation)
+    public static InitializationScale? Measure(LayerDescriptor layer, LayerGradientStatistics observation) =>
+        Measure(layer, observation.Parameters);
+
+    /// <summary>The expected scale against parameters measured at some step, or null when the fan-in, the parameters or
+    /// the activation are unknown.</summary>
+    public static InitializationScale? Measure(LayerDescriptor layer, TensorStatistics? measured)
     {
-        if (observation.Parameters is not TensorStatistics parameters || parameters.ElementCount == 0 || !parameters.IsFinite ||
+        if (measured is not TensorStatistics parameters || parameters.ElementCount == 0 || !parameters.IsFinite ||
             ExpectedFor(layer) is not (string scheme, double expected))
         {
             return null;

@@ -4,7 +4,7 @@ namespace GradientDiagnostics;
 /// Options of a detector that fires only when its condition held on <see cref="Persistence"/> of the last
 /// <see cref="PersistenceWindow"/> steps (k of n), so one noisy step does not raise an alert.
 /// </summary>
-public abstract class PersistentDetectorOptions : GradientDetectorOptions
+public abstract class PersistentDetectorOptions : DetectorOptions
 {
     private protected PersistentDetectorOptions(int persistence, int persistenceWindow, int cooldownSteps)
         : base(cooldownSteps)
@@ -26,6 +26,7 @@ public abstract class PersistentDetectorOptions : GradientDetectorOptions
     {
         base.Validate(path);
         OptionGuard.InRange(PersistenceWindow, 1, 64, $"{path}.{nameof(PersistenceWindow)}");
-        OptionGuard.InRange(Persistence, 1, PersistenceWindow, $"{path}.{nameof(Persistence)}");
+        // Against the window only when the window itself is valid, so one bad window is reported once.
+        OptionGuard.InRange(Persistence, 1, PersistenceWindow is >= 1 and <= 64 ? PersistenceWindow : 64, $"{path}.{nameof(Persistence)}");
     }
 }

@@ -4,8 +4,10 @@ namespace GradientDiagnostics;
 /// here (the probed layers, the fitted depth gain). Valid only during the step: detectors copy what they keep.</summary>
 internal sealed class StepEvidence
 {
-    public StepEvidence(long step, double? loss, double globalNorm, LayerGradientStatistics[] layers, LayerDescriptor[] descriptors, GradientHistory history)
+    public StepEvidence(long step, double? loss, double globalNorm, LayerGradientStatistics[] layers, LayerDescriptor[] descriptors, GradientHistory history,
+        TensorStatistics?[]? lastParameters = null)
     {
+        _lastParameters = lastParameters;
         Step = step;
         Loss = loss;
         GlobalNorm = globalNorm;
@@ -16,6 +18,8 @@ internal sealed class StepEvidence
         FirstProbed = Array.Find(layers, l => l.OutputGradientNorm is not null);
         (DepthGain, ProbedLayers) = DepthProfile.FitProbed<LayerGradientStatistics>(layers, static l => l.OutputGradientNorm);
     }
+
+    private readonly TensorStatistics?[]? _lastParameters;
 
     public long Step { get; }
 
@@ -40,7 +44,7 @@ internal sealed class StepEvidence
     public LayerGradientStatistics? FirstProbed { get; }
 
     /// <summary>The module path whose forward output was the first non-finite one in this step's forward pass while its
-    /// inputs were finite (<see cref="NonFiniteGradientOptions.TraceOrigin"/>); null when not traced or finite.</summary>
+    /// inputs were finite (<see cref="NonFiniteOptions.TraceOrigin"/>); null when not traced or finite.</summary>
     public string? ForwardOrigin { get; init; }
 
     /// <summary>Whether the analyzer told the previous step to be skipped (<see cref="GradientStepResult.SkipStep"/>): its
@@ -58,6 +62,13 @@ internal sealed class StepEvidence
     /// <summary>What the clipping stage did at this step; null before it ran or when no policy is set. Read by the
     /// detectors that run after clipping (<see cref="IGradientDetector.ReadsClipping"/>).</summary>
     public ClippingOutcome? Clipping { get; set; }
+
+    /// <summary>Layer <paramref name="index"/>'s weight scale against its expected init scale, from the last step on
+    /// which its weights were read (this one, or an earlier full step): once the monitor has seen a layer's weights, every
+    /// alert on it can name its init scale, whatever kind of step raises it. Null when its weights were never read, or its
+    /// fan-in or activation is unknown.</summary>
+    public InitializationScale? WeightScale(int index) =>
+        InitializationScale.Measure(Descriptors[index], Layers[index].Parameters ?? _lastParameters?[index]);
 
     /// <summary>g^d over the probed layers: the factor by which the back-propagated signal changes from the last probed
     /// layer to the first; null when not measured.</summary>

@@ -3,7 +3,7 @@ namespace GradientDiagnostics.Adapters;
 /// <summary>What an adapter measured in one preflight pass (<see cref="IGradientFlowPass.Measure"/>).</summary>
 public sealed class GradientFlowMeasurement
 {
-    /// <summary>One observation per layer, in the order of the layers given to <see cref="GradientFlowPreflight.Check"/>,
+    /// <summary>One observation per layer, in the order of the layers given to <c>GradientFlowPreflight.Check</c>,
     /// with <see cref="LayerObservation.OutputGradientNorm"/> set for every probed layer.</summary>
     public required ReadOnlyMemory<LayerObservation> Observations { get; init; }
 

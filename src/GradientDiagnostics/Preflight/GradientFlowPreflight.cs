@@ -14,7 +14,7 @@ public static class GradientFlowPreflight
     /// <param name="logger">Where the findings are logged; nothing is logged when null.</param>
     /// <returns>The depth gain, its verdict, the per-layer statistics, the findings and the float16 check.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="layers"/> or <paramref name="pass"/> is null.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">Options are out of range; the message names each.</exception>
     public static GradientFlowCheckResult Check(
         IReadOnlyList<LayerDescriptor> layers, Action<GradientMonitorOptions>? configure, IGradientFlowPass pass, ILogger? logger = null)
     {
@@ -28,6 +28,23 @@ public static class GradientFlowPreflight
         using var analyzer = new GradientAnalyzer(layers, options, logger);
         GradientStepResult step = analyzer.Analyze(measured.Observations.Span, measured.Loss);
         return ToResult(step, options, measured.UnprobedLayers, float16);
+    }
+
+    /// <summary>As <see cref="Check(IReadOnlyList{LayerDescriptor}, Action{GradientMonitorOptions}, IGradientFlowPass, ILogger)"/>,
+    /// with the user's options object (a preset such as <see cref="GradientMonitorOptions.Quiet"/>): its values are copied,
+    /// validated and adjusted for the one pass; the object itself is not changed.</summary>
+    /// <param name="layers">The layers in forward order, as the pass measures them.</param>
+    /// <param name="options">The user's options.</param>
+    /// <param name="pass">The adapter's pass; measured only after the options were validated.</param>
+    /// <param name="logger">Where the findings are logged; nothing is logged when null.</param>
+    /// <returns>The depth gain, its verdict, the per-layer statistics, the findings and the float16 check.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="layers"/>, <paramref name="options"/> or <paramref name="pass"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">Options are out of range; the message names each.</exception>
+    public static GradientFlowCheckResult Check(
+        IReadOnlyList<LayerDescriptor> layers, GradientMonitorOptions options, IGradientFlowPass pass, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return Check(layers, copy => OptionCopy.Values(options, copy), pass, logger);
     }
 
     /// <summary>The largest finite probed ‖∂L/∂y‖₂, which bounds the back-propagated values the gradients do not show; 0
@@ -74,7 +91,7 @@ public static class GradientFlowPreflight
 
     /// <summary>The check's result from the analyzer's single step.</summary>
     /// <param name="step">The step the preflight's analyzer returned.</param>
-    /// <param name="options">The options from <see cref="CreateOptions"/>, whose thresholds give the verdict.</param>
+    /// <param name="options">The options from <c>CreateOptions</c>, whose thresholds give the verdict.</param>
     /// <param name="unprobed">The layers whose output gradient could not be probed.</param>
     /// <param name="float16">What float16 would do to the same pass's gradients (<see cref="Float16GradientCheck.Measure"/>);
     /// null when not measured (an empty check).</param>

@@ -4,7 +4,7 @@ namespace GradientDiagnostics;
 /// What a gradient-flow check concluded from the depth gain: the fitted per-layer gain g of ‖∂L/∂y‖ raised to the number
 /// of probed layer-to-layer steps (g^depth, the factor by which the back-propagated signal changes from the last probed
 /// layer to the first), compared with the thresholds of the vanishing and exploding detectors
-/// (<see cref="VanishingGradientOptions.RelativeNormThreshold"/>, <see cref="ExplodingGradientOptions.RelativeNormThreshold"/>),
+/// (<see cref="VanishingOptions.RelativeNormThreshold"/>, <see cref="ExplodingOptions.RelativeNormThreshold"/>),
 /// as the monitor's depth criteria judge it at every full-statistics step.
 /// </summary>
 public enum GradientFlowVerdict

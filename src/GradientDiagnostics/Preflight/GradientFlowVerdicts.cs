@@ -4,7 +4,7 @@ namespace GradientDiagnostics;
 internal static class GradientFlowVerdicts
 {
     /// <summary>g^(probed − 1) against the detectors' ratio thresholds; a criterion switched off
-    /// (<see cref="VanishingGradientOptions.DepthDecay"/>, <see cref="ExplodingGradientOptions.DepthGrowth"/>) never fires.</summary>
+    /// (<see cref="VanishingOptions.DepthDecay"/>, <see cref="ExplodingOptions.DepthGrowth"/>) never fires.</summary>
     public static GradientFlowVerdict Classify(double? depthGain, int probedLayers, GradientMonitorOptions options)
     {
         if (depthGain is not double gain || probedLayers < 2 || !double.IsFinite(gain))

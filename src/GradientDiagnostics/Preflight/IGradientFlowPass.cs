@@ -2,7 +2,7 @@ namespace GradientDiagnostics.Adapters;
 
 /// <summary>
 /// One forward and one backward pass of a gradient-flow preflight, run by an adapter on its framework's model with every
-/// layer it can probe probed. The core calls <see cref="Measure"/> once from <see cref="GradientFlowPreflight.Check"/>,
+/// layer it can probe probed. The core calls <see cref="Measure"/> once from <c>GradientFlowPreflight.Check</c>,
 /// judges the pass and returns the verdict; the adapter leaves its model as it found it.
 /// </summary>
 public interface IGradientFlowPass

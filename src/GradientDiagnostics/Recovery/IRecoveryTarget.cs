@@ -27,7 +27,7 @@ public interface IRecoveryTarget
     void RollBack(long snapshotStep);
 
     /// <summary>Multiplies every learning rate by <paramref name="factor"/>, after a rollback
-    /// (<see cref="GradientRecoveryOptions.LearningRateFactor"/>).</summary>
+    /// (<see cref="RecoveryOptions.LearningRateFactor"/>).</summary>
     /// <param name="factor">The factor, in (0, 1].</param>
     void ScaleLearningRate(double factor);
 

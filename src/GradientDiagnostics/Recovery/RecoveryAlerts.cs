@@ -7,15 +7,15 @@ namespace GradientDiagnostics;
 internal static class RecoveryAlerts
 {
     /// <summary>The alert of a refused step: its norm spiked (the only reason to refuse); a spiking loss is mentioned.</summary>
-    public static GradientAlert Refused(long step, double globalNorm, GlobalNormSpike normSpike, ExplodingGradientOptions spike, double movingMean,
+    public static GradientAlert Refused(long step, double globalNorm, GlobalNormSpike normSpike, ExplodingOptions spike, double movingMean,
         (double Loss, double ZScore, double Mean)? lossSpike, int failing, int rollbackAfter)
     {
         string why = normSpike.ZScoreSpike
-            ? string.Create(CultureInfo.InvariantCulture, $"the global gradient norm spiked to {globalNorm:G3} (z-score {normSpike.ZScore:G3} against the applied steps' moving mean {movingMean:G3})")
-            : string.Create(CultureInfo.InvariantCulture, $"the global gradient norm spiked to {globalNorm:G3} ({normSpike.OverEarlyMax:G3}× the largest norm of the first {spike.EarlySteps} applied steps)");
+            ? string.Create(CultureInfo.InvariantCulture, $"the global gradient norm spiked to {MessageNumber.Format(globalNorm)} (z-score {MessageNumber.Format(normSpike.ZScore)} against the applied steps' moving mean {MessageNumber.Format(movingMean)})")
+            : string.Create(CultureInfo.InvariantCulture, $"the global gradient norm spiked to {MessageNumber.Format(globalNorm)} ({MessageNumber.Format(normSpike.OverEarlyMax)}× the largest norm of the first {spike.EarlySteps} applied steps)");
         if (lossSpike is (double loss, double lossZ, double lossMean))
         {
-            why += string.Create(CultureInfo.InvariantCulture, $" and the loss spiked to {loss:G3} (z-score {lossZ:G3}, {loss / lossMean:G3}× the mean {lossMean:G3} of the recent healthy steps)");
+            why += string.Create(CultureInfo.InvariantCulture, $" and the loss spiked to {MessageNumber.Format(loss)} (z-score {MessageNumber.Format(lossZ)}, {MessageNumber.Format(loss / lossMean)}× the mean {MessageNumber.Format(lossMean)} of the recent healthy steps)");
         }
 
         return new GradientAlert(GradientAlertKind.Recovery, GradientAlertSeverity.Warning, step, GradientAlert.GlobalLayerName,
@@ -30,7 +30,7 @@ internal static class RecoveryAlerts
         int rollbacks, int maxRollbacks, int rollbackWindow)
     {
         string rate = learningRateScale is double f
-            ? string.Create(CultureInfo.InvariantCulture, $" The learning rate is multiplied by {f:G3} for {learningRateSteps} steps.")
+            ? string.Create(CultureInfo.InvariantCulture, $" The learning rate is multiplied by {MessageNumber.Format(f)} for {learningRateSteps} steps.")
             : string.Empty;
         return new GradientAlert(GradientAlertKind.Recovery, GradientAlertSeverity.Warning, step, GradientAlert.GlobalLayerName,
             GradientMetricNames.ConsecutiveFailingSteps, failing, rollbackAfter, string.Create(CultureInfo.InvariantCulture,

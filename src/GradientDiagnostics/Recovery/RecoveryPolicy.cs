@@ -23,7 +23,7 @@ internal sealed class RecoveryPolicy
     private readonly int _maxFailing;
     private readonly int _learningRateSteps;
     private readonly RecoveryLearningRate _learningRate;
-    private readonly ExplodingGradientOptions _spike;
+    private readonly ExplodingOptions _spike;
     private readonly RecoveryReferences _references;
     private readonly RecoverySnapshotLedger _snapshots;
     private readonly RecoveryRollbackBudget _rollbacks;
@@ -32,7 +32,7 @@ internal sealed class RecoveryPolicy
     private int _healthySinceSnapshot;
 
     /// <summary>Copies the options: later changes to them have no effect.</summary>
-    internal RecoveryPolicy(GradientRecoveryOptions options, ExplodingGradientOptions spike)
+    internal RecoveryPolicy(RecoveryOptions options, ExplodingOptions spike)
     {
         _snapshotInterval = options.SnapshotInterval;
         _refuse = options.RefuseSpikingSteps;
@@ -41,7 +41,7 @@ internal sealed class RecoveryPolicy
         _rollbacks = new RecoveryRollbackBudget(options.MaxRollbacks, options.RollbackWindow);
         _learningRateSteps = options.LearningRateFactorSteps;
         _learningRate = new RecoveryLearningRate(options.LearningRateFactor, options.LearningRateFactorSteps);
-        _spike = (ExplodingGradientOptions)spike.CopyOptions();
+        _spike = (ExplodingOptions)spike.CopyOptions();
         _spike.SpikeMinFactorOverMean = Math.Max(spike.SpikeMinFactorOverMean, options.SpikeMinFactorOverMean);
         _references = new RecoveryReferences(_spike, options);
         _snapshots = new RecoverySnapshotLedger(options.MaxSnapshots);
@@ -129,7 +129,7 @@ internal sealed class RecoveryPolicy
 
     /// <summary>Registers a snapshot the adapter took at <paramref name="step"/> (after a decision with
     /// <see cref="RecoveryDecision.TakeSnapshot"/>), dropping the oldest beyond
-    /// <see cref="GradientRecoveryOptions.MaxSnapshots"/> from <see cref="SnapshotSteps"/>.</summary>
+    /// <see cref="RecoveryOptions.MaxSnapshots"/> from <see cref="SnapshotSteps"/>.</summary>
     /// <param name="step">The step the decision was made for; the snapshot holds the state before that step is applied.</param>
     public void SnapshotTaken(long step)
     {

@@ -7,7 +7,7 @@ namespace GradientDiagnostics;
 /// </summary>
 internal sealed class RecoveryReferences
 {
-    private readonly ExplodingGradientOptions _spike;
+    private readonly ExplodingOptions _spike;
     private readonly ExponentialMovingStatistics _norms;
     private readonly LossSpikeCriterion _losses;
     private double _earlyMax;
@@ -15,7 +15,7 @@ internal sealed class RecoveryReferences
 
     /// <param name="spike">The spike thresholds, a private copy.</param>
     /// <param name="options">The loss window and thresholds.</param>
-    public RecoveryReferences(ExplodingGradientOptions spike, GradientRecoveryOptions options)
+    public RecoveryReferences(ExplodingOptions spike, RecoveryOptions options)
     {
         _spike = spike;
         _norms = new ExponentialMovingStatistics(spike.SpikeEmaDecay, spike.SpikeWarmupSteps);

@@ -7,7 +7,7 @@ namespace GradientDiagnostics;
 /// marked), the depth profile (‖∂L/∂y‖ against depth with the fitted gain), the global norm over steps with the clip
 /// threshold and the alerts marked, and the alerts table with each diagnosis and the NaN's origin when traced. Built from a live monitor (<c>GradientMonitor.CreateReport()</c>,
 /// <see cref="GradientAnalyzer.CreateReport"/>) or from a JSON Lines file (<see cref="FromJsonLines"/>); either way it
-/// holds bounded data (see <see cref="GradientReportOptions"/>).
+/// holds bounded data (see <see cref="ReportOptions"/>).
 /// </summary>
 public sealed class GradientReport
 {
@@ -26,20 +26,20 @@ public sealed class GradientReport
     public long StepCount => _snapshot.StepCount;
 
     /// <summary>The number of alerts raised in the run (the table may list fewer, see
-    /// <see cref="GradientReportOptions.MaxAlerts"/>).</summary>
+    /// <see cref="ReportOptions.MaxAlerts"/>).</summary>
     public long AlertCount => _snapshot.AlertCount;
 
-    /// <summary>Builds a report from a JSON Lines run file (see <see cref="GradientTelemetryOptions.JsonLinesPath"/>),
+    /// <summary>Builds a report from a JSON Lines run file (see <see cref="TelemetryOptions.JsonLinesPath"/>),
     /// streaming it: memory stays bounded whatever the file's length.</summary>
     /// <param name="path">The JSON Lines file.</param>
     /// <param name="options">The report's bounds; the defaults when null.</param>
     /// <returns>The report.</returns>
     /// <exception cref="InvalidDataException">The file is not a GradientDiagnostics run.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the message names it.</exception>
-    public static GradientReport FromJsonLines(string path, GradientReportOptions? options = null)
+    public static GradientReport FromJsonLines(string path, ReportOptions? options = null)
     {
-        options ??= new GradientReportOptions();
-        options.Validate(nameof(GradientMonitorOptions.Report));
+        options ??= new ReportOptions();
+        OptionGuard.ValidateAll(() => options.Validate(nameof(GradientMonitorOptions.Report)));
         GradientRunHistory? history = null;
         GradientRun.Read(path, (header, layers) => history = new GradientRunHistory(layers, options, header.ClipThreshold), step => history!.Add(step));
         return new GradientReport(history!.Snapshot(), Path.GetFileName(path));

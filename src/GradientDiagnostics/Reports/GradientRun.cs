@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace GradientDiagnostics;
 
 /// <summary>
-/// A run loaded back from the JSON Lines file written with <see cref="GradientTelemetryOptions.JsonLinesPath"/>, for
+/// A run loaded back from the JSON Lines file written with <see cref="TelemetryOptions.JsonLinesPath"/>, for
 /// offline analysis: the layers and every step's result with its alerts.
 /// </summary>
 public sealed class GradientRun
@@ -19,7 +19,7 @@ public sealed class GradientRun
     public IReadOnlyList<LayerDescriptor> Layers { get; }
 
     /// <summary>Every recorded step, in order. Steps written without per-layer statistics (between export intervals,
-    /// see <see cref="GradientTelemetryOptions.ExportInterval"/>) have an empty
+    /// see <see cref="TelemetryOptions.ExportInterval"/>) have an empty
     /// <see cref="GradientStepResult.Layers"/>; their global norm, loss, skip decision and alerts are complete.</summary>
     public IReadOnlyList<GradientStepResult> Steps { get; }
 

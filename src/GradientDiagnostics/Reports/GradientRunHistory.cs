@@ -2,9 +2,9 @@ namespace GradientDiagnostics;
 
 /// <summary>
 /// What the HTML report needs from a run, in bounded memory: the latest per-layer statistics, the latest probed
-/// depth profile, the global norm downsampled into at most <see cref="GradientReportOptions.HistoryPoints"/> buckets,
-/// the layers × steps heatmap in at most <see cref="GradientReportOptions.HeatmapColumns"/> columns (<see cref="LayerHeatmap"/>),
-/// and at most <see cref="GradientReportOptions.MaxAlerts"/> alerts. Fed live by the analyzer or from a JSON Lines file.
+/// depth profile, the global norm downsampled into at most <see cref="ReportOptions.HistoryPoints"/> buckets,
+/// the layers × steps heatmap in at most <see cref="ReportOptions.HeatmapColumns"/> columns (<see cref="LayerHeatmap"/>),
+/// and at most <see cref="ReportOptions.MaxAlerts"/> alerts. Fed live by the analyzer or from a JSON Lines file.
 /// </summary>
 internal sealed partial class GradientRunHistory : IGradientStepObserver
 {
@@ -25,7 +25,7 @@ internal sealed partial class GradientRunHistory : IGradientStepObserver
     /// <param name="clipThreshold">The global-norm clip threshold, when clipping is on.</param>
     /// <param name="layersInterval">Per-layer statistics are taken from every this many steps and from steps with
     /// alerts: the JSON Lines export interval, so a live report and one built from the file show the same step.</param>
-    public GradientRunHistory(IReadOnlyList<LayerDescriptor> layers, GradientReportOptions options, double? clipThreshold, int layersInterval = 1)
+    public GradientRunHistory(IReadOnlyList<LayerDescriptor> layers, ReportOptions options, double? clipThreshold, int layersInterval = 1)
     {
         _layersInterval = layersInterval;
         Layers = layers;

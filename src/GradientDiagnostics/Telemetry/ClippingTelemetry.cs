@@ -42,7 +42,7 @@ public static class ClippingTelemetry
     public static string Status(GradientStepResult result) => Coefficient(result) switch
     {
         null => "off",
-        double c when c < 1 => string.Create(CultureInfo.InvariantCulture, $"clipped x{c:G3}"),
+        double c when c < 1 => string.Create(CultureInfo.InvariantCulture, $"clipped x{MessageNumber.Format(c)}"),
         _ when result.ClippingActed => "clipped",
         _ => "idle",
     };

@@ -39,7 +39,7 @@ public static class GradientLogEvents
     /// updates are lost in rounding (EventName <c>Precision</c>).</summary>
     public const int Precision = 1009;
 
-    /// <summary>The periodic summary line of <see cref="GradientTelemetryOptions.SummaryInterval"/>: global norm, worst
+    /// <summary>The periodic summary line of <see cref="TelemetryOptions.SummaryInterval"/>: global norm, worst
     /// layer, clip status (EventName <c>StepSummary</c>, level Information).</summary>
     public const int StepSummary = 1100;
 

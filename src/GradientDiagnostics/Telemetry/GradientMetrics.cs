@@ -21,7 +21,7 @@ internal sealed class GradientMetrics : IGradientStepObserver
     private readonly (int Index, KeyValuePair<string, object?> Tag)[] _layerTags;
     private readonly KeyValuePair<string, object?>[][] _alertTags;
 
-    public GradientMetrics(IReadOnlyList<LayerDescriptor> layers, GradientTelemetryOptions options)
+    public GradientMetrics(IReadOnlyList<LayerDescriptor> layers, TelemetryOptions options)
     {
         // A factory-created meter belongs to the factory (the host disposes it); the shared meter lives as long as
         // the process, like the meters of the BCL's own libraries.

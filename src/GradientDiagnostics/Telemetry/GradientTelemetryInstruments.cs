@@ -2,7 +2,7 @@ namespace GradientDiagnostics;
 
 /// <summary>
 /// The names, units and histogram bucket advice of the metrics the monitor publishes through
-/// <see cref="System.Diagnostics.Metrics"/> (see <see cref="GradientTelemetryOptions"/>). Names are lowercase and
+/// <see cref="System.Diagnostics.Metrics"/> (see <see cref="TelemetryOptions"/>). Names are lowercase and
 /// dotted, start with <c>gradient_diagnostics.</c>, and units are UCUM. Tags have bounded cardinality: alert kind and
 /// severity only, plus the layer name on the opt-in per-layer instruments.
 /// </summary>
@@ -42,9 +42,9 @@ public static class GradientTelemetryInstruments
     /// <c>Step()</c> (or <c>GradientAnalyzer.Analyze</c>) to the result, telemetry excluded.</summary>
     public const string Overhead = "gradient_diagnostics.overhead";
 
-    /// <summary>Opt-in (<see cref="GradientTelemetryOptions.PerLayerMetrics"/>) histogram of one layer's gradient
+    /// <summary>Opt-in (<see cref="TelemetryOptions.PerLayerMetrics"/>) histogram of one layer's gradient
     /// L2 norm (unit <c>1</c>), tagged <see cref="LayerTag"/>; at most
-    /// <see cref="GradientTelemetryOptions.MaxPerLayerMetricLayers"/> layers.</summary>
+    /// <see cref="TelemetryOptions.MaxPerLayerMetricLayers"/> layers.</summary>
     public const string LayerGradientNorm = "gradient_diagnostics.layer.gradient_norm";
 
     /// <summary>The tag holding a <see cref="GradientAlertKind"/> name, for example <c>Vanishing</c>.</summary>

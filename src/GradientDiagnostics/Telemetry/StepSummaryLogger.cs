@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace GradientDiagnostics;
 
 /// <summary>Logs one summary line (EventId <see cref="GradientLogEvents.StepSummary"/>) every
-/// <see cref="GradientTelemetryOptions.SummaryInterval"/> steps: global norm, worst layer, clip status.</summary>
+/// <see cref="TelemetryOptions.SummaryInterval"/> steps: global norm, worst layer, clip status.</summary>
 internal sealed class StepSummaryLogger(ILogger logger, int interval) : IGradientStepObserver
 {
     public void OnStep(GradientStepResult result, double overheadSeconds)

@@ -18,7 +18,7 @@ internal sealed class TelemetryOutputs : IDisposable
     public TelemetryOutputs(IReadOnlyList<LayerDescriptor> layers, GradientMonitorOptions options, ILogger logger)
     {
         _logger = logger;
-        GradientTelemetryOptions telemetry = options.Telemetry;
+        TelemetryOptions telemetry = options.Telemetry;
         History = new GradientRunHistory(layers, options.Report, ClippingTelemetry.Threshold(options), telemetry.ExportInterval);
         _outputs.Add(History);
         if (telemetry.Metrics)
@@ -34,7 +34,7 @@ internal sealed class TelemetryOutputs : IDisposable
         if (telemetry.JsonLinesPath is string path)
         {
             _outputs.Add(new JsonLinesRunWriter(path, layers, telemetry.ExportInterval, ClippingTelemetry.Threshold(options),
-                $"{nameof(GradientMonitorOptions.Telemetry)}.{nameof(GradientTelemetryOptions.JsonLinesPath)}"));
+                $"{nameof(GradientMonitorOptions.Telemetry)}.{nameof(TelemetryOptions.JsonLinesPath)}"));
         }
     }
 

@@ -27,8 +27,10 @@ public sealed class DeadUnitsDetectorTests
         GradientAlert alert = Assert.Single(results[4].Alerts);
         Assert.Equal((GradientAlertKind.DeadUnits, "fc1", GradientMetricNames.DeadUnitFraction), (alert.Kind, alert.Layer, alert.Metric));
         Assert.Equal(0.7, alert.Value, 1e-12);
-        Assert.Contains("70% of its 10 units were never active over the last 5 measured steps", alert.Message, StringComparison.Ordinal);
-        Assert.Contains(alert.SuggestedFixes, f => f.Contains("LeakyReLU", StringComparison.Ordinal));
+        Assert.Contains("70% of its 10 units were never active", alert.Message, StringComparison.Ordinal);
+        Assert.Contains("over the last 5 measured steps", alert.Message, StringComparison.Ordinal);
+        Assert.Contains(GradientAlertCause.DeadReLU, alert.Causes.Select(c => c.Id));
+        Assert.Contains(alert.Fixes, f => f.Id == GradientAlertFix.SwitchActivation && f.Text.Contains("LeakyReLU", StringComparison.Ordinal));
         Assert.Empty(results[5].Alerts); // cooldown
     }
 

@@ -20,7 +20,7 @@ public sealed class DetectorRegistrationTests
         var options = new GradientMonitorOptions();
         var context = new DetectorContext([new LayerDescriptor("fc")], ClippingConfigured: true);
 
-        foreach ((string path, GradientDetectorOptions detector) in options.Detectors)
+        foreach ((string path, DetectorOptions detector) in options.Detectors)
         {
             detector.Enabled = true;
             Assert.True(detector.Build(context) is not null, path);
@@ -43,7 +43,7 @@ public sealed class DetectorRegistrationTests
         var context = new DetectorContext([new LayerDescriptor("fc")], ClippingConfigured: true);
         string detection = Path.Combine(RepositoryRoot.Path, "src", "GradientDiagnostics", "Detection");
 
-        foreach ((string path, GradientDetectorOptions options) in new GradientMonitorOptions().Detectors)
+        foreach ((string path, DetectorOptions options) in new GradientMonitorOptions().Detectors)
         {
             options.Enabled = true;
             string folder = Path.Combine(detection, path);

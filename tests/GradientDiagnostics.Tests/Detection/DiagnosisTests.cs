@@ -13,17 +13,19 @@ public sealed class DiagnosisTests
         GradientAlert alert = analyzer.Analyze(step).Alerts.First(a => a.Metric == GradientMetricNames.MeanAbsoluteGradient);
 
         Assert.Equal("fc0", alert.Layer);
-        Assert.StartsWith("Gradients vanish in 'fc0': mean |g| 1e-09 (threshold 1e-07)", alert.Message, StringComparison.Ordinal);
-        Assert.Contains("Layer 'fc0' (Sigmoid follows; weight std 0.00996 vs Xavier 0.1)", alert.Message, StringComparison.Ordinal);
-        Assert.Equal(3, alert.LikelyCauses.Count);
+        Assert.StartsWith("Gradients vanish in 'fc0': ", alert.Message, StringComparison.Ordinal);
+        Assert.Contains("mean |g| 1e-09 (threshold 1e-07)", alert.Message, StringComparison.Ordinal);
+        Assert.Contains("(Sigmoid follows; weight std 0.00996", alert.Message, StringComparison.Ordinal);
+        Assert.Contains("weight std 0.00996 vs Xavier 0.1)", alert.Message, StringComparison.Ordinal);
         // The measured init scale ranks first for every criterion (issue 22), then the activation, then depth.
-        Assert.Contains("0.0996× the Xavier expectation", alert.LikelyCauses[0], StringComparison.Ordinal);
-        Assert.Contains("re-initialise with Xavier", alert.SuggestedFixes[0], StringComparison.Ordinal);
-        Assert.StartsWith("saturating activation: Sigmoid", alert.LikelyCauses[1], StringComparison.Ordinal);
-        Assert.Contains("ReLU or GELU", alert.SuggestedFixes[1], StringComparison.Ordinal);
-        Assert.Contains("12 layers", alert.LikelyCauses[2], StringComparison.Ordinal);
-        Assert.Contains("residual connections", alert.SuggestedFixes[2], StringComparison.Ordinal);
-        Assert.All(alert.SuggestedFixes, f => Assert.Contains(f, alert.Message, StringComparison.Ordinal));
+        Assert.Equal([GradientAlertCause.InitScale, GradientAlertCause.SaturatingActivation, GradientAlertCause.Depth], alert.Causes.Select(c => c.Id));
+        Assert.Equal([GradientAlertFix.InitializeForGradientFlow, GradientAlertFix.SwitchActivation, GradientAlertFix.ResidualAndNormalization],
+            alert.Fixes.Select(f => f.Id));
+        Assert.Contains("0.0996× the Xavier expectation", alert.Causes[0].Text, StringComparison.Ordinal);
+        Assert.Contains("re-initialise with Xavier", alert.Fixes[0].Text, StringComparison.Ordinal);
+        Assert.StartsWith("saturating activation: Sigmoid", alert.Causes[1].Text, StringComparison.Ordinal);
+        Assert.Contains("12 layers", alert.Causes[2].Text, StringComparison.Ordinal);
+        Assert.All(alert.Fixes, f => Assert.Contains(f.Text, alert.Message, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -37,9 +39,10 @@ public sealed class DiagnosisTests
         GradientAlert alert = analyzer.Analyze(step).Alerts.First(a => a.Metric == GradientMetricNames.MeanAbsoluteGradient);
 
         Assert.Equal("fc0", alert.Layer);
-        Assert.Contains("0.0996× the Xavier expectation", alert.LikelyCauses[0], StringComparison.Ordinal);
-        Assert.Contains("re-initialise with Xavier", alert.SuggestedFixes[0], StringComparison.Ordinal);
-        Assert.StartsWith("saturating activation: Tanh", alert.LikelyCauses[1], StringComparison.Ordinal);
+        Assert.Equal([GradientAlertCause.InitScale, GradientAlertCause.SaturatingActivation], alert.Causes.Take(2).Select(c => c.Id));
+        Assert.Contains("0.0996× the Xavier expectation", alert.Causes[0].Text, StringComparison.Ordinal);
+        Assert.Contains("re-initialise with Xavier", alert.Fixes[0].Text, StringComparison.Ordinal);
+        Assert.StartsWith("saturating activation: Tanh", alert.Causes[1].Text, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -49,8 +52,8 @@ public sealed class DiagnosisTests
 
         GradientAlert alert = Assert.Single(analyzer.Analyze([Synthetic.Gradient(10, 1e-9f)]).Alerts);
 
-        Assert.Equal(3, alert.SuggestedFixes.Count);
-        Assert.Contains(alert.SuggestedFixes, f => f.Contains("He init for ReLU", StringComparison.Ordinal));
+        Assert.Equal([GradientAlertCause.SaturatingActivation, GradientAlertCause.InitScale, GradientAlertCause.Depth], alert.Causes.Select(c => c.Id));
+        Assert.Contains(alert.Fixes, f => f.Text.Contains("He init for ReLU", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -61,10 +64,10 @@ public sealed class DiagnosisTests
         GradientAlert exploding = Assert.Single(analyzer.Analyze([Synthetic.Gradient(100, 5000f)]).Alerts);
         GradientAlert nonFinite = Assert.Single(analyzer.Analyze([Synthetic.Gradient(100, float.NaN)]).Alerts);
 
-        Assert.Contains(exploding.SuggestedFixes, f => f.Contains("clip gradients by global norm", StringComparison.Ordinal));
-        Assert.Contains(exploding.SuggestedFixes, f => f.Contains("lower the learning rate", StringComparison.Ordinal));
-        Assert.Contains(nonFinite.SuggestedFixes, f => f.Contains("skip the step", StringComparison.Ordinal));
-        Assert.Contains(nonFinite.SuggestedFixes, f => f.Contains("check the data", StringComparison.Ordinal));
+        Assert.Contains(GradientAlertFix.ClipByGlobalNorm, exploding.Fixes.Select(f => f.Id));
+        Assert.Contains(GradientAlertFix.LowerLearningRate, exploding.Fixes.Select(f => f.Id));
+        Assert.Contains(nonFinite.Fixes, f => f.Id == GradientAlertFix.LowerLearningRate && f.Text.StartsWith("skip the step", StringComparison.Ordinal));
+        Assert.Contains(GradientAlertFix.CheckData, nonFinite.Fixes.Select(f => f.Id));
     }
 
     [Fact]
@@ -74,9 +77,10 @@ public sealed class DiagnosisTests
         GradientAlert clipped = Assert.Single(
             Synthetic.Analyzer([new LayerDescriptor("a")], o => o.Clipping = GradientClipping.ByGlobalNorm(1.0)).Analyze([Synthetic.Gradient(100, 5000f)]).Alerts);
 
-        Assert.Contains(unclipped.SuggestedFixes, f => f.Contains("GradientClipping.ByGlobalNorm(1.0)", StringComparison.Ordinal));
-        Assert.StartsWith("Gradients explode in the whole network: global norm 5e+04 (threshold 1e+04).", unclipped.Message, StringComparison.Ordinal);
-        Assert.DoesNotContain(clipped.SuggestedFixes, f => f.Contains("GradientClipping.ByGlobalNorm", StringComparison.Ordinal));
-        Assert.Contains(clipped.LikelyCauses, c => c.StartsWith("the norms are measured before clipping", StringComparison.Ordinal));
+        Assert.Contains(unclipped.Fixes, f => f.Id == GradientAlertFix.ClipByGlobalNorm && f.Text.Contains("ByGlobalNorm(1.0)", StringComparison.Ordinal));
+        Assert.StartsWith("Gradients explode in the whole network", unclipped.Message, StringComparison.Ordinal);
+        Assert.Contains("global norm 5e+04 (threshold 1e+04).", unclipped.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(clipped.Fixes, f => f.Id == GradientAlertFix.ClipByGlobalNorm || f.Text.Contains("ByGlobalNorm", StringComparison.Ordinal));
+        Assert.Contains(GradientAlertCause.NormsBeforeClipping, clipped.Causes.Select(c => c.Id));
     }
 }

@@ -66,7 +66,7 @@ public sealed class PoorInitializationDetectorTests
         Assert.Equal(4, alert.Value, 0.2);
         Assert.Contains("vs He 0.177", alert.Message, StringComparison.Ordinal);
         Assert.Contains("fan-in 64", alert.Message, StringComparison.Ordinal);
-        Assert.Contains(alert.SuggestedFixes, f => f.Contains("re-initialise with He", StringComparison.Ordinal));
+        Assert.Contains(alert.Fixes, f => f.Id == GradientAlertFix.InitializeForGradientFlow && f.Text.Contains("re-initialise with He", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -22,13 +22,14 @@ public sealed class SaturationDetectorTests
         Assert.Equal(("fc2", GradientMetricNames.SaturatedFraction, 1L), (alert.Layer, alert.Metric, alert.Step));
         Assert.Equal(0.71, alert.Value, 1e-9);
         Assert.Equal(0.5, alert.Threshold);
-        Assert.StartsWith("Units saturate in 'fc2': 71% of units saturated (threshold 50%).", alert.Message, StringComparison.Ordinal);
-        Assert.Contains("Layer 'fc2' (Sigmoid follows; weight std 0.9", alert.Message, StringComparison.Ordinal);
+        Assert.StartsWith("Units saturate in 'fc2': ", alert.Message, StringComparison.Ordinal);
+        Assert.Contains("71% of units saturated (threshold 50%).", alert.Message, StringComparison.Ordinal);
+        Assert.Contains("'fc2' (Sigmoid follows; weight std 0.9", alert.Message, StringComparison.Ordinal);
         Assert.True(alert.Message.Contains("vs Xavier 0.22", StringComparison.Ordinal), alert.Message);
         Assert.Contains("71% of units saturated", alert.Message, StringComparison.Ordinal);
-        Assert.Contains(alert.SuggestedFixes, f => f.Contains("Xavier", StringComparison.Ordinal));
-        Assert.Contains(alert.SuggestedFixes, f => f.Contains("ReLU", StringComparison.Ordinal));
-        Assert.Equal(alert.LikelyCauses.Count, alert.SuggestedFixes.Count);
+        Assert.Contains(alert.Fixes, f => f.Id == GradientAlertFix.InitializeForGradientFlow && f.Text.Contains("Xavier", StringComparison.Ordinal));
+        Assert.Contains(GradientAlertFix.SwitchActivation, alert.Fixes.Select(f => f.Id));
+        Assert.Equal(alert.Causes.Count, alert.Fixes.Count);
     }
 
     [Fact]

@@ -28,7 +28,7 @@ public sealed class SpikeDetectionTests
         Assert.Equal((60L, GradientAlertKind.Exploding, GradientMetricNames.GlobalGradientNormZScore, 6.0), (spike.Step, spike.Kind, spike.Metric, spike.Threshold));
         Assert.True(spike.Value > 20, $"z = {spike.Value}");
         Assert.Contains("spiked to 10", spike.Message, StringComparison.Ordinal);
-        Assert.Contains(spike.SuggestedFixes, f => f.Contains("clip", StringComparison.Ordinal));
+        Assert.Contains(GradientAlertFix.AdaptiveClipping, spike.Fixes.Select(f => f.Id));
     }
 
     [Fact]

@@ -21,7 +21,7 @@ public sealed class UpdateRatioDetectorTests
 
         Assert.Equal((GradientAlertKind.UpdateRatio, GradientAlertSeverity.Warning, "fc1", 10.0), (alert.Kind, alert.Severity, alert.Layer, alert.Threshold));
         Assert.Equal(20, alert.Value, 1e-4);
-        Assert.Contains(alert.SuggestedFixes, f => f.Contains("lower the learning rate", StringComparison.Ordinal));
+        Assert.Contains(GradientAlertFix.LowerLearningRate, alert.Fixes.Select(f => f.Id));
     }
 
     [Fact]
@@ -33,7 +33,7 @@ public sealed class UpdateRatioDetectorTests
         Assert.Equal((GradientAlertSeverity.Warning, 0.0, 1e-8), (frozen.Severity, frozen.Value, frozen.Threshold));
         Assert.Equal((GradientAlertSeverity.Information, "fc1", 1e-5), (slow.Severity, slow.Layer, slow.Threshold));
         Assert.Equal(1e-6, slow.Value, 1e-8);
-        Assert.Contains(slow.SuggestedFixes, f => f.Contains("raise the learning rate", StringComparison.Ordinal));
+        Assert.Contains(GradientAlertFix.RaiseLearningRate, slow.Fixes.Select(f => f.Id));
     }
 
     [Fact]

@@ -104,12 +104,12 @@ public sealed class RecoveryPolicyTests
         Assert.Equal((RecoveryAction.RollBack, 0.5, true), (second.Action, second.ScaleLearningRate, second.RestoreLearningRate));
     }
 
-    private static RecoveryPolicy Create(Action<GradientRecoveryOptions>? configure = null)
+    private static RecoveryPolicy Create(Action<RecoveryOptions>? configure = null)
     {
-        var options = new GradientRecoveryOptions();
+        var options = new RecoveryOptions();
         configure?.Invoke(options);
         options.Validate("Recovery");
-        return new RecoveryPolicy(options, new ExplodingGradientOptions());
+        return new RecoveryPolicy(options, new ExplodingOptions());
     }
 
     /// <summary>Healthy steps with a noisy norm around 1 and a loss around 1; returns the steps to snapshot, registered.</summary>

@@ -15,7 +15,7 @@ public sealed class GradientRunHistoryTests
     [Fact]
     public void A_very_long_run_keeps_bounded_data_with_exact_counts_and_extremes()
     {
-        var history = new GradientRunHistory(Layers, new GradientReportOptions { HistoryPoints = 16, MaxAlerts = 4 }, clipThreshold: null);
+        var history = new GradientRunHistory(Layers, new ReportOptions { HistoryPoints = 16, MaxAlerts = 4 }, clipThreshold: null);
         const int Steps = 200_000;
         for (long s = 0; s < Steps; s++)
         {
@@ -43,7 +43,7 @@ public sealed class GradientRunHistoryTests
     [Fact]
     public void A_short_run_keeps_every_step_as_its_own_point()
     {
-        var history = new GradientRunHistory(Layers, new GradientReportOptions(), clipThreshold: null);
+        var history = new GradientRunHistory(Layers, new ReportOptions(), clipThreshold: null);
         for (long s = 0; s < 10; s++)
         {
             history.Add(Step(s, s + 1));

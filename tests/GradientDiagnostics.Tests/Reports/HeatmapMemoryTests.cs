@@ -17,7 +17,7 @@ public sealed class HeatmapMemoryTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public void A_200_layer_100000_step_history_stays_within_the_report_bound_and_renders_readably()
     {
-        var options = new GradientReportOptions();
+        var options = new ReportOptions();
         LayerDescriptor[] layers = [.. Enumerable.Range(0, Layers).Select(i => new LayerDescriptor($"blocks.{i}.linear"))];
         // 16 distinct sets of per-layer statistics, cycled: the values vary over time, the test's own memory does not grow.
         LayerGradientStatistics[][] samples = [.. Enumerable.Range(0, 16).Select(k => Enumerable.Range(0, Layers).Select(l => new LayerGradientStatistics

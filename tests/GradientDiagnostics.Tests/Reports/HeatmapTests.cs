@@ -56,7 +56,7 @@ public sealed partial class HeatmapTests : IDisposable
     public void A_long_run_merges_columns_into_geometric_means_of_their_exported_steps_and_keeps_clipping_loss_scale_and_alerts()
     {
         var layers = new LayerDescriptor[] { new("a"), new("b") };
-        var history = new GradientRunHistory(layers, new GradientReportOptions { HeatmapColumns = 16 }, clipThreshold: 1, layersInterval: 10);
+        var history = new GradientRunHistory(layers, new ReportOptions { HeatmapColumns = 16 }, clipThreshold: 1, layersInterval: 10);
         var fed = new List<GradientStepResult>();
         for (long s = 0; s < 1000; s++)
         {
@@ -97,7 +97,7 @@ public sealed partial class HeatmapTests : IDisposable
     {
         string path = Path.Combine(_directory, "scaled.jsonl");
         var layers = new LayerDescriptor[] { new("a"), new("b") };
-        var history = new GradientRunHistory(layers, new GradientReportOptions { HeatmapColumns = 16 }, clipThreshold: 1, layersInterval: 4);
+        var history = new GradientRunHistory(layers, new ReportOptions { HeatmapColumns = 16 }, clipThreshold: 1, layersInterval: 4);
         var fed = new List<GradientStepResult>();
         using (var writer = new JsonLinesRunWriter(path, layers, exportInterval: 4, clipThreshold: 1, "path"))
         {
@@ -119,11 +119,11 @@ public sealed partial class HeatmapTests : IDisposable
         Assert.Contains("\"lossScale\":65536", File.ReadLines(path).ElementAt(1), StringComparison.Ordinal);
 
         string live = new GradientReport(history.Snapshot(), "scaled.jsonl").ToHtml();
-        string offline = GradientReport.FromJsonLines(path, new GradientReportOptions { HeatmapColumns = 16 }).ToHtml();
+        string offline = GradientReport.FromJsonLines(path, new ReportOptions { HeatmapColumns = 16 }).ToHtml();
         Assert.Equal(GeneratedAt().Replace(live, string.Empty), GeneratedAt().Replace(offline, string.Empty));
         Assert.Single(ScaleChanges().Matches(live));
-        Assert.Contains("loss scale 8.19E+03", live, StringComparison.Ordinal);
-        Assert.EndsWith(", loss scale 8.19E+03 to 6.55E+04 (1 change).</p>", Regex.Match(live, "<p>[^<]*</p>").Value, StringComparison.Ordinal);
+        Assert.Contains("loss scale 8.19e+03", live, StringComparison.Ordinal);
+        Assert.EndsWith(", loss scale 8.19e+03 to 6.55e+04 (1 change).</p>", Regex.Match(live, "<p>[^<]*</p>").Value, StringComparison.Ordinal);
         Assert.Contains("<td>b</td><td>b.norm</td>", live, StringComparison.Ordinal);
     }
 

@@ -31,7 +31,8 @@ public sealed class AlertKindMappingTests
         Assert.Equal(kind.ToString(), record.GetStructuredStateValue("Kind"));
         Assert.Equal("fc1", record.GetStructuredStateValue("Layer"));
         Assert.StartsWith($"{kind} ", record.Message, StringComparison.Ordinal);
-        Assert.EndsWith("at step 3 in layer fc1: metric = 2 (threshold 1). evidence", record.Message, StringComparison.Ordinal);
+        Assert.EndsWith(" in layer fc1: metric = 2 (threshold 1). evidence", record.Message, StringComparison.Ordinal);
+        Assert.Contains(" at step 3 in layer fc1", record.Message, StringComparison.Ordinal);
         Assert.Equal(LogLevel.Warning, record.Level);
     }
 
@@ -52,7 +53,7 @@ public sealed class AlertKindMappingTests
         Assert.True(AlertKindEvents.TryGet(kind, out AlertKindEvent mapping));
         using var factory = new TestMeterFactory();
         using var alerts = new MetricCollector<long>(factory, GradientTelemetryInstruments.MeterName, GradientTelemetryInstruments.Alerts);
-        using var metrics = new GradientMetrics([new LayerDescriptor("fc1")], new GradientTelemetryOptions { MeterFactory = factory });
+        using var metrics = new GradientMetrics([new LayerDescriptor("fc1")], new TelemetryOptions { MeterFactory = factory });
 
         metrics.OnStep(new GradientStepResult { Layers = [], Alerts = [Alert(kind)] }, 0);
 

@@ -34,7 +34,7 @@ public sealed class ClippingParityTests
         }
 
         using GradientMonitor monitor = model.AttachGradientMonitor(o => o.Clipping = GradientClipping.ByGlobalNorm(maxNorm, normType));
-        monitor.Reader.ForceDeviceGeneric = deviceGeneric;
+        using var devicePath = DevicePathSwitch.Set(deviceGeneric);
         GradientStepResult result = monitor.Step();
 
         Assert.True(expectedTotal > maxNorm, "the test must make clipping act");

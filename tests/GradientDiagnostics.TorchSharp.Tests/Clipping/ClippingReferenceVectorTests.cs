@@ -19,7 +19,7 @@ public sealed class ClippingReferenceVectorTests
     {
         using GradientModel model = Reference();
         using GradientMonitor monitor = model.Module.AttachGradientMonitor(o => o.Clipping = GradientClipping.ByGlobalNorm(1));
-        monitor.Reader.ForceDeviceGeneric = deviceGeneric;
+        using var devicePath = DevicePathSwitch.Set(deviceGeneric);
 
         GradientStepResult result = monitor.Step();
 
@@ -72,7 +72,7 @@ public sealed class ClippingReferenceVectorTests
         model.SetGradient(0, "weight", .3f, .4f, .001f, 0f, .06f, 0f);
         model.SetGradient(0, "bias", .1f, .1f);
         using GradientMonitor monitor = model.Module.AttachGradientMonitor(o => o.Clipping = GradientClipping.Adaptive(0.01, 1e-3));
-        monitor.Reader.ForceDeviceGeneric = deviceGeneric;
+        using var devicePath = DevicePathSwitch.Set(deviceGeneric);
 
         GradientStepResult result = monitor.Step();
 

@@ -37,10 +37,11 @@ public sealed partial class AlertMessageTests(ITestOutputHelper output)
         foreach (GradientAlert alert in trained.Prepend(depth))
         {
             output.WriteLine(alert.ToString());
-            Assert.Contains("InitializeForGradientFlow", alert.SuggestedFixes[0], StringComparison.Ordinal);
-            Assert.StartsWith("init scale: weight std", alert.LikelyCauses[0], StringComparison.Ordinal);
-            Assert.Contains("× the Xavier expectation", alert.LikelyCauses[0], StringComparison.Ordinal);
-            Assert.Contains(alert.LikelyCauses, c => c.StartsWith("saturating activation: Tanh", StringComparison.Ordinal));
+            Assert.Equal(GradientAlertFix.InitializeForGradientFlow, alert.Fixes[0].Id);
+            Assert.Contains("InitializeForGradientFlow", alert.Fixes[0].Text, StringComparison.Ordinal);
+            Assert.Equal(GradientAlertCause.InitScale, alert.Causes[0].Id);
+            Assert.Contains("× the Xavier expectation", alert.Causes[0].Text, StringComparison.Ordinal);
+            Assert.Contains(alert.Causes, c => c.Id == GradientAlertCause.SaturatingActivation && c.Text.Contains("Tanh", StringComparison.Ordinal));
             Assert.StartsWith($"Gradients vanish in '{alert.Layer}': ", alert.Message, StringComparison.Ordinal);
         }
     }

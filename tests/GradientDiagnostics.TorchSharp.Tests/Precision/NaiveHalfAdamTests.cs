@@ -41,9 +41,9 @@ public sealed class NaiveHalfAdamTests(ITestOutputHelper output)
         Assert.Null(alert.Origin);
         Assert.DoesNotContain("first produced by", alert.Message, StringComparison.Ordinal);
         Assert.StartsWith("The weights of '0'", alert.Message, StringComparison.Ordinal);
-        Assert.Contains("since the optimizer step applied after step 0", alert.Message, StringComparison.Ordinal);
-        Assert.Contains(alert.LikelyCauses, c => c.Contains("Adam's eps = 1e-8 is 0", StringComparison.Ordinal));
-        Assert.Contains(alert.SuggestedFixes, f => f.Contains("EnableMixedPrecision", StringComparison.Ordinal));
+        Assert.Contains("optimizer step applied after step 0", alert.Message, StringComparison.Ordinal);
+        Assert.Contains(alert.Causes, c => c.Id == GradientAlertCause.SixteenBitOptimizerState && c.Text.Contains("Adam's eps = 1e-8 is 0", StringComparison.Ordinal));
+        Assert.Contains(alert.Fixes, f => f.Id == GradientAlertFix.MasterWeights && f.Text.Contains("EnableMixedPrecision", StringComparison.Ordinal));
         Assert.Equal(NumericFormat.Float16, results[1].Layers[0].ParameterFormat);
         Assert.False(results[1].Layers[0].Parameters!.Value.IsFinite);
     }

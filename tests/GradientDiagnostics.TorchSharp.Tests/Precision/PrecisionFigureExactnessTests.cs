@@ -24,7 +24,7 @@ public sealed class PrecisionFigureExactnessTests
         var model = SixteenBitModels.TanhMlp(dtype);
         (Tensor input, Tensor target) = SixteenBitModels.Batch(dtype);
         using var monitor = model.AttachGradientMonitor();
-        monitor.Reader.ForceDeviceGeneric = deviceGeneric;
+        using var devicePath = DevicePathSwitch.Set(deviceGeneric);
         // float16: a factor that leaves part of every layer's gradient subnormal or 0; bfloat16 has float32's range, so
         // its zeros and subnormals are planted below.
         Tensor loss = SixteenBitModels.Backward(model, input, target, dtype == ScalarType.Float16 ? 3e-3 : 1);
@@ -84,8 +84,7 @@ public sealed class PrecisionFigureExactnessTests
         var model = SixteenBitModels.TanhMlp(dtype);
         (Tensor input, Tensor target) = SixteenBitModels.Batch(dtype);
         using var monitor = model.AttachGradientMonitor(o => (o.CaptureParameterUpdates, o.FullStatisticsInterval) = (true, 1));
-        monitor.Reader.ForceDeviceGeneric = deviceGeneric;
-        monitor.Parameters.ForceDeviceGeneric = deviceGeneric;
+        using var devicePath = DevicePathSwitch.Set(deviceGeneric);
         // A learning rate at which some updates pass half an ulp and most do not.
         using var optimizer = optim.SGD(model.parameters(), dtype == ScalarType.BFloat16 ? 0.2 : 0.02);
 

@@ -22,7 +22,8 @@ public sealed class CheckGradientFlowTests
         Assert.Empty(check.UnprobedLayers);
         Assert.All(check.Layers, l => Assert.NotNull(l.OutputGradientNorm));
         GradientAlert vanishing = Assert.Single(check.Findings, f => f.Kind == GradientAlertKind.Vanishing && f.Metric == GradientMetricNames.DepthGainOverDepth);
-        Assert.NotEmpty(vanishing.SuggestedFixes);
+        Assert.NotEmpty(vanishing.Fixes);
+        Assert.Equal(vanishing.Causes.Count, vanishing.Fixes.Count);
         Assert.True(double.IsFinite(check.Loss));
     }
 

@@ -28,7 +28,7 @@ internal static class BurstTraining
         adam ? optim.Adam(model.parameters(), lr: 0.01) : optim.SGD(model.parameters(), 0.02, momentum: 0.9);
 
     /// <summary>Runs the scenario; <paramref name="recovery"/> null trains without recovery, and a burst length of 0 is the clean run.</summary>
-    public static Outcome Run(Scenario scenario, Action<GradientRecoveryOptions>? recovery, Action<int, GradientStepResult, nn.Module, optim.Optimizer>? afterStep = null)
+    public static Outcome Run(Scenario scenario, Action<RecoveryOptions>? recovery, Action<int, GradientStepResult, nn.Module, optim.Optimizer>? afterStep = null)
     {
         using var model = CreateModel(scenario.Seed);
         using var optimizer = CreateOptimizer(model, scenario.Adam);

@@ -13,7 +13,6 @@ public sealed class DeviceGenericStatisticsTests
         using var model = Mlp.Create(depth: 5, 32, Activation.Tanh, Init.Xavier);
         using var fast = model.AttachGradientMonitor();
         using var generic = model.AttachGradientMonitor();
-        generic.Reader.ForceDeviceGeneric = true;
         using var x = randn(16, 32);
         using var loss = model.call(x).square().mean();
         loss.backward();
@@ -26,7 +25,11 @@ public sealed class DeviceGenericStatisticsTests
         }
 
         GradientStepResult a = fast.Step(loss);
-        GradientStepResult b = generic.Step(loss);
+        GradientStepResult b;
+        using (DevicePathSwitch.Set())
+        {
+            b = generic.Step(loss);
+        }
 
         for (int i = 0; i < a.Layers.Count; i++)
         {
@@ -48,18 +51,23 @@ public sealed class DeviceGenericStatisticsTests
     [Fact]
     public void Device_generic_path_measures_parameters_and_probes_like_the_cpu_span_path()
     {
+        // The switch is process-wide and the probes read in the forward hooks: two identical models, one run with it on.
         manual_seed(8);
         using var model = Mlp.Create(depth: 4, 16, Activation.ReLU, Init.He);
+        manual_seed(8);
+        using var twin = Mlp.Create(depth: 4, 16, Activation.ReLU, Init.He);
         using var fast = model.AttachGradientMonitor(o => o.CaptureLayerOutputs = true);
-        using var generic = model.AttachGradientMonitor(o => o.CaptureLayerOutputs = true);
-        generic.Reader.ForceDeviceGeneric = true;
-        generic.Parameters.ForceDeviceGeneric = true;
-        generic.Probes!.ForceDeviceGeneric = true;
+        using var generic = twin.AttachGradientMonitor(o => o.CaptureLayerOutputs = true);
         using var scope = NewDisposeScope();
-        model.call(randn(8, 16)).square().mean().backward();
-
+        Tensor input = randn(8, 16);
+        model.call(input).square().mean().backward();
         GradientStepResult a = fast.Step();
-        GradientStepResult b = generic.Step();
+        GradientStepResult b;
+        using (DevicePathSwitch.Set())
+        {
+            twin.call(input).square().mean().backward();
+            b = generic.Step();
+        }
 
         for (int i = 0; i < a.Layers.Count; i++)
         {
@@ -82,18 +90,19 @@ public sealed class DeviceGenericStatisticsTests
     {
         // Conv and BatchNorm outputs have their units (channels) in dimension 1: the in-place CPU kernels count activity
         // per contiguous run of a channel's spatial elements, the device path by transposing; they must agree.
-        manual_seed(9);
-        using var model = nn.Sequential(
-            ("conv", nn.Conv2d(3, 5, 3, padding: 1)), ("bn", nn.BatchNorm2d(5)), ("relu", nn.ReLU()),
-            ("flatten", nn.Flatten()), ("head", nn.Linear(5 * 6 * 6, 1)));
+        using var model = ChannelModel(9);
+        using var twin = ChannelModel(9);
         using var fast = model.AttachGradientMonitor(o => o.CaptureLayerOutputs = true);
-        using var generic = model.AttachGradientMonitor(o => o.CaptureLayerOutputs = true);
-        generic.Probes!.ForceDeviceGeneric = true;
+        using var generic = twin.AttachGradientMonitor(o => o.CaptureLayerOutputs = true);
         using var scope = NewDisposeScope();
-        model.call(randn(4, 3, 6, 6)).square().mean().backward();
-
+        Tensor input = randn(4, 3, 6, 6);
+        model.call(input).square().mean().backward();
         fast.Step();
-        generic.Step();
+        using (DevicePathSwitch.Set())
+        {
+            twin.call(input).square().mean().backward();
+            generic.Step();
+        }
 
         for (int i = 0; i < fast.LastObservations.Count; i++)
         {
@@ -106,6 +115,14 @@ public sealed class DeviceGenericStatisticsTests
         }
 
         Assert.Equal(5, fast.LastObservations[1].Activations!.UnitActiveFraction.Length); // bn: one fraction per channel
+    }
+
+    private static nn.Module<Tensor, Tensor> ChannelModel(int seed)
+    {
+        manual_seed(seed);
+        return nn.Sequential(
+            ("conv", nn.Conv2d(3, 5, 3, padding: 1)), ("bn", nn.BatchNorm2d(5)), ("relu", nn.ReLU()),
+            ("flatten", nn.Flatten()), ("head", nn.Linear(5 * 6 * 6, 1)));
     }
 
     [Fact]
@@ -164,7 +181,6 @@ public sealed class DeviceGenericStatisticsTests
         using var model = nn.Sequential(layers);
         using var fast = model.AttachGradientMonitor();
         using var generic = model.AttachGradientMonitor();
-        generic.Reader.ForceDeviceGeneric = true;
         using var scope = NewDisposeScope();
         model.call(randn(32, 1024)).square().mean().backward();
         long elements = model.parameters().Sum(p => p.numel()), tensors = model.parameters().Count();
@@ -178,7 +194,11 @@ public sealed class DeviceGenericStatisticsTests
         }
 
         GradientStepResult a = fast.Step();
-        GradientStepResult b = generic.Step();
+        GradientStepResult b;
+        using (DevicePathSwitch.Set())
+        {
+            b = generic.Step();
+        }
 
         for (int i = 0; i < a.Layers.Count; i++)
         {

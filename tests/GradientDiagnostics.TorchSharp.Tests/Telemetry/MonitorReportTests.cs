@@ -54,11 +54,11 @@ public sealed class MonitorReportTests : IDisposable
         GradientAlert depth = Assert.Single(result.Alerts, a => a.Metric == GradientMetricNames.DepthGainOverDepth);
         Assert.Equal(10, result.ProbedLayerCount);
         Assert.Equal(depth.Value, result.DepthGainOverDepth);
-        string factor = depth.Value.ToString("G3", System.Globalization.CultureInfo.InvariantCulture);
-        // Alert messages write exponents in lower case (1.41e-18); the digits are the report's.
-        Assert.Contains($"to {factor.ToLowerInvariant()} of its value at the last one", depth.Message, StringComparison.Ordinal);
-        Assert.Contains($"across 10 probed layers that is a factor {factor})", live.ToHtml(), StringComparison.Ordinal);
-        Assert.Contains($"across 10 probed layers that is a factor {factor})", GradientReport.FromJsonLines(path).ToHtml(), StringComparison.Ordinal);
+        // Alert messages and the report write numbers the same way (3 significant digits, exponents in lower case).
+        string factor = depth.Value.ToString("G3", System.Globalization.CultureInfo.InvariantCulture).ToLowerInvariant();
+        Assert.Contains($"to {factor} of its value at the last one", depth.Message, StringComparison.Ordinal);
+        Assert.Contains($"10 probed layers that is a factor {factor})", live.ToHtml(), StringComparison.Ordinal);
+        Assert.Contains($"10 probed layers that is a factor {factor})", GradientReport.FromJsonLines(path).ToHtml(), StringComparison.Ordinal);
     }
 
     [Fact]

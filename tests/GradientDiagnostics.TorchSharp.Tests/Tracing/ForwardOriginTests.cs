@@ -16,8 +16,10 @@ public sealed class ForwardOriginTests
         Assert.DoesNotContain(clean.Alerts, a => a.Kind == GradientAlertKind.NonFinite);
         GradientAlert alert = Assert.Single(poisoned.Alerts, a => a.Kind == GradientAlertKind.NonFinite);
         Assert.Equal("logscale", alert.Origin); // not fc0 (first) nor head (last), the layers the gradients name
-        Assert.Contains("first produced by `logscale` in the forward pass", alert.Message, StringComparison.Ordinal);
-        Assert.StartsWith("an operation in `logscale`", alert.LikelyCauses[0], StringComparison.Ordinal);
+        Assert.Contains("first produced by `logscale`", alert.Message, StringComparison.Ordinal);
+        Assert.Equal(GradientAlertCause.ForwardOperation, alert.Causes[0].Id);
+        Assert.StartsWith("an operation in `logscale`", alert.Causes[0].Text, StringComparison.Ordinal);
+        Assert.Equal(GradientAlertFix.GuardOperation, alert.Fixes[0].Id);
     }
 
     [Fact]

@@ -45,14 +45,15 @@ internal sealed class DeadUnitsDetector(DeadUnitsOptions options, int layerCount
         }
 
         LayerDescriptor layer = evidence.Descriptors[worst];
-        InitializationScale? scale = InitializationScale.Measure(layer, evidence.Layers[worst]);
+        InitializationScale? scale = evidence.WeightScale(worst);
         int units = _windows[worst]!.UnitCount;
         Diagnosis diagnosis = new Diagnosis()
             .AddInitScale(scale, evidence.Layers.Length)
-            .Add("a learning rate too high, so one large update pushed the units' pre-activations (or biases) permanently negative",
-                "lower the learning rate or add warm-up")
-            .Add("ReLU units get no gradient once they are off for every input, so they cannot recover",
-                "use LeakyReLU or GELU, or normalization (BatchNorm) before the activation, and He init");
+            .Add(GradientAlertCause.LearningRateTooHigh,
+                "a learning rate too high, so one large update pushed the units' pre-activations (or biases) permanently negative",
+                GradientAlertFix.LowerLearningRate, "lower the learning rate or add warm-up")
+            .Add(GradientAlertCause.DeadReLU, "ReLU units get no gradient once they are off for every input, so they cannot recover",
+                GradientAlertFix.SwitchActivation, "use LeakyReLU or GELU, or normalization (BatchNorm) before the activation, and He init");
         var findings = new AlertFindings(GradientAlertKind.DeadUnits, evidence.Step);
         findings.Add(layer.Name, "Units are dead",
             new GradientAlertCriterion(GradientMetricNames.DeadUnitFraction, worstFraction, options.DeadFractionThreshold),

@@ -8,7 +8,7 @@ namespace GradientDiagnostics;
 /// the detector has no k-of-n persistence of its own; it fires on the first step the condition holds, with a cooldown
 /// of 100 steps.
 /// </remarks>
-public sealed class DeadUnitsOptions : GradientDetectorOptions
+public sealed class DeadUnitsOptions : DetectorOptions
 {
     /// <summary>Creates the options with their defaults.</summary>
     public DeadUnitsOptions()

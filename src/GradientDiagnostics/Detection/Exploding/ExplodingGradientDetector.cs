@@ -1,3 +1,4 @@
+// Over 150 lines: three criteria (global norm, layer ratio, spike) that share the per-step evidence and the diagnosis.
 namespace GradientDiagnostics;
 
 /// <summary>
@@ -5,7 +6,7 @@ namespace GradientDiagnostics;
 /// way from the loss to a layer, or when the probed output gradients grow geometrically with depth. The criteria that
 /// cross on one layer (or on the whole network) at one step make one alert (<see cref="AlertFindings"/>).
 /// </summary>
-internal sealed partial class ExplodingGradientDetector(ExplodingGradientOptions options, bool clippingConfigured) : IGradientDetector
+internal sealed partial class ExplodingGradientDetector(ExplodingOptions options, bool clippingConfigured) : IGradientDetector
 {
     private const string What = "Gradients explode";
     private readonly AlertGate _absolute = new(options);
@@ -118,9 +119,10 @@ internal sealed partial class ExplodingGradientDetector(ExplodingGradientOptions
         }
 
         Diagnosis diagnosis = new Diagnosis()
-            .Add("an outlier batch or a too large learning rate for the current loss landscape", "lower the learning rate or add warm-up; inspect the batch")
-            .Add("no adaptive gradient clipping", LibraryRemedies.AdaptiveClipping)
-            .Add("nothing stops a spiking step from reaching the weights", LibraryRemedies.EnableRecovery);
+            .Add(GradientAlertCause.OutlierBatch, "an outlier batch or a too large learning rate for the current loss landscape",
+                GradientAlertFix.LowerLearningRate, "lower the learning rate or add warm-up; inspect the batch")
+            .Add(GradientAlertCause.NoAdaptiveClipping, "no adaptive gradient clipping", GradientAlertFix.AdaptiveClipping, LibraryRemedies.AdaptiveClipping)
+            .Add(GradientAlertCause.NoStepGuard, "nothing stops a spiking step from reaching the weights", GradientAlertFix.EnableRecovery, LibraryRemedies.EnableRecovery);
         findings.Add(GradientAlert.GlobalLayerName, "Gradients spike",
             new GradientAlertCriterion(zSpike ? GradientMetricNames.GlobalGradientNormZScore : GradientMetricNames.GlobalGradientNormRatioToEarlyMax, zSpike ? z : overEarly,
                 zSpike ? options.SpikeZScoreThreshold : options.SpikeFactorOverEarlyMax),
@@ -137,14 +139,15 @@ internal sealed partial class ExplodingGradientDetector(ExplodingGradientOptions
 
     private Diagnosis Diagnose(StepEvidence evidence, LayerGradientStatistics layer)
     {
-        LayerDescriptor descriptor = evidence.Descriptors[layer.Index];
         // The detector reads the norms before the clipping stage: with a policy configured, the applied step is already
         // bounded, so "add clipping" would be the wrong fix; what remains is why the norm is that large.
         return new Diagnosis()
-            .AddInitScale(InitializationScale.Measure(descriptor, evidence.Layers[layer.Index]), evidence.Layers.Length)
+            .AddInitScale(evidence.WeightScale(layer.Index), evidence.Layers.Length)
             .OrClassic(d => ClassicCauses.Exploding(d, clippingConfigured))
-            .Add(clippingConfigured ? ClassicCauses.ClippingOnCause : "no gradient clipping", clippingConfigured ? ClassicCauses.ClippingOnFix : LibraryRemedies.ClipByGlobalNorm)
-            .Add("too large a learning rate", "lower the learning rate (or warm it up)")
+            .Merge(clippingConfigured
+                ? new Diagnosis().Add(GradientAlertCause.NormsBeforeClipping, ClassicCauses.ClippingOnCause, GradientAlertFix.FixScale, ClassicCauses.ClippingOnFix)
+                : new Diagnosis().Add(GradientAlertCause.NoClipping, "no gradient clipping", GradientAlertFix.ClipByGlobalNorm, LibraryRemedies.ClipByGlobalNorm))
+            .Add(GradientAlertCause.LearningRateTooHigh, "too large a learning rate", GradientAlertFix.LowerLearningRate, "lower the learning rate (or warm it up)")
             .AddDepth(evidence.Layers.Length);
     }
 }

@@ -11,9 +11,9 @@ namespace GradientDiagnostics;
 /// <remarks>
 /// A new episode (the step before was finite) or a new source (a different layer or the loss) always fires, so
 /// isolated faults are each reported. The same source on consecutive steps, the signature of a diverged run, fires
-/// again only once <see cref="GradientDetectorOptions.CooldownSteps"/> steps have passed.
+/// again only once <see cref="DetectorOptions.CooldownSteps"/> steps have passed.
 /// </remarks>
-internal sealed class NonFiniteGradientDetector(NonFiniteGradientOptions options) : IGradientDetector
+internal sealed class NonFiniteGradientDetector(NonFiniteOptions options) : IGradientDetector
 {
     private const int LayersListed = 5;
     private const string WeightsSourcePrefix = "weights of ";
@@ -78,8 +78,9 @@ internal sealed class NonFiniteGradientDetector(NonFiniteGradientOptions options
         if (origin is not null)
         {
             message.Append(CultureInfo.InvariantCulture, $"The first non-finite value was first produced by `{origin}` in the forward pass (its inputs were finite). ");
-            diagnosis.Add($"an operation in `{origin}` that overflows or is undefined for some inputs (log or sqrt of a value ≤ 0, division by ~0, exp of a large value)",
-                $"guard that operation in `{origin}` (clamp its input, add an epsilon) and check the batch that reached it");
+            diagnosis.Add(GradientAlertCause.ForwardOperation,
+                $"an operation in `{origin}` that overflows or is undefined for some inputs (log or sqrt of a value ≤ 0, division by ~0, exp of a large value)",
+                GradientAlertFix.GuardOperation, $"guard that operation in `{origin}` (clamp its input, add an epsilon) and check the batch that reached it");
         }
 
         if (weightsNonFinite)
@@ -88,9 +89,11 @@ internal sealed class NonFiniteGradientDetector(NonFiniteGradientOptions options
         }
 
         diagnosis
-            .Add("a learning rate too high, so the weights or activations overflowed", "skip the step (SkipNonFiniteSteps, on by default) and lower the learning rate")
-            .Add("an overflow in the loss (log(0), exp of a large value, division by ~0)", "check the loss for log(0) and division by zero; clip gradients")
-            .Add("bad input data (NaN or Inf in a batch)", "check the data");
+            .Add(GradientAlertCause.LearningRateTooHigh, "a learning rate too high, so the weights or activations overflowed",
+                GradientAlertFix.LowerLearningRate, "skip the step (SkipNonFiniteSteps, on by default) and lower the learning rate")
+            .Add(GradientAlertCause.LossOverflow, "an overflow in the loss (log(0), exp of a large value, division by ~0)",
+                GradientAlertFix.CheckLoss, "check the loss for log(0) and division by zero; clip gradients")
+            .Add(GradientAlertCause.BadInputData, "bad input data (NaN or Inf in a batch)", GradientAlertFix.CheckData, "check the data");
 
         string evidenceText = message.ToString().TrimEnd() + " The step must not be applied.";
         if (lossNonFinite)

@@ -60,20 +60,23 @@ internal sealed class NonFiniteWeightsHistory
         const string MasterWeights = "keep fp32 master weights and optimizer state: `var mp = monitor.EnableMixedPrecision();`, build the optimizer on `mp.MasterParameters`, step it with `mp.Step(optimizer)`; restore the last good checkpoint first";
         if (formats.Contains(NumericFormat.Float16))
         {
-            diagnosis.Add("16-bit optimizer state: the optimizer keeps its state in the float16 parameters' dtype, where Adam's eps = 1e-8 is 0 (float16's smallest value is 5.96e-08), so an update divides by zero; any update above 65504 is Inf as well",
-                MasterWeights);
+            diagnosis.Add(GradientAlertCause.SixteenBitOptimizerState,
+                "16-bit optimizer state: the optimizer keeps its state in the float16 parameters' dtype, where Adam's eps = 1e-8 is 0 "
+                + "(float16's smallest value is 5.96e-08), so an update divides by zero; any update above 65504 is Inf as well",
+                GradientAlertFix.MasterWeights, MasterWeights);
         }
 
         if (formats.Contains(NumericFormat.BFloat16))
         {
-            diagnosis.Add("16-bit optimizer state: the optimizer computes its update in the bfloat16 parameters' dtype, with 8 significant bits",
-                MasterWeights);
+            diagnosis.Add(GradientAlertCause.SixteenBitOptimizerState,
+                "16-bit optimizer state: the optimizer computes its update in the bfloat16 parameters' dtype, with 8 significant bits",
+                GradientAlertFix.MasterWeights, MasterWeights);
         }
 
         if (!formats.Any(f => f is NumericFormat.Float16 or NumericFormat.BFloat16))
         {
-            diagnosis.Add("the weights themselves are corrupt: an earlier non-finite or overflowing update was applied",
-                "reload the last good checkpoint and keep SkipNonFiniteSteps on");
+            diagnosis.Add(GradientAlertCause.CorruptWeights, "the weights themselves are corrupt: an earlier non-finite or overflowing update was applied",
+                GradientAlertFix.ReloadCheckpoint, "reload the last good checkpoint and keep SkipNonFiniteSteps on");
         }
     }
 

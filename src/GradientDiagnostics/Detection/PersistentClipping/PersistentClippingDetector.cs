@@ -18,8 +18,11 @@ internal sealed class PersistentClippingDetector(PersistentClippingOptions optio
 
         int window = _gate.Window, acted = _gate.RecentCount;
         alerts.Add(new Diagnosis()
-            .Add("the clipping threshold is below this model's typical gradient norm, so clipping acts as a hidden cut of the learning rate",
-                "raise maxNorm to near the median pre-clip norm (GradientStepResult.NormBeforeClipping), or use GradientClipping.AutoClip() or GradientClipping.ZScore(), which follow the norm's own history")
+            .Add(GradientAlertCause.ClippingThresholdTooLow,
+                "the clipping threshold is below this model's typical gradient norm, so clipping acts as a hidden cut of the learning rate",
+                GradientAlertFix.RaiseClippingThreshold,
+                "raise maxNorm to near the median pre-clip norm (GradientStepResult.NormBeforeClipping), or use GradientClipping.AutoClip() or "
+                + "GradientClipping.ZScore(), which follow the norm's own history")
             .ToAlert(GradientAlertKind.PersistentClipping, GradientAlertSeverity.Warning, evidence.Step, GradientAlert.GlobalLayerName,
                 GradientMetricNames.ClippingActiveFraction, (double)acted / window, (double)options.Persistence / window,
                 $"Clipping acts on almost every step: it changed the gradients on {acted} of the last {window} steps (threshold {options.Persistence} of {window}). Clipping meant as a guard against spikes acts on a small minority of steps."));

@@ -1,3 +1,4 @@
+// Over 150 lines: two criteria (activation variance, weight scale) over the same first steps, each with its diagnosis.
 namespace GradientDiagnostics;
 
 /// <summary>In the first steps, fires when activation variances differ widely across layers, or a layer's weight
@@ -75,12 +76,12 @@ internal sealed partial class PoorInitializationDetector(PoorInitializationOptio
         // forward signal has drifted to.
         int named = Math.Max(smallest, largest);
         LayerDescriptor layer = evidence.Descriptors[named];
-        InitializationScale? scale = InitializationScale.Measure(layer, evidence.Layers[named]);
+        InitializationScale? scale = evidence.WeightScale(named);
         Diagnosis diagnosis = new Diagnosis()
             .AddInitScale(scale, evidence.Layers.Length)
-            .OrClassic(d => d.Add("an init scale that does not preserve the activation variance from layer to layer",
-                "use Xavier init for tanh/sigmoid layers and He init for ReLU layers"))
-            .Add("no normalization to re-centre the forward signal", "add BatchNorm / LayerNorm")
+            .OrClassic(d => d.Add(GradientAlertCause.InitScale, "an init scale that does not preserve the activation variance from layer to layer",
+                GradientAlertFix.StandardInit, "use Xavier init for tanh/sigmoid layers and He init for ReLU layers"))
+            .Add(GradientAlertCause.NoNormalization, "no normalization to re-centre the forward signal", GradientAlertFix.AddNormalization, "add BatchNorm / LayerNorm")
             .AddDepth(evidence.Layers.Length);
         findings.Add(layer.Name, What,
             new GradientAlertCriterion(GradientMetricNames.ActivationVarianceRatio, ratio, options.ActivationVarianceRatioThreshold),
@@ -130,11 +131,13 @@ internal sealed partial class PoorInitializationDetector(PoorInitializationOptio
         LayerDescriptor layer = evidence.Descriptors[worst];
         Diagnosis diagnosis = new Diagnosis()
             .AddInitScaleBeyond(worstScale, options.WeightStdFactor)
-            .Add(worstScale.Ratio > 1 ? "too large an init scale: the signal grows by about this factor per layer" : "too small an init scale: the signal shrinks by about this factor per layer",
-                "keep the init scale unless it is intended, and add normalization layers to absorb it");
+            .Add(GradientAlertCause.InitScale,
+                $"too {(worstScale.Ratio > 1 ? "large" : "small")} an init scale: the signal {(worstScale.Ratio > 1 ? "grows" : "shrinks")} by about this factor per layer",
+                GradientAlertFix.AddNormalization, "keep the init scale unless it is intended, and add normalization layers to absorb it");
         if (layer.FollowingActivation is ActivationKind.Sigmoid or ActivationKind.Tanh)
         {
-            diagnosis.Add($"a saturating activation ({layer.FollowingActivation}) amplifies a wrong scale", "or switch to ReLU / GELU with He init");
+            diagnosis.Add(GradientAlertCause.SaturatingActivation, $"a saturating activation ({layer.FollowingActivation}) amplifies a wrong scale",
+                GradientAlertFix.SwitchActivation, "or switch to ReLU / GELU with He init");
         }
 
         double threshold = worstScale.Ratio > 1 ? options.WeightStdFactor : 1 / options.WeightStdFactor;

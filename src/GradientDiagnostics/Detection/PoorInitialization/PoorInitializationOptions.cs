@@ -9,7 +9,7 @@ namespace GradientDiagnostics;
 /// activation by more than <see cref="WeightStdFactor"/>. Each criterion is judged once, so there is no persistence
 /// (a k-of-n rule could never be met); the cooldown of 100 steps is kept for the options' shape.
 /// </remarks>
-public sealed class PoorInitializationOptions : GradientDetectorOptions
+public sealed class PoorInitializationOptions : DetectorOptions
 {
     /// <summary>Creates the options with their defaults.</summary>
     public PoorInitializationOptions()

@@ -58,9 +58,14 @@ internal sealed class PrecisionDetector(PrecisionOptions options) : IGradientDet
         string headroom = layer.OverflowHeadroomBits is double bits && double.IsFinite(bits)
             ? $" Its largest gradient element is {Number(bits)} bits (×{Number(Math.Pow(2, bits))}) below {format}'s largest value: a loss scale up to that factor keeps this layer finite."
             : string.Empty;
+        string zero = layer.ParameterFormat == NumericFormat.BFloat16 ? "2⁻¹³³" : "2⁻²⁴ = 5.96e-08";
         Diagnosis diagnosis = new Diagnosis()
-            .Add($"{format} underflow: gradient elements below {smallest} are stored as subnormals, with fewer significant bits, and those below {(layer.ParameterFormat == NumericFormat.BFloat16 ? "2⁻¹³³" : "2⁻²⁴ = 5.96e-08")} as 0",
-                "scale the loss up before backward: `monitor.EnableMixedPrecision()` scales it dynamically (LossScaling.Dynamic, the default for float16) and keeps fp32 master weights; with a static scale, raise it (`model.CheckGradientFlow(...).Float16.MinLossScale` gives the smallest that keeps every layer out of underflow)");
+            .Add(GradientAlertCause.Underflow,
+                $"{format} underflow: gradient elements below {smallest} are stored as subnormals, with fewer significant bits, and those below {zero} as 0",
+                GradientAlertFix.LossScaling,
+                "scale the loss up before backward: `monitor.EnableMixedPrecision()` scales it dynamically (LossScaling.Dynamic, the default for float16) "
+                + "and keeps fp32 master weights; with a static scale, raise it (`model.CheckGradientFlow(...).Float16.MinLossScale` gives the smallest "
+                + "that keeps every layer out of underflow)");
         return diagnosis.ToAlert(GradientAlertKind.Precision, GradientAlertSeverity.Warning, evidence.Step, layer.Name,
             GradientMetricNames.UnderflowFraction, fraction, options.UnderflowFractionThreshold,
             string.Create(CultureInfo.InvariantCulture,
@@ -73,16 +78,19 @@ internal sealed class PrecisionDetector(PrecisionOptions options) : IGradientDet
         string format = FormatName(layer.ParameterFormat);
         string halfUlp = layer.ParameterFormat == NumericFormat.Float16 ? "between 2⁻¹²·|w| and 2⁻¹¹·|w|" : "between 2⁻⁹·|w| and 2⁻⁸·|w|";
         Diagnosis diagnosis = new Diagnosis()
-            .Add($"{format} weights round away every update smaller than half their ulp ({halfUlp}; Zamirai et al. 2020), so small learning rates or small gradients leave them unchanged",
-                "keep fp32 master weights: `var mp = monitor.EnableMixedPrecision();`, build the optimizer on `mp.MasterParameters` and step it with `mp.Step(optimizer)` (or train in float32)");
+            .Add(GradientAlertCause.LostUpdates,
+                $"{format} weights round away every update smaller than half their ulp ({halfUlp}; Zamirai et al. 2020), so small learning rates or "
+                + "small gradients leave them unchanged",
+                GradientAlertFix.MasterWeights,
+                "keep fp32 master weights: `var mp = monitor.EnableMixedPrecision();`, build the optimizer on `mp.MasterParameters` and step it with "
+                + "`mp.Step(optimizer)` (or train in float32)");
         return diagnosis.ToAlert(GradientAlertKind.Precision, GradientAlertSeverity.Warning, evidence.Step, layer.Name,
             GradientMetricNames.LostUpdateFraction, fraction, options.LostUpdateFractionThreshold,
             string.Create(CultureInfo.InvariantCulture,
                 $"Layer '{layer.Name}' ({format}) loses its weight updates to rounding: the last optimizer step left {Number(fraction * 100)}% of its weight elements bit-identical, at or above the {Number(options.LostUpdateFractionThreshold * 100)}% threshold; {above} of {measured} 16-bit layers are."));
     }
 
-    /// <summary>Three significant digits, the messages' style (1.41e-18, 97.9).</summary>
-    private static string Number(double value) => value.ToString("G3", CultureInfo.InvariantCulture).Replace("E", "e", StringComparison.Ordinal);
+    private static string Number(double value) => MessageNumber.Format(value);
 
     private static string FormatName(NumericFormat format) => format switch
     {

@@ -34,13 +34,14 @@ internal sealed class SaturationDetector(SaturationOptions options) : IGradientD
         }
 
         LayerDescriptor layer = evidence.Descriptors[worst];
-        InitializationScale? scale = InitializationScale.Measure(layer, evidence.Layers[worst]);
+        InitializationScale? scale = evidence.WeightScale(worst);
         Diagnosis diagnosis = new Diagnosis()
             .AddInitScale(scale, evidence.Layers.Length)
-            .Add("pre-activations too large for a saturating activation (inputs not normalized, or a learning rate that pushed the weights up)",
-                "normalize the inputs and add BatchNorm / LayerNorm before the activation")
+            .Add(GradientAlertCause.LargePreActivations,
+                "pre-activations too large for a saturating activation (inputs not normalized, or a learning rate that pushed the weights up)",
+                GradientAlertFix.NormalizeInputs, "normalize the inputs and add BatchNorm / LayerNorm before the activation")
             .AddSaturatingActivation(layer)
-            .OrClassic(d => d.Add("a saturating activation", "switch to ReLU or GELU"));
+            .OrClassic(d => d.Add(GradientAlertCause.SaturatingActivation, "a saturating activation", GradientAlertFix.SwitchActivation, "switch to ReLU or GELU"));
         var findings = new AlertFindings(GradientAlertKind.Saturation, evidence.Step);
         findings.Add(layer.Name, "Units saturate",
             new GradientAlertCriterion(GradientMetricNames.SaturatedFraction, worstFraction, options.SaturatedFractionThreshold),

@@ -77,12 +77,16 @@ internal sealed class UpdateRatioDetector(UpdateRatioOptions options) : IGradien
         bool high = ratio > threshold;
         Diagnosis diagnosis = high
             ? new Diagnosis()
-                .Add("too large a learning rate: each step rewrites a large part of the weights", "lower the learning rate (try 10× smaller) or add warm-up")
-                .Add("unclipped large gradients", "clip gradients by global norm")
+                .Add(GradientAlertCause.LearningRateTooHigh, "too large a learning rate: each step rewrites a large part of the weights",
+                    GradientAlertFix.LowerLearningRate, "lower the learning rate (try 10× smaller) or add warm-up")
+                .Add(GradientAlertCause.NoClipping, "unclipped large gradients", GradientAlertFix.ClipByGlobalNorm, "clip gradients by global norm")
             : new Diagnosis()
-                .Add("too small a learning rate, or a schedule that has decayed it to ~0", "raise the learning rate or check the schedule")
-                .Add("vanishing gradients reaching this layer", "see the Vanishing alerts; use residual connections, normalization and ReLU/GELU")
-                .Add("a layer that is meant to be frozen but still has requires_grad", "exclude frozen parameters from the optimizer and the monitor");
+                .Add(GradientAlertCause.LearningRateTooLow, "too small a learning rate, or a schedule that has decayed it to ~0",
+                    GradientAlertFix.RaiseLearningRate, "raise the learning rate or check the schedule")
+                .Add(GradientAlertCause.VanishingUpstream, "vanishing gradients reaching this layer",
+                    GradientAlertFix.ResidualAndNormalization, "see the Vanishing alerts; use residual connections, normalization and ReLU/GELU")
+                .Add(GradientAlertCause.FrozenLayer, "a layer that is meant to be frozen but still has requires_grad",
+                    GradientAlertFix.ExcludeFrozen, "exclude frozen parameters from the optimizer and the monitor");
         var findings = new AlertFindings(GradientAlertKind.UpdateRatio, evidence.Step);
         findings.Add(layer.Name, high ? "Weight updates are too large" : "Weight updates are too small",
             new GradientAlertCriterion(GradientMetricNames.UpdateRatio, ratio, threshold),

@@ -45,7 +45,8 @@ public sealed class UpdateRatioOptions : PersistentDetectorOptions
     {
         base.Validate(path);
         OptionGuard.Positive(MinRatio, $"{path}.{nameof(MinRatio)}");
-        OptionGuard.InOpenRange(MaxRatio, MinRatio, double.MaxValue, $"{path}.{nameof(MaxRatio)}");
+        // Against MinRatio only when MinRatio itself is valid, so one bad bound is reported once.
+        OptionGuard.InOpenRange(MaxRatio, double.IsFinite(MinRatio) && MinRatio > 0 ? MinRatio : 0, double.MaxValue, $"{path}.{nameof(MaxRatio)}");
         OptionGuard.Positive(TypicalRatio, $"{path}.{nameof(TypicalRatio)}");
         OptionGuard.InOpenRange(SoftBandFactor, 1, double.MaxValue, $"{path}.{nameof(SoftBandFactor)}");
     }

@@ -5,7 +5,7 @@ namespace GradientDiagnostics;
 /// output gradient decays geometrically with depth (g^depth below the ratio). The criteria that cross on one layer at
 /// one step make one alert (<see cref="AlertFindings"/>), headed by the depth decay, then the mean |g|, then the ratio.
 /// </summary>
-internal sealed class VanishingGradientDetector(VanishingGradientOptions options) : IGradientDetector
+internal sealed class VanishingGradientDetector(VanishingOptions options) : IGradientDetector
 {
     private const string What = "Gradients vanish";
     private readonly AlertGate _absolute = new(options);
@@ -99,7 +99,7 @@ internal sealed class VanishingGradientDetector(VanishingGradientOptions options
     private static Diagnosis Diagnose(StepEvidence evidence, LayerGradientStatistics layer)
     {
         LayerDescriptor descriptor = evidence.Descriptors[layer.Index];
-        InitializationScale? scale = InitializationScale.Measure(descriptor, evidence.Layers[layer.Index]);
+        InitializationScale? scale = evidence.WeightScale(layer.Index);
         // A measured init scale far from its expectation ranks first (Diagnosis); then the activation, whose derivative
         // caps the per-layer gain (sigmoid: 0.25·σ_w·√n, mean-field gain 0.24 at the Xavier scale), then depth.
         return new Diagnosis()

@@ -3,7 +3,7 @@ namespace GradientDiagnostics;
 /// <summary>
 /// The report's layers × steps heatmap in bounded memory: each layer's log₁₀ mean |g| at the exported steps (the steps
 /// whose per-layer statistics the report and the JSON Lines file keep), in at most
-/// <see cref="GradientReportOptions.HeatmapColumns"/> columns of <c>layers</c> cells each. A column merges the same
+/// <see cref="ReportOptions.HeatmapColumns"/> columns of <c>layers</c> cells each. A column merges the same
 /// number of exported steps; when the columns are full, neighbours merge pairwise and that number doubles (the scheme
 /// of the global-norm buckets), so a run of any length holds at most layers × HeatmapColumns cells.
 /// </summary>

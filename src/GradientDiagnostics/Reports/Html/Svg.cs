@@ -73,5 +73,5 @@ internal static class Svg
 
     public static string F(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 
-    public static string G(double value) => value.ToString("G3", CultureInfo.InvariantCulture);
+    public static string G(double value) => MessageNumber.Format(value);
 }

@@ -12,7 +12,7 @@ namespace GradientDiagnostics;
 /// parameters × (1 + optimizer slots) elements: 2× the parameters for SGD with momentum, 3× for Adam. At most
 /// <see cref="MaxSnapshots"/> are kept. See docs/reliability.md for the measured time per snapshot.
 /// </remarks>
-public sealed class GradientRecoveryOptions
+public sealed class RecoveryOptions
 {
     /// <summary>The number of healthy steps between two snapshots (a step is healthy when it is applied, its gradients
     /// and loss are finite, and its loss does not spike). The first snapshot is taken at the first healthy step, and again
@@ -35,8 +35,8 @@ public sealed class GradientRecoveryOptions
 
     /// <summary>Whether a step whose global gradient norm spikes is refused before the optimizer applies it
     /// (<see cref="GradientStepResult.SkipStep"/>, with a <see cref="GradientAlertKind.Recovery"/> alert). The criteria
-    /// are those of <see cref="ExplodingGradientOptions"/> (<see cref="ExplodingGradientOptions.SpikeZScoreThreshold"/>,
-    /// <see cref="ExplodingGradientOptions.SpikeFactorOverEarlyMax"/>, the EMA decay and warm-up), judged against the
+    /// are those of <see cref="ExplodingOptions"/> (<see cref="ExplodingOptions.SpikeZScoreThreshold"/>,
+    /// <see cref="ExplodingOptions.SpikeFactorOverEarlyMax"/>, the EMA decay and warm-up), judged against the
     /// steps recovery let through, with the stricter floor <see cref="SpikeMinFactorOverMean"/>. The size of an update
     /// follows the gradient norm, so a step with a normal norm is never refused, whatever its loss.</summary>
     /// <value>The default value is <see langword="true"/>, as OLMo-core's <c>SkipStepOptimizer</c> skips outlier steps;
@@ -44,7 +44,7 @@ public sealed class GradientRecoveryOptions
     public bool RefuseSpikingSteps { get; set; } = true;
 
     /// <summary>A step is refused only when its global gradient norm is also at least this multiple of the moving mean
-    /// of the applied steps' norms (the alert's floor is <see cref="ExplodingGradientOptions.SpikeMinFactorOverMean"/>;
+    /// of the applied steps' norms (the alert's floor is <see cref="ExplodingOptions.SpikeMinFactorOverMean"/>;
     /// the larger of the two applies). Must be ≥ 1.</summary>
     /// <value>The default value is 10, the threshold of Megatron-LM's <c>is_unexpectedly_large</c>. Refusing is an
     /// action, so it needs more than an alert: on the healthy runs of this repository's tests, single outlier batches
@@ -118,7 +118,9 @@ public sealed class GradientRecoveryOptions
         OptionGuard.InClosedRange(LossSpikeMinFactorOverMean, 1, double.MaxValue, $"{path}.{nameof(LossSpikeMinFactorOverMean)}");
         OptionGuard.InRange(LossWindow, 8, 100_000, $"{path}.{nameof(LossWindow)}");
         OptionGuard.InRange(MaxConsecutiveFailingSteps, 2, 1_000_000, $"{path}.{nameof(MaxConsecutiveFailingSteps)}");
-        OptionGuard.InRange(RollbackAfterFailingSteps, 1, MaxConsecutiveFailingSteps - 1, $"{path}.{nameof(RollbackAfterFailingSteps)}");
+        // Against MaxConsecutiveFailingSteps only when it is valid itself, so one bad bound is reported once.
+        int rollbackMax = MaxConsecutiveFailingSteps is >= 2 and <= 1_000_000 ? MaxConsecutiveFailingSteps - 1 : 999_999;
+        OptionGuard.InRange(RollbackAfterFailingSteps, 1, rollbackMax, $"{path}.{nameof(RollbackAfterFailingSteps)}");
         OptionGuard.InRange(MaxRollbacks, 1, 1000, $"{path}.{nameof(MaxRollbacks)}");
         OptionGuard.InRange(RollbackWindow, 1, 10_000_000, $"{path}.{nameof(RollbackWindow)}");
         if (!(LearningRateFactor > 0 && LearningRateFactor <= 1))

@@ -9,10 +9,10 @@ namespace GradientDiagnostics;
 /// Defaults: persistence 3 of the last 5 steps (vanishing is chronic; one tiny step, say a batch whose loss is
 /// nearly zero, is not worth an alert) and a cooldown of 100 steps.
 /// </remarks>
-public sealed class VanishingGradientOptions : PersistentDetectorOptions
+public sealed class VanishingOptions : PersistentDetectorOptions
 {
     /// <summary>Creates the options with their defaults.</summary>
-    public VanishingGradientOptions()
+    public VanishingOptions()
         : base(persistence: 3, persistenceWindow: 5, cooldownSteps: 100)
     {
     }

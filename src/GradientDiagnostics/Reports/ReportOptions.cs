@@ -6,7 +6,7 @@ namespace GradientDiagnostics;
 /// geometric mean), the layers × steps heatmap into at most <see cref="HeatmapColumns"/> columns of one cell per layer,
 /// and at most <see cref="MaxAlerts"/> alerts are kept, half the first ones and half the latest.
 /// </summary>
-public sealed class GradientReportOptions
+public sealed class ReportOptions
 {
     /// <summary>The most points of the global-norm-over-steps chart; when a run has more steps, neighbouring steps
     /// are merged into buckets. An even number, at least 16.</summary>

@@ -5,9 +5,9 @@ namespace GradientDiagnostics;
 /// steps, so a bad run gives a few clear alerts rather than thousands. Detectors whose condition is judged over several
 /// steps derive from <see cref="PersistentDetectorOptions"/> instead.
 /// </summary>
-public abstract class GradientDetectorOptions
+public abstract class DetectorOptions
 {
-    private protected GradientDetectorOptions(int cooldownSteps) => CooldownSteps = cooldownSteps;
+    private protected DetectorOptions(int cooldownSteps) => CooldownSteps = cooldownSteps;
 
     /// <summary>Whether the detector runs.</summary>
     /// <value>The default value is <see langword="true"/>.</value>
@@ -33,5 +33,5 @@ public abstract class GradientDetectorOptions
     internal abstract IGradientDetector? CreateDetector(DetectorContext context);
 
     /// <summary>A copy taken at attach: the detector (or another reader, such as recovery) reads only its copy.</summary>
-    internal GradientDetectorOptions CopyOptions() => (GradientDetectorOptions)MemberwiseClone();
+    internal DetectorOptions CopyOptions() => (DetectorOptions)MemberwiseClone();
 }

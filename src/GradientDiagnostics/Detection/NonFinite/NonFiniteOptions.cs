@@ -6,10 +6,10 @@ namespace GradientDiagnostics;
 /// that applies only to the same source failing on consecutive steps (a diverged run). A new episode, or a new
 /// source (another layer, or the loss), is always reported at once.
 /// </remarks>
-public sealed class NonFiniteGradientOptions : GradientDetectorOptions
+public sealed class NonFiniteOptions : DetectorOptions
 {
     /// <summary>Creates the options with their defaults.</summary>
-    public NonFiniteGradientOptions()
+    public NonFiniteOptions()
         : base(cooldownSteps: 100)
     {
     }

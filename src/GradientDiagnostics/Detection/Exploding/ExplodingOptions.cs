@@ -8,10 +8,10 @@ namespace GradientDiagnostics;
 /// (<see cref="DepthGrowth"/>), and a spike of the global norm against its own history (<see cref="SpikeDetection"/>).
 /// Defaults: persistence 1 of 1 (one explosion is enough to damage the weights) and a cooldown of 100 steps.
 /// </remarks>
-public sealed class ExplodingGradientOptions : PersistentDetectorOptions
+public sealed class ExplodingOptions : PersistentDetectorOptions
 {
     /// <summary>Creates the options with their defaults.</summary>
-    public ExplodingGradientOptions()
+    public ExplodingOptions()
         : base(persistence: 1, persistenceWindow: 1, cooldownSteps: 100)
     {
     }
@@ -24,7 +24,7 @@ public sealed class ExplodingGradientOptions : PersistentDetectorOptions
     /// <summary>A layer whose gradient L2 norm is above this multiple of the smallest layer norm among the layers
     /// between it and the loss explodes: the back-propagated signal grows on its way to the input. The depth-growth
     /// criterion uses the same factor for g^depth.</summary>
-    /// <value>The default value is 1e4, the mirror image of <see cref="VanishingGradientOptions.RelativeNormThreshold"/>.</value>
+    /// <value>The default value is 1e4, the mirror image of <see cref="VanishingOptions.RelativeNormThreshold"/>.</value>
     public double RelativeNormThreshold { get; set; } = 1e4;
 
     /// <summary>Whether the depth-growth criterion runs: on steps where layers' output gradients ‖∂L/∂y‖ were probed,

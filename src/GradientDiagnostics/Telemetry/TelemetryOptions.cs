@@ -8,7 +8,7 @@ namespace GradientDiagnostics;
 /// paths are opened when the monitor is attached, so an unwritable path fails there with an
 /// <see cref="ArgumentException"/> naming the option, not in the middle of training.
 /// </summary>
-public sealed class GradientTelemetryOptions
+public sealed class TelemetryOptions
 {
     /// <summary>Whether the monitor records its metrics (see <see cref="GradientTelemetryInstruments"/>). With no
     /// listener attached (no OpenTelemetry, no <c>dotnet-counters</c>) recording costs a few branches per step.</summary>
