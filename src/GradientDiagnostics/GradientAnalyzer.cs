@@ -21,6 +21,7 @@ public sealed partial class GradientAnalyzer : IDisposable
     private readonly ILogger _logger;
     private readonly IGradientDetector[] _detectors;
     private readonly IGradientDetector[] _afterClipping;
+    private readonly (string Name, IGradientDetector Detector)[] _detectorsByName;
     private readonly ClippingStage? _clipping;
     private readonly GradientHistory _history;
     private readonly AlertPublisher _publisher;
@@ -68,7 +69,9 @@ public sealed partial class GradientAnalyzer : IDisposable
         _publisher = new AlertPublisher(_logger, this);
 
         var context = new DetectorContext(_layers, ClippingConfigured: options.Clipping is not null);
-        IGradientDetector[] detectors = [.. options.Detectors.Select(d => d.Options.Build(context)).OfType<IGradientDetector>()];
+        _detectorsByName = [.. options.Detectors.Select(d => (d.Path, Detector: d.Options.Build(context)))
+            .Where(d => d.Detector is not null).Select(d => (d.Path, d.Detector!))];
+        IGradientDetector[] detectors = [.. _detectorsByName.Select(d => d.Detector)];
         _detectors = [.. detectors.Where(d => !d.ReadsClipping)];
         _afterClipping = [.. detectors.Where(d => d.ReadsClipping)];
         _clipping = options.Clipping is null ? null : new ClippingStage(options.Clipping, _layerNames);

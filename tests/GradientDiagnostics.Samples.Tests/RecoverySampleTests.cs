@@ -22,4 +22,19 @@ public sealed class RecoverySampleTests
         Assert.Contains(recovered.Alerts, a => a.Kind == GradientAlertKind.Recovery && a.Metric == GradientMetricNames.ConsecutiveFailingSteps);
         Assert.Empty(clean.Rollbacks);
     }
+
+    [Fact]
+    public void The_resume_mode_stops_before_the_burst_resumes_from_the_checkpoint_and_equals_the_unbroken_run()
+    {
+        var settings = new RecoveryDemo.Settings { Steps = 240, BurstStart = 120, BurstLength = 12, SnapshotInterval = 30 };
+
+        RecoveryDemo.Run unbroken = RecoveryDemo.Compare(settings).Recovered;
+        RecoveryDemo.Run resumed = RecoveryDemo.Resumed(settings);
+
+        Assert.Equal(90, settings.ResumeAt);
+        Assert.Equal(unbroken.Losses, resumed.Losses); // bit for bit, every step's evaluation loss
+        Assert.Equal(unbroken.Alerts.Select(a => (a.Kind, a.Layer, a.Step)), resumed.Alerts.Select(a => (a.Kind, a.Layer, a.Step)));
+        Assert.Equal(unbroken.RefusedSteps, resumed.RefusedSteps);
+        Assert.Equal([(129L, 90L)], resumed.Rollbacks); // back to the snapshot the resumed run took at its first step
+    }
 }

@@ -16,17 +16,19 @@ namespace GradientDiagnostics.TorchSharp;
 /// gradients (it sets them to none), so the next backward starts from zero even though the optimizer only zeroes the
 /// masters. Not thread-safe, as the monitor.
 /// </remarks>
-public sealed class MixedPrecisionTraining
+public sealed partial class MixedPrecisionTraining
 {
     private readonly ModuleLayer[] _layers;
     private readonly ModuleLayer[] _masterLayers;
     private readonly LossScaler _scaler;
     private readonly Parameter[] _masters;
+    private readonly torch.nn.Module _model;
 
     internal MixedPrecisionTraining(torch.nn.Module model, ModuleLayer[] layers, LossScaler scaler)
     {
         _layers = layers;
         _scaler = scaler;
+        _model = model;
         using var noGrad = torch.no_grad();
         // One master per monitored parameter, fp32 and on its device; created outside any caller's dispose scope.
         _masterLayers = [.. layers.Select(l => new ModuleLayer(l.Descriptor, l.Module,

@@ -91,6 +91,12 @@ internal sealed class StepMeasurement(
     {
         parameters.SnapshotIfNextIsFull(step, nextIsFull);
         timeProfiles?.PrepareNextStep(nextMeasuresTime);
+        ArmProbes(nextIsFull);
+    }
+
+    /// <summary>Clears the probes and sets whether they capture the next step.</summary>
+    public void ArmProbes(bool nextIsFull)
+    {
         if (probes is null)
         {
             return;

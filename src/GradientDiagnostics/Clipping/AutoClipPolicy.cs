@@ -43,4 +43,24 @@ internal sealed class AutoClipPolicy(double percentile, int? window) : IClipping
         int at = _sorted.BinarySearch(norm);
         _sorted.Insert(at >= 0 ? at : ~at, norm);
     }
+
+    /// <summary>The norms in arrival order: the sorted history is rebuilt from them.</summary>
+    public ComponentState SaveState() => new ComponentState().With("norms", _arrivals);
+
+    public void LoadState(ComponentState state)
+    {
+        List<double> norms = state.SeriesOf("norms");
+        if ((window is int w && norms.Count > w) || norms.Any(double.IsNaN))
+        {
+            throw new InvalidDataException($"The saved AutoClip history of {norms.Count} norms does not fit this policy's window of {window}.");
+        }
+
+        _arrivals.Clear();
+        _sorted.Clear();
+        foreach (double norm in norms)
+        {
+            _arrivals.Enqueue(norm);
+            Insert(norm);
+        }
+    }
 }

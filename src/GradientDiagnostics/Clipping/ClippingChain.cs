@@ -24,5 +24,20 @@ internal sealed class ClippingChain(GradientClipping[] policies) : GradientClipp
                 policy.Apply(context);
             }
         }
+
+        public ComponentState SaveState() => new() { Parts = [.. policies.Select(p => p.SaveState())] };
+
+        public void LoadState(ComponentState state)
+        {
+            if (state.Parts?.Count != policies.Length)
+            {
+                throw new InvalidDataException($"The saved clipping chain has {state.Parts?.Count ?? 0} policies; this monitor's has {policies.Length}.");
+            }
+
+            for (int i = 0; i < policies.Length; i++)
+            {
+                policies[i].LoadState(state.Parts[i]);
+            }
+        }
     }
 }

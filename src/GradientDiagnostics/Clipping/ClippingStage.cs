@@ -42,4 +42,8 @@ internal sealed class ClippingStage
 
         return new ClippingOutcome(before, after, context.Coefficient, context.Acted, SkipStep: false, Ran: true);
     }
+
+    public ComponentState SaveState() => _policy.SaveState();
+
+    public void LoadState(ComponentState state) => _policy.LoadState(state);
 }

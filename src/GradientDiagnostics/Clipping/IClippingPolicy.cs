@@ -8,4 +8,13 @@ internal interface IClippingPolicy
     /// <summary>Decides and applies the policy for one finite step; the clipping stage never calls it on a step whose
     /// gradients or loss hold NaN or ±Infinity.</summary>
     void Apply(ClippingContext context);
+
+    /// <summary>The policy's history, to save with a checkpoint; empty for a policy that keeps none.</summary>
+    ComponentState SaveState() => new();
+
+    /// <summary>Restores a state saved by <see cref="SaveState"/>.</summary>
+    /// <exception cref="InvalidDataException">An entry this policy keeps is missing or invalid.</exception>
+    void LoadState(ComponentState state)
+    {
+    }
 }

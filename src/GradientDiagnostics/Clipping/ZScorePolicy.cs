@@ -43,4 +43,8 @@ internal sealed class ZScorePolicy(double alpha, double zThreshold, int warmupSt
         _moving.Add(clipped);
         return clipped;
     }
+
+    public ComponentState SaveState() => new ComponentState().With("norm", _moving);
+
+    public void LoadState(ComponentState state) => state.Load("norm", _moving);
 }

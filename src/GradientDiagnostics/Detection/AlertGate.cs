@@ -70,4 +70,14 @@ internal sealed class AlertGate
         _lastFired = step;
         return true;
     }
+
+    /// <summary>The state to save with a checkpoint.</summary>
+    public GateState SaveState() => new() { History = _history, LastFired = _lastFired == long.MinValue ? null : _lastFired, Source = _source };
+
+    /// <summary>Restores a state saved by <see cref="SaveState"/>.</summary>
+    public void LoadState(GateState state)
+    {
+        ulong window = _window >= 64 ? ulong.MaxValue : (1UL << _window) - 1;
+        (_history, _lastFired, _source) = (state.History & window, state.LastFired ?? long.MinValue, state.Source);
+    }
 }

@@ -9,4 +9,11 @@ internal interface IGradientDetector
     bool ReadsClipping => false;
 
     void Detect(StepEvidence evidence, List<GradientAlert> alerts);
+
+    /// <summary>The detector's gates and windows, to save with a checkpoint (layer state under the layers' names).</summary>
+    ComponentState SaveState(IReadOnlyList<string> layerNames);
+
+    /// <summary>Restores a state saved by <see cref="SaveState"/>.</summary>
+    /// <exception cref="InvalidDataException">An entry this detector keeps is missing or invalid.</exception>
+    void LoadState(ComponentState state, IReadOnlyList<string> layerNames);
 }

@@ -58,4 +58,19 @@ internal sealed class ExponentialMovingStatistics(double decay, int warmupCount)
         double d = value - _mean;
         _variance = (decay * _variance) + ((1 - decay) * d * d);
     }
+
+    /// <summary>The state to save with a checkpoint.</summary>
+    public MovingState SaveState() => new() { Count = Count, Mean = _mean, Variance = _variance };
+
+    /// <summary>Restores a state saved by <see cref="SaveState"/>.</summary>
+    /// <exception cref="InvalidDataException">The count is negative or the variance is negative or not finite.</exception>
+    public void LoadState(MovingState state)
+    {
+        if (state.Count < 0 || !(state.Variance >= 0) || !double.IsFinite(state.Variance) || !double.IsFinite(state.Mean))
+        {
+            throw new InvalidDataException($"A saved moving statistic is invalid (count {state.Count}, mean {state.Mean}, variance {state.Variance}).");
+        }
+
+        (Count, _mean, _variance) = (state.Count, state.Mean, state.Variance);
+    }
 }

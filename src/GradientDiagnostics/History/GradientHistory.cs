@@ -77,4 +77,42 @@ internal sealed class GradientHistory
 
         Steps++;
     }
+
+    /// <summary>The state to save with a checkpoint, each layer's under its name.</summary>
+    public GradientHistoryState SaveState(IReadOnlyList<string> layerNames)
+    {
+        var state = new GradientHistoryState
+        {
+            Steps = Steps,
+            EarlyMaxGlobalNorm = EarlyMaxGlobalNorm,
+            GlobalNorms = GlobalNorms.SaveState(),
+            GlobalMoving = GlobalMoving.SaveState(),
+        };
+        for (int i = 0; i < _layerNorms.Length; i++)
+        {
+            state.Layers[layerNames[i]] = new LayerHistoryState { Norms = _layerNorms[i].SaveState(), Moving = _layerMoving[i].SaveState() };
+        }
+
+        return state;
+    }
+
+    /// <summary>Restores a state saved by <see cref="SaveState"/>; the caller has checked the layer names.</summary>
+    /// <exception cref="InvalidDataException">A layer is missing or a window does not fit.</exception>
+    public void LoadState(GradientHistoryState state, IReadOnlyList<string> layerNames)
+    {
+        GlobalNorms.LoadState(state.GlobalNorms);
+        GlobalMoving.LoadState(state.GlobalMoving);
+        for (int i = 0; i < _layerNorms.Length; i++)
+        {
+            if (!state.Layers.TryGetValue(layerNames[i], out LayerHistoryState? layer))
+            {
+                throw new InvalidDataException($"The saved history has no layer '{layerNames[i]}'.");
+            }
+
+            _layerNorms[i].LoadState(layer.Norms);
+            _layerMoving[i].LoadState(layer.Moving);
+        }
+
+        (Steps, EarlyMaxGlobalNorm) = (state.Steps, state.EarlyMaxGlobalNorm);
+    }
 }

@@ -48,4 +48,23 @@ internal sealed class RollingWindow
         used.Sort();
         return n % 2 == 1 ? used[n / 2] : (used[(n / 2) - 1] + used[n / 2]) / 2;
     }
+
+    /// <summary>The state to save with a checkpoint: the ring buffer as stored, so later adds replace the same slots.</summary>
+    public WindowState SaveState() => new() { Values = [.. _values.AsSpan(0, Count)], Next = _next };
+
+    /// <summary>Restores a state saved by <see cref="SaveState"/> from a window of the same capacity.</summary>
+    /// <exception cref="InvalidDataException">The saved window does not fit this one.</exception>
+    public void LoadState(WindowState state)
+    {
+        int count = state.Values.Count;
+        bool valid = count <= _values.Length && state.Next >= 0 && state.Next < _values.Length && (count == _values.Length || state.Next == count);
+        if (!valid)
+        {
+            throw new InvalidDataException($"A saved window of {count} values (next slot {state.Next}) does not fit a window of {_values.Length}.");
+        }
+
+        Array.Clear(_values);
+        state.Values.CopyTo(_values);
+        (Count, _next) = (count, state.Next);
+    }
 }

@@ -62,4 +62,19 @@ internal sealed class UnitActivityWindow(int window)
 
         return (double)dead / _lastActive.Length;
     }
+
+    /// <summary>The state to save with a checkpoint.</summary>
+    public UnitWindowState SaveState() => new() { Measurements = Measurements, LastActive = [.. _lastActive] };
+
+    /// <summary>Restores a state saved by <see cref="SaveState"/>.</summary>
+    /// <exception cref="InvalidDataException">The state is invalid.</exception>
+    public void LoadState(UnitWindowState state)
+    {
+        if (state.Measurements < 0 || state.LastActive.Any(s => s < -1 || s >= state.Measurements))
+        {
+            throw new InvalidDataException($"A saved dead-units window is invalid ({state.Measurements} measurements).");
+        }
+
+        (_lastActive, Measurements) = ([.. state.LastActive], state.Measurements);
+    }
 }

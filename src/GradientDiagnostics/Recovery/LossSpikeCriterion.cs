@@ -56,4 +56,22 @@ internal sealed class LossSpikeCriterion(int window, double zScoreThreshold, dou
         _next = (_next + 1) % _losses.Length;
         _count = Math.Min(_count + 1, _losses.Length);
     }
+
+    /// <summary>Adds the loss window to a saved state: the ring buffer as stored and its next slot.</summary>
+    public ComponentState SaveState(ComponentState state) => state.With("losses", _losses.Take(_count)).With("lossesNext", (long)_next);
+
+    public void LoadState(ComponentState state)
+    {
+        List<double> losses = state.SeriesOf("losses");
+        long next = state.CountOf("lossesNext");
+        if (losses.Count > _losses.Length || next < 0 || next >= _losses.Length || (losses.Count < _losses.Length && next != losses.Count))
+        {
+            throw new InvalidDataException(
+                $"The saved loss window of {losses.Count} losses does not fit this monitor's Recovery.LossWindow of {_losses.Length}.");
+        }
+
+        Array.Clear(_losses);
+        losses.CopyTo(_losses);
+        (_count, _next) = (losses.Count, (int)next);
+    }
 }

@@ -31,4 +31,8 @@ internal sealed class RecoveryLearningRate(double factor, int steps)
         _stepsLeft = 0;
         return running;
     }
+
+    public ComponentState SaveState(ComponentState state) => state.With("learningRateStepsLeft", (long)_stepsLeft);
+
+    public void LoadState(ComponentState state) => _stepsLeft = checked((int)state.CountOf("learningRateStepsLeft"));
 }

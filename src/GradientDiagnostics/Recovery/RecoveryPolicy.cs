@@ -162,4 +162,29 @@ internal sealed class RecoveryPolicy
         bool restore = _learningRate.Stop() || restoreLearningRate;
         return new RecoveryDecision(RecoveryAction.GiveUp, RestoreLearningRate: restore);
     }
+
+    /// <summary>The policy's counters and references, to save with a checkpoint. The snapshot ledger is left out: the
+    /// snapshots' tensors are not saved, so a resumed run takes its first snapshot at its first healthy step.</summary>
+    internal ComponentState SaveState() =>
+        _rollbacks.SaveState(_learningRate.SaveState(_references.SaveState(new ComponentState()
+            .With("failing", _failing).With("failingSinceRollback", _failingSinceRollback).With("healthySinceSnapshot", _healthySinceSnapshot)
+            .With("gaveUp", GaveUp))));
+
+    /// <summary>Restores a state saved by <see cref="SaveState"/>; the snapshot ledger is left as it is.</summary>
+    internal void LoadState(ComponentState state)
+    {
+        _references.LoadState(state);
+        _learningRate.LoadState(state);
+        _rollbacks.LoadState(state);
+        (_failing, _failingSinceRollback) = ((int)state.CountOf("failing"), (int)state.CountOf("failingSinceRollback"));
+        (_healthySinceSnapshot, GaveUp) = ((int)state.CountOf("healthySinceSnapshot"), state.FlagOf("gaveUp"));
+    }
+
+    /// <summary>Forgets every snapshot after a resume (their tensors were not saved), so the next healthy step is
+    /// snapshotted, as on a fresh run.</summary>
+    internal void ForgetSnapshots()
+    {
+        _snapshots.Clear();
+        _healthySinceSnapshot = _snapshotInterval;
+    }
 }

@@ -52,4 +52,14 @@ internal sealed class RecoveryReferences
             _losses.Add(value);
         }
     }
+
+    public ComponentState SaveState(ComponentState state) =>
+        _losses.SaveState(state.With("norms", _norms).With("earlyMaxNorm", _earlyMax).With("appliedSteps", _applied));
+
+    public void LoadState(ComponentState state)
+    {
+        state.Load("norms", _norms);
+        _losses.LoadState(state);
+        (_earlyMax, _applied) = (state.NumberOf("earlyMaxNorm"), state.CountOf("appliedSteps"));
+    }
 }

@@ -28,4 +28,15 @@ internal sealed class RecoveryRollbackBudget(int maxRollbacks, int window)
 
     /// <summary>Counts a rollback at <paramref name="step"/>.</summary>
     public void Record(long step) => _rollbacks.Enqueue(step);
+
+    public ComponentState SaveState(ComponentState state) => state.With("rollbackSteps", _rollbacks.Select(s => (double)s));
+
+    public void LoadState(ComponentState state)
+    {
+        _rollbacks.Clear();
+        foreach (double step in state.SeriesOf("rollbackSteps"))
+        {
+            _rollbacks.Enqueue((long)step);
+        }
+    }
 }

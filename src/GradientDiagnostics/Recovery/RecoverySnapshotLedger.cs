@@ -49,4 +49,7 @@ internal sealed class RecoverySnapshotLedger(int maxSnapshots)
         _snapshots.RemoveRange(index + 1, _snapshots.Count - index - 1);
         _snapshots[index] = (target, true);
     }
+
+    /// <summary>Forgets every snapshot (a resumed run holds none of the tensors).</summary>
+    public void Clear() => _snapshots.Clear();
 }

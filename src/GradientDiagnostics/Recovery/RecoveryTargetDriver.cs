@@ -62,4 +62,23 @@ internal sealed class RecoveryTargetDriver(RecoveryPolicy policy, IRecoveryTarge
             policy.SnapshotLost(lost);
         }
     }
+
+    /// <summary>The policy's state, to save with a checkpoint (no snapshots: they are the target's tensors).</summary>
+    public ComponentState SaveState() => policy.SaveState();
+
+    /// <summary>Restores the policy's state saved by <see cref="SaveState"/>.</summary>
+    public void LoadState(ComponentState state) => policy.LoadState(state);
+
+    /// <summary>After a resume: the policy forgets its snapshots (their tensors were not saved) and takes its first at the
+    /// next healthy step, and the target drops any it holds.</summary>
+    public void ForgetSnapshots()
+    {
+        policy.ForgetSnapshots();
+        foreach (long held in _held)
+        {
+            target.DropSnapshot(held);
+        }
+
+        _held.Clear();
+    }
 }

@@ -7,7 +7,7 @@ namespace GradientDiagnostics;
 /// at most <see cref="ReportOptions.MaxAlerts"/> alerts, and each recurrent layer's latest time profile with its
 /// horizon over training (<see cref="TimeProfileHistory"/>). Fed live by the analyzer or from a JSON Lines file.
 /// </summary>
-internal sealed class GradientRunHistory : IGradientStepObserver
+internal sealed partial class GradientRunHistory : IGradientStepObserver
 {
     private readonly int _maxPoints;
     private readonly int _layersInterval;

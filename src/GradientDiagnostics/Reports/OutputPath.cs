@@ -11,7 +11,13 @@ public static class OutputPath
     /// <param name="optionName">The option's path (for example <c>Telemetry.JsonLinesPath</c>), named in the error.</param>
     /// <returns>The open stream (shared for reading), owned by the caller.</returns>
     /// <exception cref="ArgumentException">The path cannot be created or written; ParamName is <paramref name="optionName"/>.</exception>
-    public static FileStream OpenForWriting(string path, string optionName)
+    public static FileStream OpenForWriting(string path, string optionName) => Open(path, optionName, FileMode.Create);
+
+    /// <summary>As <see cref="OpenForWriting"/>, but keeps the file's content (opened for reading and writing), for an
+    /// output that may append to it when the run resumes.</summary>
+    internal static FileStream OpenKeepingContent(string path, string optionName) => Open(path, optionName, FileMode.OpenOrCreate);
+
+    private static FileStream Open(string path, string optionName, FileMode mode)
     {
         try
         {
@@ -21,7 +27,7 @@ public static class OutputPath
                 Directory.CreateDirectory(directory);
             }
 
-            return new FileStream(full, FileMode.Create, FileAccess.Write, FileShare.Read, bufferSize: 64 * 1024);
+            return new FileStream(full, mode, mode == FileMode.Create ? FileAccess.Write : FileAccess.ReadWrite, FileShare.Read, bufferSize: 64 * 1024);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {

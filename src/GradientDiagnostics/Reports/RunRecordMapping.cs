@@ -59,10 +59,19 @@ internal static class RunRecordMapping
             ClippingActed = record.ClippingActed,
             LossScale = record.LossScale ?? 1,
             Layers = recorded is null ? [] : [.. recorded.Select((l, i) => ToStatistics(l, i, layers[i].Name))],
-            Alerts = record.Alerts is null ? [] : [.. record.Alerts.Select(a => new GradientAlert(a.Kind, a.Severity, record.Step, a.Layer, a.Metric, a.Value, a.Threshold, a.Message) { Origin = a.Origin })],
+            Alerts = record.Alerts is null ? [] : [.. record.Alerts.Select(a => ToAlert(a, record.Step))],
             TimeProfiles = record.TimeProfiles is null ? [] : [.. record.TimeProfiles.Select(p => p.ToProfile())],
         };
     }
+
+    /// <summary>An alert kept in a saved monitor state, with its step.</summary>
+    public static SavedAlert ToSaved(GradientAlert alert) => new() { Step = alert.Step, Alert = ToRecord(alert) };
+
+    /// <summary>The alert a saved monitor state kept.</summary>
+    public static GradientAlert ToAlert(SavedAlert saved) => ToAlert(saved.Alert, saved.Step);
+
+    private static GradientAlert ToAlert(AlertRecord a, long step) =>
+        new(a.Kind, a.Severity, step, a.Layer, a.Metric, a.Value, a.Threshold, a.Message) { Origin = a.Origin };
 
     private static LayerStepRecord ToRecord(LayerGradientStatistics layer) => new()
     {

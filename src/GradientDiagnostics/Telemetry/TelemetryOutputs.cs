@@ -59,6 +59,19 @@ internal sealed class TelemetryOutputs : IDisposable
         }
     }
 
+    /// <summary>Tells the outputs that keep a file across runs that the run resumes at <paramref name="nextStep"/>.</summary>
+    public void Resume(long nextStep)
+    {
+        foreach (JsonLinesRunWriter writer in _outputs.OfType<JsonLinesRunWriter>())
+        {
+            // The state is loaded already: a file that cannot be read back is reported, and the writer starts it anew.
+            if (FaultIsolation.Run((Writer: writer, Step: nextStep), static s => s.Writer.Resume(s.Step)) is Exception ex)
+            {
+                GradientSelfLog.Write("the JSON Lines file could not be resumed; it is written anew from the next step.", ex);
+            }
+        }
+    }
+
     public void Dispose()
     {
         foreach (IGradientStepObserver output in _outputs)

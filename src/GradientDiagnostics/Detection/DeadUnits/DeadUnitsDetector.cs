@@ -63,4 +63,30 @@ internal sealed class DeadUnitsDetector(DeadUnitsOptions options, int layerCount
             diagnosis);
         findings.AddTo(alerts);
     }
+
+    public ComponentState SaveState(IReadOnlyList<string> layerNames)
+    {
+        ComponentState state = new ComponentState().With("gate", _gate);
+        state.UnitWindows = [];
+        for (int i = 0; i < _windows.Length; i++)
+        {
+            if (_windows[i] is UnitActivityWindow window)
+            {
+                state.UnitWindows[layerNames[i]] = window.SaveState();
+            }
+        }
+
+        return state;
+    }
+
+    public void LoadState(ComponentState state, IReadOnlyList<string> layerNames)
+    {
+        state.Load("gate", _gate);
+        for (int i = 0; i < _windows.Length; i++)
+        {
+            UnitWindowState? saved = state.UnitWindows?.GetValueOrDefault(layerNames[i]);
+            _windows[i] = saved is null ? null : new UnitActivityWindow(options.Window);
+            _windows[i]?.LoadState(saved!);
+        }
+    }
 }

@@ -6,7 +6,7 @@ namespace GradientDiagnostics;
 /// way from the loss to a layer, or when the probed output gradients grow geometrically with depth. The criteria that
 /// cross on one layer (or on the whole network) at one step make one alert (<see cref="AlertFindings"/>).
 /// </summary>
-internal sealed class ExplodingGradientDetector(ExplodingOptions options, bool clippingConfigured) : IGradientDetector
+internal sealed partial class ExplodingGradientDetector(ExplodingOptions options, bool clippingConfigured) : IGradientDetector
 {
     private const string What = "Gradients explode";
     private readonly AlertGate _absolute = new(options);

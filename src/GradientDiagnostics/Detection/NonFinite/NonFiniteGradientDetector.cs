@@ -139,4 +139,12 @@ internal sealed class NonFiniteGradientDetector(NonFiniteOptions options) : IGra
 
         message.Append(' ');
     }
+
+    public ComponentState SaveState(IReadOnlyList<string> layerNames) => _weights.SaveState(new ComponentState().With("gate", _gate));
+
+    public void LoadState(ComponentState state, IReadOnlyList<string> layerNames)
+    {
+        state.Load("gate", _gate);
+        _weights.LoadState(state);
+    }
 }

@@ -79,4 +79,15 @@ internal sealed class NonFiniteWeightsHistory
                 GradientAlertFix.ReloadCheckpoint, "reload the last good checkpoint and keep SkipNonFiniteSteps on");
         }
     }
+
+    /// <summary>Adds this history to a detector's saved state.</summary>
+    public ComponentState SaveState(ComponentState state) =>
+        state.With("weightsCorruptedAfter", _corruptedAfter ?? -1).With("weightsSeen", _seenBefore).With("weightsAffected", _affected);
+
+    /// <summary>Restores what <see cref="SaveState"/> added.</summary>
+    public void LoadState(ComponentState state)
+    {
+        long after = state.CountOf("weightsCorruptedAfter");
+        (_corruptedAfter, _seenBefore, _affected) = (after < 0 ? null : after, state.FlagOf("weightsSeen"), state.FlagOf("weightsAffected"));
+    }
 }

@@ -27,4 +27,11 @@ internal sealed class PersistentClippingDetector(PersistentClippingOptions optio
                 GradientMetricNames.ClippingActiveFraction, (double)acted / window, (double)options.Persistence / window,
                 $"Clipping acts on almost every step: it changed the gradients on {acted} of the last {window} steps (threshold {options.Persistence} of {window}). Clipping meant as a guard against spikes acts on a small minority of steps."));
     }
+
+    public ComponentState SaveState(IReadOnlyList<string> layerNames) => new ComponentState().With("gate", _gate);
+
+    public void LoadState(ComponentState state, IReadOnlyList<string> layerNames)
+    {
+        state.Load("gate", _gate);
+    }
 }

@@ -9,7 +9,7 @@ namespace GradientDiagnostics;
 /// (<c>GradientAnalyzerTests</c>), one SGD step on a 20-layer ReLU + He MLP with an MSE loss already spreads the
 /// hidden activation variances by 20×, which is the optimizer shrinking the output, not a poor init.
 /// </remarks>
-internal sealed class PoorInitializationDetector(PoorInitializationOptions options) : IGradientDetector
+internal sealed partial class PoorInitializationDetector(PoorInitializationOptions options) : IGradientDetector
 {
     private const string What = "Poor initialization";
     private readonly AlertGate _variance = new(options);

@@ -98,4 +98,12 @@ internal sealed class PrecisionDetector(PrecisionOptions options) : IGradientDet
         NumericFormat.BFloat16 => "bfloat16",
         _ => "16-bit",
     };
+
+    public ComponentState SaveState(IReadOnlyList<string> layerNames) => new ComponentState().With("underflow", _underflow).With("lostUpdates", _lostUpdates);
+
+    public void LoadState(ComponentState state, IReadOnlyList<string> layerNames)
+    {
+        state.Load("underflow", _underflow);
+        state.Load("lostUpdates", _lostUpdates);
+    }
 }

@@ -51,4 +51,11 @@ internal sealed class SaturationDetector(SaturationOptions options) : IGradientD
             diagnosis);
         findings.AddTo(alerts);
     }
+
+    public ComponentState SaveState(IReadOnlyList<string> layerNames) => new ComponentState().With("gate", _gate);
+
+    public void LoadState(ComponentState state, IReadOnlyList<string> layerNames)
+    {
+        state.Load("gate", _gate);
+    }
 }

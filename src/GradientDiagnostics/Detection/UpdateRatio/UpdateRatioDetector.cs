@@ -98,4 +98,12 @@ internal sealed class UpdateRatioDetector(UpdateRatioOptions options) : IGradien
         findings.AddTo(alerts);
         return alerts[0];
     }
+
+    public ComponentState SaveState(IReadOnlyList<string> layerNames) => new ComponentState().With("hard", _hard).With("soft", _soft);
+
+    public void LoadState(ComponentState state, IReadOnlyList<string> layerNames)
+    {
+        state.Load("hard", _hard);
+        state.Load("soft", _soft);
+    }
 }

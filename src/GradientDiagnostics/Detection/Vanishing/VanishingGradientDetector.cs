@@ -108,4 +108,14 @@ internal sealed class VanishingGradientDetector(VanishingOptions options) : IGra
             .AddDepth(evidence.Layers.Length)
             .OrClassic(ClassicCauses.Vanishing);
     }
+
+    public ComponentState SaveState(IReadOnlyList<string> layerNames) =>
+        new ComponentState().With("absolute", _absolute).With("relative", _relative).With("depth", _depth);
+
+    public void LoadState(ComponentState state, IReadOnlyList<string> layerNames)
+    {
+        state.Load("absolute", _absolute);
+        state.Load("relative", _relative);
+        state.Load("depth", _depth);
+    }
 }

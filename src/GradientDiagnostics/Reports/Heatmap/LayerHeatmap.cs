@@ -93,4 +93,35 @@ internal sealed class LayerHeatmap
 
         return new LayerHeatmapSnapshot(columns, cells, _columnWidth);
     }
+
+    /// <summary>The state to save with a checkpoint.</summary>
+    public HeatmapState SaveState() => new()
+    {
+        ColumnWidth = _columnWidth,
+        PreviousLossScale = _previousLossScale,
+        Columns = [.. _columns],
+        Cells = [.. _cells.Select(c => (HeatmapCell[])c.Clone())],
+        PendingColumn = _pending,
+        PendingCells = (HeatmapCell[]?)_pendingCells?.Clone(),
+    };
+
+    /// <summary>Restores a state saved by <see cref="SaveState"/> for the same layers and column bound.</summary>
+    /// <exception cref="InvalidDataException">The saved heatmap does not fit this one.</exception>
+    public void LoadState(HeatmapState state)
+    {
+        bool fits = state.Columns.Count == state.Cells.Count && state.Columns.Count < _maxColumns && state.ColumnWidth >= 1 &&
+            state.Cells.Append(state.PendingCells ?? new HeatmapCell[_layerCount]).All(c => c.Length == _layerCount);
+        if (!fits)
+        {
+            throw new InvalidDataException(
+                $"The saved heatmap ({state.Columns.Count} columns) does not fit this monitor's ({_layerCount} layers, at most {_maxColumns} columns).");
+        }
+
+        _columns.Clear();
+        _columns.AddRange(state.Columns);
+        _cells.Clear();
+        _cells.AddRange(state.Cells.Select(c => (HeatmapCell[])c.Clone()));
+        (_pending, _pendingCells) = (state.PendingColumn, (HeatmapCell[]?)state.PendingCells?.Clone());
+        (_columnWidth, _previousLossScale) = (state.ColumnWidth, state.PreviousLossScale);
+    }
 }

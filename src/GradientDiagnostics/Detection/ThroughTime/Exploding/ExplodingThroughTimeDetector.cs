@@ -9,6 +9,10 @@ internal sealed class ExplodingThroughTimeDetector(ExplodingThroughTimeOptions o
 {
     private readonly AlertGate _gate = new(options);
 
+    public ComponentState SaveState(IReadOnlyList<string> layerNames) => new ComponentState().With("gate", _gate);
+
+    public void LoadState(ComponentState state, IReadOnlyList<string> layerNames) => state.Load("gate", _gate);
+
     public void Detect(StepEvidence evidence, List<GradientAlert> alerts)
     {
         List<(RecurrentTimeProfile Profile, double Growth)> growing = [];
