@@ -1,5 +1,3 @@
-// Over 150 lines: one diagnostic (GD0001) whose symbol checks (forward override, Module ancestry, matching call
-// overload) only make sense together; Roslyn registration and descriptor take the rest.
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;

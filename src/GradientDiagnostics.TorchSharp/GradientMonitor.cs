@@ -1,5 +1,3 @@
-// Over 150 lines: attach (discovery, analyzer, probes, telemetry outputs) and detach, with the AlertRaised forwarding
-// that makes the monitor the sender; the step pipeline and the remedies are in their own partial files.
 using GradientDiagnostics.TorchSharp.Probes;
 using GradientDiagnostics.TorchSharp.Recovery;
 using GradientDiagnostics.TorchSharp.ThroughTime;

@@ -1,5 +1,3 @@
-// Over 150 lines: the public root of the options, one documented property (with its default's source) per setting,
-// plus the two presets, which must see every option; the settings themselves live in their own option types.
 using System.Reflection;
 
 namespace GradientDiagnostics;

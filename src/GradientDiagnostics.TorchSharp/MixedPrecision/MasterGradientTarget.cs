@@ -1,4 +1,3 @@
-// Over 150 lines: the five clipping-target members each make sure the one fused write happened first; they belong together.
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using TorchSharp.Modules;

@@ -1,5 +1,3 @@
-// Over 150 lines: the public surface (masters, scale, step, scaler state) and the per-step hooks the monitor calls share
-// the masters and the scaler; splitting them would expose both across files.
 using TorchSharp.Modules;
 
 namespace GradientDiagnostics.TorchSharp;

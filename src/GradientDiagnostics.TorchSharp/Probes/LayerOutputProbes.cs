@@ -1,5 +1,3 @@
-// Over 150 lines: the probes of one monitor, with their coverage notices (warnings when asked for, one Information line
-// by default), which read the same per-probe state.
 using Microsoft.Extensions.Logging;
 
 namespace GradientDiagnostics.TorchSharp.Probes;

@@ -1,5 +1,3 @@
-// Over 150 lines: the forward hook, the step's read and its reset share one lock and one set of accumulators; the
-// in-place and device paths are already in their own types (ActivationAccumulator, DeviceActivationReduction).
 using System.Runtime.InteropServices;
 
 namespace GradientDiagnostics.TorchSharp.Probes;

@@ -1,6 +1,3 @@
-// Over 150 lines: the float32 read (in place, on the free cores) and the deferred device results share the per-layer
-// statistics and the step's bookkeeping; the 16-bit read and the device reduction live beside it (SixteenBitLayers,
-// DeviceReduction).
 using System.Runtime.InteropServices;
 
 namespace GradientDiagnostics.TorchSharp;

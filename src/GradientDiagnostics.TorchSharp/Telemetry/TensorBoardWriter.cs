@@ -1,5 +1,3 @@
-// Over 150 lines: one writer for one event file; its tags, export interval, int-step clamp and histogram guard are
-// shared by every figure it writes, and most of the length is the documented tag list.
 using TorchSharp.Modules;
 
 namespace GradientDiagnostics.TorchSharp;

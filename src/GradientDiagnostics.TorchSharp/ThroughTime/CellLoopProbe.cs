@@ -1,4 +1,3 @@
-// Over 150 lines: the two hook shapes (RNNCell/GRUCell and LSTMCell) share one recurrence bookkeeping, which reads best whole.
 using TorchSharp.Modules;
 using Tensor = TorchSharp.torch.Tensor;
 

@@ -1,4 +1,3 @@
-// Over 150 lines: the diagnostic pass and the profiles it yields share the pass record; splitting them would scatter one protocol.
 using TorchSharp.Modules;
 using Tensor = TorchSharp.torch.Tensor;
 

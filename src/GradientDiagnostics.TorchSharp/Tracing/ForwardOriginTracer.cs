@@ -1,5 +1,3 @@
-// Over 150 lines: the hooks, the per-step reduction cache and the origin search read one call record, and the
-// reduction rule they share is documented once, in the remarks below.
 namespace GradientDiagnostics.TorchSharp.Tracing;
 
 /// <summary>

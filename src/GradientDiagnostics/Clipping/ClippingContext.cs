@@ -1,5 +1,3 @@
-// Over 150 lines: every operation here updates the same step state together (the exact per-layer statistics, the
-// stale mark, the cached p-power sums, Acted); split across types, each part would have to reach into the others.
 namespace GradientDiagnostics;
 
 /// <summary>

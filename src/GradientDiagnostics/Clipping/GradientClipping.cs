@@ -1,5 +1,3 @@
-// Over 150 lines: the one public factory of every clipping policy, each with its documented parameters and their
-// sources; the policies themselves are one per file beside it.
 namespace GradientDiagnostics;
 
 /// <summary>

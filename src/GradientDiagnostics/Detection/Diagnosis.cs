@@ -1,5 +1,3 @@
-// Over 150 lines: the evidence-to-cause map is one vocabulary (the causes, their ranking, the message layout), kept
-// together so every detector words a cause the same way.
 using System.Text;
 
 namespace GradientDiagnostics;

@@ -1,4 +1,3 @@
-// Over 150 lines: the analytic start, the measured rounds and the limits that bind them are one algorithm, read whole.
 namespace GradientDiagnostics.Adapters;
 
 /// <summary>

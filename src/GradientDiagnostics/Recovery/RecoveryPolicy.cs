@@ -1,5 +1,3 @@
-// Over 150 lines: Decide is the one state machine of recovery and reads best whole; what it judges against, the snapshot
-// ledger, the rollback budget, the learning-rate cut and the alerts' wording are each in their own file beside it.
 namespace GradientDiagnostics;
 
 /// <summary>

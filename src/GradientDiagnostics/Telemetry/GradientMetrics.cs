@@ -1,4 +1,3 @@
-// Over 150 lines: one observer records every instrument of the meter, each created with its description and unit.
 using System.Diagnostics.Metrics;
 
 namespace GradientDiagnostics;

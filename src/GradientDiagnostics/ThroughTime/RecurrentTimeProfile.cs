@@ -1,4 +1,3 @@
-// Over 150 lines: one documented public record, each figure with its unit and meaning, and the two ways a profile is completed.
 namespace GradientDiagnostics;
 
 /// <summary>

@@ -1,4 +1,3 @@
-// Over 150 lines: three criteria (global norm, layer ratio, spike) that share the per-step evidence and the diagnosis.
 namespace GradientDiagnostics;
 
 /// <summary>

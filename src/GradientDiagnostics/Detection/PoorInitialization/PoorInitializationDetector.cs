@@ -1,4 +1,3 @@
-// Over 150 lines: two criteria (activation variance, weight scale) over the same first steps, each with its diagnosis.
 namespace GradientDiagnostics;
 
 /// <summary>In the first steps, fires when activation variances differ widely across layers, or a layer's weight
