@@ -14,7 +14,8 @@ public sealed class GradientAlert
     /// <param name="value">The measured value of <paramref name="metric"/>.</param>
     /// <param name="threshold">The threshold the value crossed.</param>
     /// <param name="message">A human-readable explanation with the likely cause and a fix.</param>
-    public GradientAlert(GradientAlertKind kind, GradientAlertSeverity severity, long step, string layer, string metric, double value, double threshold, string message)
+    public GradientAlert(GradientAlertKind kind, GradientAlertSeverity severity, long step, string layer, string metric, double value, double threshold,
+        string message)
     {
         ArgumentNullException.ThrowIfNull(layer);
         ArgumentNullException.ThrowIfNull(metric);

@@ -50,7 +50,8 @@ internal static class StepAssembly
     /// <param name="rolledBackTo">The step whose snapshot recovery restores; null when none.</param>
     /// <param name="lossScale">The loss scale the step's gradients were measured at.</param>
     /// <returns>The step's result.</returns>
-    public static GradientStepResult Result(StepEvidence evidence, GradientStepKind kind, List<GradientAlert> alerts, ClippingOutcome? clipped, bool skipStep, long? rolledBackTo, double lossScale) => new()
+    public static GradientStepResult Result(StepEvidence evidence, GradientStepKind kind, List<GradientAlert> alerts, ClippingOutcome? clipped, bool skipStep,
+        long? rolledBackTo, double lossScale) => new()
     {
         Step = evidence.Step,
         Kind = kind,

@@ -100,7 +100,8 @@ internal static class LayerDiscovery
             string name = groups[g].Prefix.Length == 0 ? owner : path.Length == 0 ? groups[g].Prefix : $"{path}.{groups[g].Prefix}";
             Parameter? weight = groups[g].Parameters.FirstOrDefault(p => p.Name.EndsWith("weight", StringComparison.Ordinal)).Parameter;
             var descriptor = LayerShape.DescribeWeight(name, weight) with { FollowingActivation = last ? following : ActivationKind.Unknown };
-            layers.Add(new ModuleLayer(descriptor, module, [.. groups[g].Parameters.Select(p => p.Parameter)], ownsModuleOutput: last) { NativeOwnerPath = owner });
+            layers.Add(new ModuleLayer(descriptor, module, [.. groups[g].Parameters.Select(p => p.Parameter)],
+                ownsModuleOutput: last) { NativeOwnerPath = owner });
         }
     }
 

@@ -29,7 +29,8 @@ internal sealed class MovedModelFollower(torch.nn.Module module, ModuleLayer[] l
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             throw new InvalidOperationException(
-                $"The model's parameters changed after the gradient monitor was attached ({change}), and its layers could not be read again ({ex.Message}). Dispose this monitor and attach a new one after model.to(...) or any other change of the model.", ex);
+                $"The model's parameters changed after the gradient monitor was attached ({change}), and its layers could not be read again ({ex.Message}). " +
+                    "Dispose this monitor and attach a new one after model.to(...) or any other change of the model.", ex);
         }
 
         string[] before = [.. layers.Select(l => l.Name)];
@@ -39,7 +40,9 @@ internal sealed class MovedModelFollower(torch.nn.Module module, ModuleLayer[] l
             string[] gone = [.. before.Except(after)];
             string[] added = [.. after.Except(before)];
             throw new InvalidOperationException(
-                $"The model's parameters changed after the gradient monitor was attached ({change}), and its layers are no longer the ones monitored (removed: [{string.Join(", ", gone)}]; added: [{string.Join(", ", added)}]; or parameters frozen or unfrozen). The monitor follows model.to(device), model.to(dtype) and model.half() only. Dispose this monitor and attach a new one after changing the model.");
+                $"The model's parameters changed after the gradient monitor was attached ({change}), and its layers are no longer the ones monitored " +
+                    $"(removed: [{string.Join(", ", gone)}]; added: [{string.Join(", ", added)}]; or parameters frozen or unfrozen). The monitor follows " +
+                    "model.to(device), model.to(dtype) and model.half() only. Dispose this monitor and attach a new one after changing the model.");
         }
 
         Array.Copy(fresh, layers, fresh.Length);

@@ -30,7 +30,8 @@ public sealed partial class MixedPrecisionTraining
         using var noGrad = torch.no_grad();
         // One master per monitored parameter, fp32 and on its device; created outside any caller's dispose scope.
         _masterLayers = [.. layers.Select(l => new ModuleLayer(l.Descriptor, l.Module,
-            [.. l.Parameters.Select(p => (Parameter)new Parameter(p.detach().to_type(torch.ScalarType.Float32, copy: true), requires_grad: true).DetachFromDisposeScope())]))];
+            [.. l.Parameters.Select(p => (Parameter)new Parameter(p.detach().to_type(torch.ScalarType.Float32, copy: true), requires_grad: true)
+                .DetachFromDisposeScope())]))];
         _masters = ModelOrder(model, layers, _masterLayers);
         Target = new MasterGradientTarget(layers, _masterLayers);
     }
@@ -50,7 +51,8 @@ public sealed partial class MixedPrecisionTraining
     internal MasterGradientTarget Target { get; }
 
     /// <summary>Validates and enables mixed precision on a monitor (the body of <c>GradientMonitor.EnableMixedPrecision</c>).</summary>
-    internal static MixedPrecisionTraining Enable(GradientAnalyzer analyzer, torch.nn.Module model, ModuleLayer[] layers, Action<MixedPrecisionOptions>? configure, bool enabled, bool recoveryEnabled)
+    internal static MixedPrecisionTraining Enable(GradientAnalyzer analyzer, torch.nn.Module model, ModuleLayer[] layers,
+        Action<MixedPrecisionOptions>? configure, bool enabled, bool recoveryEnabled)
     {
         if (enabled)
         {
@@ -59,7 +61,8 @@ public sealed partial class MixedPrecisionTraining
 
         if (recoveryEnabled)
         {
-            throw new InvalidOperationException("Enable mixed precision before recovery: build the optimizer on mp.MasterParameters, then call EnableRecovery(optimizer), so recovery snapshots the masters the optimizer updates.");
+            throw new InvalidOperationException("Enable mixed precision before recovery: build the optimizer on mp.MasterParameters, then call " +
+                "EnableRecovery(optimizer), so recovery snapshots the masters the optimizer updates.");
         }
 
         var options = new MixedPrecisionOptions();

@@ -15,8 +15,8 @@ public static class GradientFlowExtensions
     /// Runs the loss closure once (one forward and one backward pass) with probes on every hookable layer and says
     /// whether the gradients would vanish or explode: the depth gain, a verdict, per-layer statistics and the alerts the
     /// detectors would raise at step 0; and what float16 would do to each layer's gradients, with the loss-scale range that
-    /// keeps them out of underflow without overflow (<see cref="GradientFlowCheckResult.Float16"/>). The model is left exactly as found: parameters, their <c>.grad</c> (the same
-    /// tensors, or none), buffers (BatchNorm running statistics), training modes, and no hook left behind.
+    /// keeps them out of underflow without overflow (<see cref="GradientFlowCheckResult.Float16"/>). The model is left exactly as found: parameters, their
+    /// <c>.grad</c> (the same tensors, or none), buffers (BatchNorm running statistics), training modes, and no hook left behind.
     /// </summary>
     /// <param name="model">The model; it runs in its current training mode.</param>
     /// <param name="loss">Computes the loss on a representative batch (a one-element tensor) by calling the model.</param>
@@ -138,7 +138,8 @@ public static class GradientFlowExtensions
         ModuleLayer[] layers = LayerDiscovery.Discover(model);
         return layers.Length > 0
             ? layers
-            : throw new ArgumentException($"The module '{model.GetName()}' has no trainable parameters (it has none, or every one has requires_grad = false), so there is no gradient flow to measure.", nameof(model));
+            : throw new ArgumentException($"The module '{model.GetName()}' has no trainable parameters (it has none, or every one has requires_grad = " +
+                "false), so there is no gradient flow to measure.", nameof(model));
     }
 
     private static void Apply(ModuleLayer[] layers, double[] factors)

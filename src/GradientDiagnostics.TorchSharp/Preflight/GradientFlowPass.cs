@@ -52,7 +52,8 @@ internal sealed class GradientFlowPass : IDisposable
         torch.Tensor output = closure() ?? throw new InvalidOperationException("The closure returned null instead of a tensor.");
         if (requireScalar && output.numel() != 1)
         {
-            throw new ArgumentException($"The loss closure must return a one-element tensor; it returned shape [{string.Join(", ", output.shape)}].", nameof(closure));
+            throw new ArgumentException($"The loss closure must return a one-element tensor; it returned shape [{string.Join(", ", output.shape)}].",
+                nameof(closure));
         }
 
         torch.Tensor objective = output.numel() == 1 ? output.sum() : (output * Direction(output)).sum();

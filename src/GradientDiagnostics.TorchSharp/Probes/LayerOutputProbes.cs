@@ -49,7 +49,8 @@ internal sealed class LayerOutputProbes : IDisposable
             }
             else
             {
-                reason ??= $"it is computed inside the native module {layers[i].NativeOwnerPath} ({layers[i].Module.GetType().Name}): libtorch runs it within one native call, so no managed module exists whose hook would see its output";
+                reason ??= $"it is computed inside the native module {layers[i].NativeOwnerPath} ({layers[i].Module.GetType().Name}): libtorch runs it " +
+                    "within one native call, so no managed module exists whose hook would see its output";
                 unprobedByName.Add(layers[i].Name, reason);
                 unprobed.Add((layers[i].Name, reason));
             }

@@ -25,7 +25,8 @@ internal sealed class LayerProbe : IDisposable
         // Conv and BatchNorm outputs are [N, C, …]: units are channels. Everything else (Linear, Embedding, LayerNorm,
         // RNN outputs, attention) has its features last.
         string type = layer.Module.GetType().Name;
-        _unitsFirst = layer.Module is global::TorchSharp.Modules.Convolution || type.StartsWith("BatchNorm", StringComparison.Ordinal) || type.StartsWith("InstanceNorm", StringComparison.Ordinal);
+        _unitsFirst = layer.Module is global::TorchSharp.Modules.Convolution || type.StartsWith("BatchNorm", StringComparison.Ordinal)
+            || type.StartsWith("InstanceNorm", StringComparison.Ordinal);
         ActivationKind following = layer.Descriptor.FollowingActivation;
         bool activity = ActivationModules.HasActiveUnits(following);
         _activations = new ActivationAccumulator(following, activity);

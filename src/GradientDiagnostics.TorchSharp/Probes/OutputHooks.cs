@@ -55,10 +55,12 @@ internal static class OutputHooks
     {
         for (Type? type = module.GetType(); type is not null; type = type.BaseType)
         {
-            if (type.IsGenericType && type.GetGenericTypeDefinition().FullName is string name && name.StartsWith("TorchSharp.torch+nn+Module`", StringComparison.Ordinal))
+            if (type.IsGenericType && type.GetGenericTypeDefinition().FullName is string name && name.StartsWith("TorchSharp.torch+nn+Module`",
+                StringComparison.Ordinal))
             {
                 string arguments = string.Join(", ", type.GetGenericArguments().Select(Describe));
-                return $"{module.GetType().Name} is a Module<{arguments}>, a signature TorchSharp does not ship; its forward hook's type is unknown to the monitor";
+                return $"{module.GetType().Name} is a Module<{arguments}>, a signature TorchSharp does not ship; its forward hook's type is unknown to the " +
+                    "monitor";
             }
         }
 

@@ -28,7 +28,8 @@ internal sealed class TrainingStateSnapshot : IDisposable
     /// <summary>Copies <paramref name="tensors"/> and the optimizer's state, into <paramref name="reuse"/> when given (an
     /// evicted snapshot, whose contents are overwritten and which is returned), else into a new snapshot. On a failure
     /// <paramref name="reuse"/> is disposed.</summary>
-    public static TrainingStateSnapshot Capture(IReadOnlyList<torch.Tensor> tensors, OptimizerHelper optimizer, bool onDevice, TrainingStateSnapshot? reuse = null)
+    public static TrainingStateSnapshot Capture(IReadOnlyList<torch.Tensor> tensors, OptimizerHelper optimizer, bool onDevice,
+        TrainingStateSnapshot? reuse = null)
     {
         TrainingStateSnapshot snapshot = reuse ?? new TrainingStateSnapshot([], new MemoryStream());
         try
@@ -97,7 +98,8 @@ internal sealed class TrainingStateSnapshot : IDisposable
     {
         if (tensors.Count != _copies.Length)
         {
-            throw new InvalidOperationException($"The model has {tensors.Count} parameters and buffers, but the snapshot holds {_copies.Length}: the model changed since the snapshot, so it cannot be restored.");
+            throw new InvalidOperationException($"The model has {tensors.Count} parameters and buffers, but the snapshot holds {_copies.Length}: the model " +
+                "changed since the snapshot, so it cannot be restored.");
         }
 
         using (torch.NewDisposeScope())

@@ -54,7 +54,8 @@ internal sealed class StepMeasurement(
         gradients.Complete(host);
         for (int i = 0; i < _observations.Length; i++)
         {
-            _observations[i] = new LayerObservation(gradients.Statistics[i]) { ParameterFormat = gradients.Formats[i], SixteenBitGradient = gradients.SixteenBit[i] };
+            _observations[i] = new LayerObservation(gradients.Statistics[i]) { ParameterFormat = gradients.Formats[i],
+                SixteenBitGradient = gradients.SixteenBit[i] };
         }
 
         double? lossValue = lossOffset < 0 ? null : host[lossOffset];

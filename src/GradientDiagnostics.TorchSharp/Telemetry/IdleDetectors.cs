@@ -12,7 +12,8 @@ internal static class IdleDetectors
             return;
         }
 
-        string[] idle = [.. new (bool Enabled, string Name)[] { (options.Saturation.Enabled, nameof(options.Saturation)), (options.DeadUnits.Enabled, nameof(options.DeadUnits)) }
+        string[] idle = [.. new (bool Enabled, string Name)[] { (options.Saturation.Enabled, nameof(options.Saturation)),
+            (options.DeadUnits.Enabled, nameof(options.DeadUnits)) }
             .Where(d => d.Enabled).Select(d => d.Name)];
         if (idle.Length > 0 && logger.IsEnabled(LogLevel.Information))
         {

@@ -98,7 +98,8 @@ internal sealed class ClippingContext
         {
             double c = coefficients[i];
             TensorStatistics s = _layers[i];
-            _layers[i] = s with { SumOfSquares = s.SumOfSquares * c * c, SumOfMagnitudes = s.SumOfMagnitudes * c, MaxFiniteMagnitude = s.MaxFiniteMagnitude * c };
+            _layers[i] = s with { SumOfSquares = s.SumOfSquares * c * c, SumOfMagnitudes = s.SumOfMagnitudes * c,
+                MaxFiniteMagnitude = s.MaxFiniteMagnitude * c };
             if (_powerSums is not null)
             {
                 _powerSums[i] *= Math.Pow(c, _powerSumP);

@@ -39,7 +39,8 @@ internal sealed class LayerExclusion
             if (!matched)
             {
                 throw new ArgumentException(
-                    $"The clipping policy excludes '{path}', but no monitored layer has that module path or lies under it. Layers: {string.Join(", ", layerNames)}.",
+                    $"The clipping policy excludes '{path}', but no monitored layer has that module path or lies under it. Layers: " +
+                        $"{string.Join(", ", layerNames)}.",
                     nameof(layerNames));
             }
         }

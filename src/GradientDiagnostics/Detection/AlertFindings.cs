@@ -29,7 +29,8 @@ internal sealed class AlertFindings(GradientAlertKind kind, long step)
     /// may share one.</param>
     /// <param name="diagnosis">The causes and fixes this criterion's evidence names.</param>
     /// <param name="severity">The criterion's severity; the alert takes the highest.</param>
-    public void Add(string layer, string what, GradientAlertCriterion criterion, string clause, string description, IReadOnlyList<string> details, Diagnosis diagnosis,
+    public void Add(string layer, string what, GradientAlertCriterion criterion, string clause, string description, IReadOnlyList<string> details,
+        Diagnosis diagnosis,
         GradientAlertSeverity severity = GradientAlertSeverity.Warning)
     {
         Group? group = _groups.Find(g => g.Layer == layer);

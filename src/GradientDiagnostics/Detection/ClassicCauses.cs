@@ -6,7 +6,8 @@ internal static class ClassicCauses
 {
     /// <summary>The classic causes of a vanishing signal.</summary>
     public static void Vanishing(Diagnosis d) => d
-        .Add(GradientAlertCause.SaturatingActivation, "saturating activations (sigmoid/tanh)", GradientAlertFix.SwitchActivation, "use ReLU or GELU activations")
+        .Add(GradientAlertCause.SaturatingActivation, "saturating activations (sigmoid/tanh)", GradientAlertFix.SwitchActivation,
+            "use ReLU or GELU activations")
         .Add(GradientAlertCause.InitScale, "too small an init scale", GradientAlertFix.InitializeForGradientFlow,
             $"{LibraryRemedies.InitializeForGradientFlow}; or use Xavier init for tanh/sigmoid layers and He init for ReLU layers")
         .Add(GradientAlertCause.Depth, "depth without normalization or residual paths",
@@ -14,7 +15,8 @@ internal static class ClassicCauses
 
     /// <summary>The cause named instead of "no gradient clipping" when a clipping policy is configured: the exploding
     /// norms are measured before it.</summary>
-    public const string ClippingOnCause = "the norms are measured before clipping: the configured policy bounds the applied step, but not the cause of norms this large";
+    public const string ClippingOnCause = "the norms are measured before clipping: the configured policy bounds the applied step, but not the cause of norms " +
+        "this large";
 
     /// <summary>The fix that goes with <see cref="ClippingOnCause"/>.</summary>
     public const string ClippingOnFix = "keep the clipping policy, and fix the scale: lower the learning rate or the init scale";
@@ -22,7 +24,8 @@ internal static class ClassicCauses
     /// <summary>The classic causes of an exploding signal; "no gradient clipping" only when no policy is configured.</summary>
     public static void Exploding(Diagnosis d, bool clippingConfigured)
     {
-        d.Add(GradientAlertCause.LearningRateTooHigh, "too large a learning rate", GradientAlertFix.LowerLearningRate, "lower the learning rate (or warm it up)");
+        d.Add(GradientAlertCause.LearningRateTooHigh, "too large a learning rate", GradientAlertFix.LowerLearningRate,
+            "lower the learning rate (or warm it up)");
         if (!clippingConfigured)
         {
             d.Add(GradientAlertCause.NoClipping, "no gradient clipping", GradientAlertFix.ClipByGlobalNorm, LibraryRemedies.ClipByGlobalNorm);

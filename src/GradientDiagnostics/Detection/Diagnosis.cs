@@ -81,7 +81,8 @@ internal sealed class Diagnosis
         if (scale is InitializationScale s && s.Ratio > 0 &&
             (IsOff(s.Ratio, InitScaleFactorWorthNaming) || IsOff(Math.Pow(s.Ratio, layerCount), CompoundedScaleFactorWorthNaming)))
         {
-            string compounded = layerCount >= 2 ? $", a factor {MessageNumber.Format(Math.Pow(s.Ratio, layerCount))} on the signal over {layerCount} layers" : string.Empty;
+            string compounded = layerCount >= 2 ? $", a factor {MessageNumber.Format(Math.Pow(s.Ratio, layerCount))} on the signal over {layerCount} layers"
+                : string.Empty;
             AddScale(s, compounded);
         }
 
@@ -137,12 +138,14 @@ internal sealed class Diagnosis
     }
 
     /// <summary>Builds a one-criterion alert: the message is the evidence text followed by the causes and fixes.</summary>
-    public GradientAlert ToAlert(GradientAlertKind kind, GradientAlertSeverity severity, long step, string layer, string metric, double value, double threshold, string evidence, string? origin = null) =>
+    public GradientAlert ToAlert(GradientAlertKind kind, GradientAlertSeverity severity, long step, string layer, string metric, double value, double threshold,
+        string evidence, string? origin = null) =>
         ToAlert(kind, severity, step, layer, [new GradientAlertCriterion(metric, value, threshold)], evidence, origin);
 
     /// <summary>Builds an alert carrying <paramref name="criteria"/> (the headline first): the message is the evidence
     /// text followed by the causes and fixes, ranked.</summary>
-    public GradientAlert ToAlert(GradientAlertKind kind, GradientAlertSeverity severity, long step, string layer, IReadOnlyList<GradientAlertCriterion> criteria, string evidence, string? origin = null)
+    public GradientAlert ToAlert(GradientAlertKind kind, GradientAlertSeverity severity, long step, string layer,
+        IReadOnlyList<GradientAlertCriterion> criteria, string evidence, string? origin = null)
     {
         var message = new StringBuilder(evidence.TrimEnd());
         if (message.Length > 0 && message[^1] != '.')

@@ -34,7 +34,8 @@ internal sealed class StepEvidence
     /// <summary>Per-layer static descriptions, in the order of <see cref="Layers"/>.</summary>
     public LayerDescriptor[] Descriptors { get; }
 
-    /// <summary>The fitted per-layer gain of the output-gradient norms (<see cref="DepthProfile.FitGain"/>); null when fewer than two layers were probed.</summary>
+    /// <summary>The fitted per-layer gain of the output-gradient norms (<see cref="DepthProfile.FitGain"/>); null when fewer than two layers were
+    /// probed.</summary>
     public double? DepthGain { get; }
 
     /// <summary>The number of layers whose output gradient was probed at this step.</summary>

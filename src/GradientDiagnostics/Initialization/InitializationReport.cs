@@ -88,7 +88,8 @@ internal static class InitializationReport
         int rescaled = scales.Count(s => s.Rescalable && s.Factor != 1);
         string gains = string.Create(CultureInfo.InvariantCulture, $"Depth gain {Format(before)} -> {Format(after)} per layer");
         string what = string.Create(CultureInfo.InvariantCulture,
-            $"rescaled the weights of {rescaled} of {scales.Length} layers (analytic He / Xavier scale where the activation is known, then {iterations} round(s) of measured backward-gain correction; biases untouched).");
+            $"rescaled the weights of {rescaled} of {scales.Length} layers (analytic He / Xavier scale where the activation is known, then {iterations} ") +
+                string.Create(CultureInfo.InvariantCulture, $"round(s) of measured backward-gain correction; biases untouched).");
         string verdict;
         if (after is null)
         {
@@ -101,17 +102,26 @@ internal static class InitializationReport
         else if (limited)
         {
             verdict = string.Create(CultureInfo.InvariantCulture,
-                $"LimitedByActivation: the sigmoid after {Join(sigmoidPinned)} caps the gain. Its derivative is at most 0.25, so a per-layer gain near 1 needs weights about ten times the Xavier scale, deep in saturation; at {BackwardGainScaling.MaxOverAnalytic}x the Xavier scale, the largest this remedy applies, the gain is {Format(after)}. The real fix is the activation: use ReLU or GELU (He init) or tanh (Xavier init) in the hidden layers, or add residual connections or normalization.");
+                $"LimitedByActivation: the sigmoid after {Join(sigmoidPinned)} caps the gain. Its derivative is at most 0.25, so a per-layer gain near 1 ") +
+                    string.Create(CultureInfo.InvariantCulture, $"needs weights about ten times the Xavier scale, deep in saturation; at ") +
+                    string.Create(CultureInfo.InvariantCulture, $"{BackwardGainScaling.MaxOverAnalytic}x the Xavier scale, the largest this remedy applies, ") +
+                    string.Create(CultureInfo.InvariantCulture, $"the gain is {Format(after)}. The real fix is the activation: use ReLU or GELU (He init) ") +
+                    string.Create(CultureInfo.InvariantCulture, $"or tanh (Xavier init) in the hidden layers, or add residual connections or normalization.");
         }
         else
         {
             string[] pinned = [.. Enumerable.Range(0, scales.Length).Where(scaling.IsPinnedHigh).Select(i => scales[i].Name)];
             verdict = string.Create(CultureInfo.InvariantCulture,
-                $"The gain stays outside [{1 / TargetBand:F2}, {TargetBand:F2}]: weight scale alone does not set it here. {(pinned.Length > 0 ? $"{Join(pinned)} reached the largest scale applied. " : string.Empty)}Residual paths, normalization and pooling shape the gain of this architecture.");
+                $"The gain stays outside [{1 / TargetBand:F2}, {TargetBand:F2}]: weight scale alone does not set it here. ") +
+                    string.Create(CultureInfo.InvariantCulture,
+                    $"{(pinned.Length > 0 ? $"{Join(pinned)} reached the largest scale applied. " : string.Empty)}Residual paths, normalization and pooling ") +
+                    string.Create(CultureInfo.InvariantCulture, $"shape the gain of this architecture.");
         }
 
-        string left = scales.Any(s => !s.Rescalable) ? $" Left alone: {Join([.. scales.Where(s => !s.Rescalable).Select(s => s.Name)])} (see Layers for why)." : string.Empty;
-        string unseen = unprobed.Count > 0 ? $" Not probed (their output gradient could not be seen, so they are outside the depth gain): {Join(unprobed)}." : string.Empty;
+        string left = scales.Any(s => !s.Rescalable) ? $" Left alone: {Join([.. scales.Where(s => !s.Rescalable).Select(s => s.Name)])} (see Layers for why)."
+            : string.Empty;
+        string unseen = unprobed.Count > 0 ? $" Not probed (their output gradient could not be seen, so they are outside the depth gain): {Join(unprobed)}."
+            : string.Empty;
         return $"{gains}: {what} {verdict}{left}{unseen}";
     }
 

@@ -88,12 +88,14 @@ public sealed class LossScaler
     {
         if (!double.IsFinite(state.Scale) || state.Scale > float.MaxValue || (float)state.Scale < LossScaler.MinimumScale)
         {
-            throw new ArgumentOutOfRangeException(nameof(state), state.Scale, string.Create(CultureInfo.InvariantCulture, $"{nameof(LossScalerState)}.{nameof(LossScalerState.Scale)} must be within float32's normal range; it was {state.Scale}."));
+            throw new ArgumentOutOfRangeException(nameof(state), state.Scale, string.Create(CultureInfo.InvariantCulture,
+                $"{nameof(LossScalerState)}.{nameof(LossScalerState.Scale)} must be within float32's normal range; it was {state.Scale}."));
         }
 
         if (state.CleanSteps < 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(state), state.CleanSteps, $"{nameof(LossScalerState)}.{nameof(LossScalerState.CleanSteps)} must be ≥ 0; it was {state.CleanSteps}.");
+            throw new ArgumentOutOfRangeException(nameof(state), state.CleanSteps, $"{nameof(LossScalerState)}.{nameof(LossScalerState.CleanSteps)} must be " +
+                $"≥ 0; it was {state.CleanSteps}.");
         }
 
         _scale = (float)state.Scale;

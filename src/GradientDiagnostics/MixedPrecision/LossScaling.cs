@@ -62,7 +62,8 @@ public sealed class LossScaling
         CheckScale(initialScale, nameof(initialScale));
         if (!double.IsFinite(growthFactor) || growthFactor <= 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(growthFactor), growthFactor, string.Create(CultureInfo.InvariantCulture, $"{nameof(growthFactor)} must be a finite number greater than 1; it was {growthFactor}."));
+            throw new ArgumentOutOfRangeException(nameof(growthFactor), growthFactor, string.Create(CultureInfo.InvariantCulture,
+                $"{nameof(growthFactor)} must be a finite number greater than 1; it was {growthFactor}."));
         }
 
         OptionGuard.InOpenRange(backoffFactor, 0, 1, nameof(backoffFactor));
@@ -81,11 +82,13 @@ public sealed class LossScaling
         return new LossScaling("Static", scale, 1, 1, int.MaxValue);
     }
 
-    /// <summary>The kind and its parameters, for example <c>Dynamic(initialScale: 65536, growthFactor: 2, backoffFactor: 0.5, growthInterval: 2000)</c>.</summary>
+    /// <summary>The kind and its parameters, for example
+    /// <c>Dynamic(initialScale: 65536, growthFactor: 2, backoffFactor: 0.5, growthInterval: 2000)</c>.</summary>
     /// <returns>The description.</returns>
     public override string ToString() => Kind switch
     {
-        "Dynamic" => string.Create(CultureInfo.InvariantCulture, $"Dynamic(initialScale: {InitialScale}, growthFactor: {GrowthFactor}, backoffFactor: {BackoffFactor}, growthInterval: {GrowthInterval})"),
+        "Dynamic" => string.Create(CultureInfo.InvariantCulture, $"Dynamic(initialScale: {InitialScale}, growthFactor: {GrowthFactor}, backoffFactor: ") +
+            string.Create(CultureInfo.InvariantCulture, $"{BackoffFactor}, growthInterval: {GrowthInterval})"),
         "Static" => string.Create(CultureInfo.InvariantCulture, $"Static({InitialScale})"),
         _ => Kind,
     };
@@ -96,7 +99,8 @@ public sealed class LossScaling
         OptionGuard.Positive(scale, name);
         if (scale > float.MaxValue || (float)scale < LossScaler.MinimumScale)
         {
-            throw new ArgumentOutOfRangeException(name, scale, string.Create(CultureInfo.InvariantCulture, $"{name} must be within float32's normal range [{LossScaler.MinimumScale}, {float.MaxValue}]; it was {scale}."));
+            throw new ArgumentOutOfRangeException(name, scale, string.Create(CultureInfo.InvariantCulture, $"{name} must be within float32's normal range ") +
+                string.Create(CultureInfo.InvariantCulture, $"[{LossScaler.MinimumScale}, {float.MaxValue}]; it was {scale}."));
         }
     }
 }

@@ -126,7 +126,8 @@ public sealed class RecoveryOptions
         if (!(LearningRateFactor > 0 && LearningRateFactor <= 1))
         {
             string name = $"{path}.{nameof(LearningRateFactor)}";
-            throw new ArgumentOutOfRangeException(name, LearningRateFactor, string.Create(CultureInfo.InvariantCulture, $"{name} must be a number in (0, 1]; it was {LearningRateFactor}."));
+            throw new ArgumentOutOfRangeException(name, LearningRateFactor, string.Create(CultureInfo.InvariantCulture,
+                $"{name} must be a number in (0, 1]; it was {LearningRateFactor}."));
         }
 
         OptionGuard.InRange(LearningRateFactorSteps, 1, 10_000_000, $"{path}.{nameof(LearningRateFactorSteps)}");

@@ -148,12 +148,14 @@ internal sealed class RecoveryPolicy
         _failingSinceRollback = 0;
         _healthySinceSnapshot = 0;
         double? scale = _learningRate.Cut();
-        alerts.Add(RecoveryAlerts.RolledBack(step, target, failing, _rollbackAfter, scale, _learningRateSteps, _rollbacks.Count, _rollbacks.Max, _rollbacks.Window));
+        alerts.Add(RecoveryAlerts.RolledBack(step, target, failing, _rollbackAfter, scale, _learningRateSteps, _rollbacks.Count, _rollbacks.Max,
+            _rollbacks.Window));
         // The adapter sets back an expiring scale before applying a new one.
         return new RecoveryDecision(RecoveryAction.RollBack, target, ScaleLearningRate: scale, RestoreLearningRate: restoreLearningRate);
     }
 
-    private RecoveryDecision GiveUpAt(long step, string metric, double value, double threshold, string reason, bool restoreLearningRate, List<GradientAlert> alerts)
+    private RecoveryDecision GiveUpAt(long step, string metric, double value, double threshold, string reason, bool restoreLearningRate,
+        List<GradientAlert> alerts)
     {
         GaveUp = true;
         alerts.Add(RecoveryAlerts.GaveUp(step, metric, value, threshold, reason));

@@ -5,7 +5,8 @@ namespace GradientDiagnostics;
 /// inline SVG. It shows the gradient-flow chart (mean and max |g| per layer, log scale), the layers × steps heatmap
 /// (log₁₀ mean |g| per layer at the exported steps, NaN/Inf cells, clipping, loss-scale changes and alert steps
 /// marked), the depth profile (‖∂L/∂y‖ against depth with the fitted gain), the global norm over steps with the clip
-/// threshold and the alerts marked, and the alerts table with each diagnosis and the NaN's origin when traced. Built from a live monitor (<c>GradientMonitor.CreateReport()</c>,
+/// threshold and the alerts marked, and the alerts table with each diagnosis and the NaN's origin when traced. Built from a live monitor
+/// (<c>GradientMonitor.CreateReport()</c>,
 /// <see cref="GradientAnalyzer.CreateReport"/>) or from a JSON Lines file (<see cref="FromJsonLines"/>); either way it
 /// holds bounded data (see <see cref="ReportOptions"/>).
 /// </summary>

@@ -75,7 +75,8 @@ public sealed class GradientRun
                 case RunHeaderRecord h when header is null:
                     if (h.FormatVersion > RunHeaderRecord.CurrentFormatVersion)
                     {
-                        throw new InvalidDataException($"{path}: format version {h.FormatVersion} is newer than this library reads ({RunHeaderRecord.CurrentFormatVersion}); update GradientDiagnostics.");
+                        throw new InvalidDataException($"{path}: format version {h.FormatVersion} is newer than this library reads " +
+                            $"({RunHeaderRecord.CurrentFormatVersion}); update GradientDiagnostics.");
                     }
 
                     header = h;

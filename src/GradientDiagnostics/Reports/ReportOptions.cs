@@ -32,13 +32,15 @@ public sealed class ReportOptions
         OptionGuard.InRange(HistoryPoints, 16, int.MaxValue, $"{path}.{nameof(HistoryPoints)}");
         if (HistoryPoints % 2 != 0)
         {
-            throw new ArgumentOutOfRangeException($"{path}.{nameof(HistoryPoints)}", HistoryPoints, $"{path}.{nameof(HistoryPoints)} must be even; it was {HistoryPoints}.");
+            throw new ArgumentOutOfRangeException($"{path}.{nameof(HistoryPoints)}", HistoryPoints, $"{path}.{nameof(HistoryPoints)} must be even; it was " +
+                $"{HistoryPoints}.");
         }
 
         OptionGuard.InRange(HeatmapColumns, 16, int.MaxValue, $"{path}.{nameof(HeatmapColumns)}");
         if (HeatmapColumns % 2 != 0)
         {
-            throw new ArgumentOutOfRangeException($"{path}.{nameof(HeatmapColumns)}", HeatmapColumns, $"{path}.{nameof(HeatmapColumns)} must be even; it was {HeatmapColumns}.");
+            throw new ArgumentOutOfRangeException($"{path}.{nameof(HeatmapColumns)}", HeatmapColumns, $"{path}.{nameof(HeatmapColumns)} must be even; it was " +
+                $"{HeatmapColumns}.");
         }
 
         OptionGuard.InRange(MaxAlerts, 2, int.MaxValue, $"{path}.{nameof(MaxAlerts)}");

@@ -22,8 +22,10 @@ public sealed class ActivationAccumulator(ActivationKind following, bool measure
     private const int FixedSums = 4;
 
     // The saturated ranges as float bounds with the same meaning as the double thresholds: x > high ⇔ (double)x > T.
-    private static readonly (float Low, float High) TanhBounds = ActivationCounting.FloatBounds(-LayerObservations.TanhSaturationThreshold, LayerObservations.TanhSaturationThreshold);
-    private static readonly (float Low, float High) SigmoidBounds = ActivationCounting.FloatBounds(LayerObservations.SigmoidSaturationLow, LayerObservations.SigmoidSaturationHigh);
+    private static readonly (float Low, float High) TanhBounds = ActivationCounting.FloatBounds(-LayerObservations.TanhSaturationThreshold,
+        LayerObservations.TanhSaturationThreshold);
+    private static readonly (float Low, float High) SigmoidBounds = ActivationCounting.FloatBounds(LayerObservations.SigmoidSaturationLow,
+        LayerObservations.SigmoidSaturationHigh);
 
     private double[] _sums = new double[FixedSums];
     private int[] _unitCounts = [];

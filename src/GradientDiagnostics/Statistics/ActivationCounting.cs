@@ -33,7 +33,8 @@ internal static class ActivationCounting
     /// <param name="rows">The samples per unit in <paramref name="values"/>.</param>
     /// <param name="following">The activation after the layer.</param>
     /// <param name="scratch">Per-unit counters reused across calls (grown when too small).</param>
-    public static void CountActive(ReadOnlySpan<float> values, int units, int inner, Span<double> active, long rows, ActivationKind following, ref int[] scratch)
+    public static void CountActive(ReadOnlySpan<float> values, int units, int inner, Span<double> active, long rows, ActivationKind following,
+        ref int[] scratch)
     {
         if (following == ActivationKind.Sigmoid)
         {

@@ -33,12 +33,15 @@ public static class LayerObservations
     /// <param name="previousParameters">The parameters one optimizer step earlier, in the same order; when given (same
     /// length as <paramref name="parameters"/>) <see cref="LayerObservation.ParameterUpdateNorm"/> is ‖θ − θ_prev‖₂.</param>
     /// <param name="outputGradientNorm">‖∂L/∂y‖₂ of the layer's output, when probed.</param>
-    /// <exception cref="ArgumentException"><paramref name="previousParameters"/> is not empty and its length differs from <paramref name="parameters"/>.</exception>
-    public static LayerObservation Create(ReadOnlySpan<float> gradient, ReadOnlySpan<float> parameters = default, ReadOnlySpan<float> previousParameters = default, double? outputGradientNorm = null)
+    /// <exception cref="ArgumentException"><paramref name="previousParameters"/> is not empty and its length differs from
+    /// <paramref name="parameters"/>.</exception>
+    public static LayerObservation Create(ReadOnlySpan<float> gradient, ReadOnlySpan<float> parameters = default,
+        ReadOnlySpan<float> previousParameters = default, double? outputGradientNorm = null)
     {
         if (!previousParameters.IsEmpty && previousParameters.Length != parameters.Length)
         {
-            throw new ArgumentException($"The previous parameters have {previousParameters.Length} elements but the parameters have {parameters.Length}.", nameof(previousParameters));
+            throw new ArgumentException($"The previous parameters have {previousParameters.Length} elements but the parameters have {parameters.Length}.",
+                nameof(previousParameters));
         }
 
         return new LayerObservation(TensorStatistics.Compute(gradient))
@@ -49,12 +52,14 @@ public static class LayerObservations
         };
     }
 
-    /// <summary>Observes one layer from tensor spans of any layout; see <see cref="Create(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, double?)"/>.</summary>
+    /// <summary>Observes one layer from tensor spans of any layout; see
+    /// <see cref="Create(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, double?)"/>.</summary>
     /// <param name="gradient">The layer's parameter gradient.</param>
     /// <param name="parameters">The layer's parameters; an empty span when not measured.</param>
     /// <param name="previousParameters">The parameters one optimizer step earlier (same shape); an empty span when not measured.</param>
     /// <param name="outputGradientNorm">‖∂L/∂y‖₂ of the layer's output, when probed.</param>
-    public static LayerObservation Create(in ReadOnlyTensorSpan<float> gradient, in ReadOnlyTensorSpan<float> parameters, in ReadOnlyTensorSpan<float> previousParameters, double? outputGradientNorm = null) =>
+    public static LayerObservation Create(in ReadOnlyTensorSpan<float> gradient, in ReadOnlyTensorSpan<float> parameters,
+        in ReadOnlyTensorSpan<float> previousParameters, double? outputGradientNorm = null) =>
         Create(Dense(gradient), Dense(parameters), Dense(previousParameters), outputGradientNorm);
 
     /// <summary>‖after − before‖₂, accumulated in double precision.</summary>

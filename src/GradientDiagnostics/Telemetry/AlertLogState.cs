@@ -53,6 +53,7 @@ internal readonly struct AlertLogState(GradientAlert alert, string template) : I
     public override string ToString()
     {
         string head = template.StartsWith("{Kind} gradient", StringComparison.Ordinal) ? $"{alert.Kind} gradient" : $"{alert.Kind}";
-        return $"{head} at step {alert.Step} in layer {alert.Layer}: {alert.Metric} = {MessageNumber.Format(alert.Value)} (threshold {MessageNumber.Format(alert.Threshold)}). {alert.Message}";
+        return $"{head} at step {alert.Step} in layer {alert.Layer}: {alert.Metric} = {MessageNumber.Format(alert.Value)} (threshold " +
+            $"{MessageNumber.Format(alert.Threshold)}). {alert.Message}";
     }
 }

@@ -23,13 +23,15 @@ internal sealed class AlertPublisher(ILogger logger, object sender)
         {
             if (!Log.Alert(s.Logger, s.Alert) && s.Unmapped.Add(s.Alert.Kind))
             {
-                GradientSelfLog.Write($"the alert kind {s.Alert.Kind} has no event id mapped, so its alerts are not logged (they are still raised as events); map it in its detector's options.");
+                GradientSelfLog.Write($"the alert kind {s.Alert.Kind} has no event id mapped, so its alerts are not logged (they are still raised as " +
+                    "events); map it in its detector's options.");
             }
         });
         if (logFailure is not null && !_loggerFailed)
         {
             _loggerFailed = true;
-            GradientSelfLog.Write("the logger threw while logging an alert; alerts are still raised as events, and later logger failures are not reported.", logFailure);
+            GradientSelfLog.Write("the logger threw while logging an alert; alerts are still raised as events, and later logger failures are not reported.",
+                logFailure);
         }
 
         if (handlers is null)
@@ -50,7 +52,8 @@ internal sealed class AlertPublisher(ILogger logger, object sender)
     private void ReportHandlerFailure(Delegate handler, Exception exception)
     {
         string name = $"{handler.Method.DeclaringType?.FullName}.{handler.Method.Name}";
-        GradientSelfLog.Write($"an AlertRaised subscriber ({name}) threw; training goes on, and later failures of this subscriber are not reported.", exception);
+        GradientSelfLog.Write($"an AlertRaised subscriber ({name}) threw; training goes on, and later failures of this subscriber are not reported.",
+            exception);
         // The logger itself may be the thing that fails; the self-log above already has it, and Publish reports a failing logger.
         _ = FaultIsolation.Run((Logger: logger, Name: name, Exception: exception), static s => Log.AlertHandlerFailed(s.Logger, s.Name, s.Exception));
     }

@@ -36,7 +36,8 @@ public static class ClippingTelemetry
         return result.ClippingActed;
     }
 
-    /// <summary>A short status for the summary line: <c>off</c>, <c>idle</c>, <c>clipped</c> (a clamp or unit-wise clip) or <c>clipped x&lt;coefficient&gt;</c>.</summary>
+    /// <summary>A short status for the summary line: <c>off</c>, <c>idle</c>, <c>clipped</c> (a clamp or unit-wise clip) or
+    /// <c>clipped x&lt;coefficient&gt;</c>.</summary>
     /// <param name="result">The analyzed step.</param>
     /// <returns>The status, invariant culture.</returns>
     public static string Status(GradientStepResult result) => Coefficient(result) switch

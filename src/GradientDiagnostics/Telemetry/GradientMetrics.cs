@@ -32,10 +32,12 @@ internal sealed class GradientMetrics : IGradientStepObserver
             "L2 norm of all gradients of the network at a step, before clipping.", advice: Advice(GradientTelemetryInstruments.NormBucketBoundaries));
         _steps = meter.CreateCounter<long>(GradientTelemetryInstruments.Steps, "{step}", "Monitored training steps.");
         _alerts = meter.CreateCounter<long>(GradientTelemetryInstruments.Alerts, "{alert}", "Gradient alerts, by kind and severity.");
-        _skippedSteps = meter.CreateCounter<long>(GradientTelemetryInstruments.SkippedSteps, "{step}", "Steps the monitor said to skip (non-finite gradients or loss).");
+        _skippedSteps = meter.CreateCounter<long>(GradientTelemetryInstruments.SkippedSteps, "{step}", "Steps the monitor said to skip (non-finite gradients " +
+            "or loss).");
         _clippedSteps = meter.CreateCounter<long>(GradientTelemetryInstruments.ClippedSteps, "{step}", "Steps at which clipping changed the gradients.");
         _clipCoefficient = meter.CreateHistogram(GradientTelemetryInstruments.ClipCoefficient, "1",
-            "Factor in (0, 1] the gradients were multiplied by when clipping ran.", advice: Advice(GradientTelemetryInstruments.ClipCoefficientBucketBoundaries));
+            "Factor in (0, 1] the gradients were multiplied by when clipping " +
+                "ran.", advice: Advice(GradientTelemetryInstruments.ClipCoefficientBucketBoundaries));
         _lossScale = meter.CreateGauge<double>(GradientTelemetryInstruments.LossScale, "1", "The loss scale S of the last step (mixed precision).");
         _overhead = meter.CreateHistogram(GradientTelemetryInstruments.Overhead, "s",
             "The gradient monitor's own time per step.", advice: Advice(GradientTelemetryInstruments.OverheadBucketBoundaries));

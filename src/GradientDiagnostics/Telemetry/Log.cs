@@ -11,12 +11,15 @@ internal static partial class Log
     private const string DiagnosticTemplate = "{Kind} at step {Step} in layer {Layer}: {Metric} = {Value} (threshold {Threshold}). {Diagnosis}";
 
     [LoggerMessage(EventId = GradientLogEvents.AlertHandlerFailed, EventName = "AlertHandlerFailed", Level = LogLevel.Warning,
-        Message = "An AlertRaised subscriber ({Handler}) threw; the exception was caught so training goes on. Later failures of this subscriber are not logged.")]
+        Message = "An AlertRaised subscriber ({Handler}) threw; the exception was caught so training goes on. Later failures of this subscriber are not " +
+            "logged.")]
     public static partial void AlertHandlerFailed(ILogger logger, string handler, Exception exception);
 
     [LoggerMessage(EventId = GradientLogEvents.StepSummary, EventName = "StepSummary", Level = LogLevel.Information,
-        Message = "Gradients at step {Step}: global norm {GlobalNorm}; worst layer {WorstLayer} (norm {WorstLayerNorm}); clipping {ClipStatus}; {AlertCount} alerts.")]
-    public static partial void StepSummary(ILogger logger, long step, double globalNorm, string worstLayer, double worstLayerNorm, string clipStatus, int alertCount);
+        Message = "Gradients at step {Step}: global norm {GlobalNorm}; worst layer {WorstLayer} (norm {WorstLayerNorm}); clipping {ClipStatus}; {AlertCount} " +
+            "alerts.")]
+    public static partial void StepSummary(ILogger logger, long step, double globalNorm, string worstLayer, double worstLayerNorm, string clipStatus,
+        int alertCount);
 
     [LoggerMessage(EventId = GradientLogEvents.TelemetryOutputFailed, EventName = "TelemetryOutputFailed", Level = LogLevel.Warning,
         Message = "The telemetry output {Output} failed and is switched off for the rest of the run; training goes on.")]
@@ -43,7 +46,8 @@ internal static partial class Log
 
         if (logger.IsEnabled(level))
         {
-            logger.Log(level, new EventId(mapping.EventId, mapping.EventName), new AlertLogState(alert, mapping.AboutGradient ? AlertTemplate : DiagnosticTemplate),
+            logger.Log(level, new EventId(mapping.EventId, mapping.EventName), new AlertLogState(alert, mapping.AboutGradient ? AlertTemplate
+                : DiagnosticTemplate),
                 null, static (state, _) => state.ToString());
         }
 

@@ -49,7 +49,8 @@ internal sealed class TelemetryOutputs : IDisposable
         for (int i = 0; i < _outputs.Count; i++)
         {
             // Telemetry must never break the training loop: a failing output is reported once and switched off.
-            if (FaultIsolation.Run((Output: _outputs[i], Result: result, Overhead: overheadSeconds), static s => s.Output.OnStep(s.Result, s.Overhead)) is Exception ex)
+            if (FaultIsolation.Run((Output: _outputs[i], Result: result, Overhead: overheadSeconds), static s => s.Output.OnStep(s.Result,
+                s.Overhead)) is Exception ex)
             {
                 IGradientStepObserver failed = _outputs[i];
                 _outputs.RemoveAt(i--);
@@ -86,7 +87,8 @@ internal sealed class TelemetryOutputs : IDisposable
     {
         GradientSelfLog.Write($"the telemetry output {output.GetType().Name} failed and was switched off; training goes on.", exception);
         // The logger itself may be the thing that fails; the self-log above already has it.
-        _ = FaultIsolation.Run((Logger: _logger, Name: output.GetType().Name, Exception: exception), static s => Log.TelemetryOutputFailed(s.Logger, s.Name, s.Exception));
+        _ = FaultIsolation.Run((Logger: _logger, Name: output.GetType().Name, Exception: exception), static s => Log.TelemetryOutputFailed(s.Logger, s.Name,
+            s.Exception));
     }
 
     private void DisposeQuietly(IGradientStepObserver output)

@@ -57,9 +57,11 @@ internal sealed class DeadUnitsDetector(DeadUnitsOptions options, int layerCount
         var findings = new AlertFindings(GradientAlertKind.DeadUnits, evidence.Step);
         findings.Add(layer.Name, "Units are dead",
             new GradientAlertCriterion(GradientMetricNames.DeadUnitFraction, worstFraction, options.DeadFractionThreshold),
-            $"{MessageNumber.Percent(worstFraction)} of its {units} units were never active over the last {options.Window} measured steps (threshold {MessageNumber.Percent(options.DeadFractionThreshold)})",
+            $"{MessageNumber.Percent(worstFraction)} of its {units} units were never active over the last {options.Window} measured steps (threshold " +
+                $"{MessageNumber.Percent(options.DeadFractionThreshold)})",
             $"{Diagnosis.DescribeLayer(layer, scale)} is layer {worst + 1} of {evidence.Layers.Length} from the input",
-            [$"a unit that is never active passes no gradient to its weights; {dying} of {judged} measured layers are above {MessageNumber.Percent(options.DeadFractionThreshold)}"],
+            [$"a unit that is never active passes no gradient to its weights; {dying} of {judged} measured layers are above " +
+                $"{MessageNumber.Percent(options.DeadFractionThreshold)}"],
             diagnosis);
         findings.AddTo(alerts);
     }

@@ -77,7 +77,8 @@ internal sealed class NonFiniteGradientDetector(NonFiniteOptions options) : IGra
         string? origin = weightsNonFinite ? null : evidence.ForwardOrigin;
         if (origin is not null)
         {
-            message.Append(CultureInfo.InvariantCulture, $"The first non-finite value was first produced by `{origin}` in the forward pass (its inputs were finite). ");
+            message.Append(CultureInfo.InvariantCulture, $"The first non-finite value was first produced by `{origin}` in the forward pass (its inputs were ")
+                .Append(CultureInfo.InvariantCulture, $"finite). ");
             diagnosis.Add(GradientAlertCause.ForwardOperation,
                 $"an operation in `{origin}` that overflows or is undefined for some inputs (log or sqrt of a value ≤ 0, division by ~0, exp of a large value)",
                 GradientAlertFix.GuardOperation, $"guard that operation in `{origin}` (clamp its input, add an epsilon) and check the batch that reached it");

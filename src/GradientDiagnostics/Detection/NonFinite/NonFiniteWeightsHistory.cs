@@ -45,7 +45,9 @@ internal sealed class NonFiniteWeightsHistory
         LayerGradientStatistics[] layers = evidence.Layers;
         string[] names = [.. layers.Where(l => l.Parameters is TensorStatistics { IsFinite: false }).Select(l => $"'{l.Name}'")];
         var text = new StringBuilder();
-        text.Append(CultureInfo.InvariantCulture, $"The weights of {string.Join(", ", names.Take(5))}{(names.Length > 5 ? $" and {names.Length - 5} more layers" : string.Empty)} are non-finite ");
+        text.Append(CultureInfo.InvariantCulture, $"The weights of ")
+            .Append(CultureInfo.InvariantCulture,
+            $"{string.Join(", ", names.Take(5))}{(names.Length > 5 ? $" and {names.Length - 5} more layers" : string.Empty)} are non-finite ");
         text.Append(_corruptedAfter is long after
             ? string.Create(CultureInfo.InvariantCulture, $"since the optimizer step applied after step {after}: at step {after} they were finite")
             : "since before the first monitored step");
@@ -56,8 +58,10 @@ internal sealed class NonFiniteWeightsHistory
     /// <summary>Adds the causes that fit the weights' format: 16-bit optimizer state for 16-bit weights.</summary>
     public static void AddCauses(StepEvidence evidence, Diagnosis diagnosis)
     {
-        NumericFormat[] formats = [.. evidence.Layers.Where(l => l.Parameters is TensorStatistics { IsFinite: false }).Select(l => l.ParameterFormat).Distinct()];
-        const string MasterWeights = "keep fp32 master weights and optimizer state: `var mp = monitor.EnableMixedPrecision();`, build the optimizer on `mp.MasterParameters`, step it with `mp.Step(optimizer)`; restore the last good checkpoint first";
+        NumericFormat[] formats = [.. evidence.Layers.Where(l => l.Parameters is TensorStatistics { IsFinite: false }).Select(l => l.ParameterFormat)
+            .Distinct()];
+        const string MasterWeights = "keep fp32 master weights and optimizer state: `var mp = monitor.EnableMixedPrecision();`, build the optimizer on " +
+            "`mp.MasterParameters`, step it with `mp.Step(optimizer)`; restore the last good checkpoint first";
         if (formats.Contains(NumericFormat.Float16))
         {
             diagnosis.Add(GradientAlertCause.SixteenBitOptimizerState,

@@ -25,7 +25,8 @@ internal sealed class PersistentClippingDetector(PersistentClippingOptions optio
                 + "GradientClipping.ZScore(), which follow the norm's own history")
             .ToAlert(GradientAlertKind.PersistentClipping, GradientAlertSeverity.Warning, evidence.Step, GradientAlert.GlobalLayerName,
                 GradientMetricNames.ClippingActiveFraction, (double)acted / window, (double)options.Persistence / window,
-                $"Clipping acts on almost every step: it changed the gradients on {acted} of the last {window} steps (threshold {options.Persistence} of {window}). Clipping meant as a guard against spikes acts on a small minority of steps."));
+                $"Clipping acts on almost every step: it changed the gradients on {acted} of the last {window} steps (threshold {options.Persistence} of " +
+                    $"{window}). Clipping meant as a guard against spikes acts on a small minority of steps."));
     }
 
     public ComponentState SaveState(IReadOnlyList<string> layerNames) => new ComponentState().With("gate", _gate);

@@ -29,7 +29,8 @@ internal sealed class PrecisionDetector(PrecisionOptions options) : IGradientDet
         }
     }
 
-    private static (int Worst, int Measured, int Above) Worst(LayerGradientStatistics[] layers, Func<LayerGradientStatistics, double?> figure, double threshold, bool inclusive)
+    private static (int Worst, int Measured, int Above) Worst(LayerGradientStatistics[] layers, Func<LayerGradientStatistics, double?> figure, double threshold,
+        bool inclusive)
     {
         int worst = -1, measured = 0, above = 0;
         for (int i = 0; i < layers.Length; i++)
@@ -56,7 +57,8 @@ internal sealed class PrecisionDetector(PrecisionOptions options) : IGradientDet
         string format = FormatName(layer.ParameterFormat);
         string smallest = layer.ParameterFormat == NumericFormat.BFloat16 ? "2⁻¹²⁶" : "2⁻¹⁴ = 6.10e-05";
         string headroom = layer.OverflowHeadroomBits is double bits && double.IsFinite(bits)
-            ? $" Its largest gradient element is {Number(bits)} bits (×{Number(Math.Pow(2, bits))}) below {format}'s largest value: a loss scale up to that factor keeps this layer finite."
+            ? $" Its largest gradient element is {Number(bits)} bits (×{Number(Math.Pow(2, bits))}) below {format}'s largest value: a loss scale up to that " +
+                "factor keeps this layer finite."
             : string.Empty;
         string zero = layer.ParameterFormat == NumericFormat.BFloat16 ? "2⁻¹³³" : "2⁻²⁴ = 5.96e-08";
         Diagnosis diagnosis = new Diagnosis()
@@ -69,7 +71,9 @@ internal sealed class PrecisionDetector(PrecisionOptions options) : IGradientDet
         return diagnosis.ToAlert(GradientAlertKind.Precision, GradientAlertSeverity.Warning, evidence.Step, layer.Name,
             GradientMetricNames.UnderflowFraction, fraction, options.UnderflowFractionThreshold,
             string.Create(CultureInfo.InvariantCulture,
-                $"Layer '{layer.Name}' ({format}) loses its gradient to underflow: {Number(fraction * 100)}% of its gradient elements are zero or subnormal as stored, above the {Number(options.UnderflowFractionThreshold * 100)}% threshold; {above} of {measured} 16-bit layers are above it.{headroom}"));
+                $"Layer '{layer.Name}' ({format}) loses its gradient to underflow: {Number(fraction * 100)}% of its gradient elements are zero or subnormal ") +
+                    string.Create(CultureInfo.InvariantCulture, $"as stored, above the {Number(options.UnderflowFractionThreshold * 100)}% threshold; ") +
+                    string.Create(CultureInfo.InvariantCulture, $"{above} of {measured} 16-bit layers are above it.{headroom}"));
     }
 
     private GradientAlert LostUpdates(StepEvidence evidence, LayerGradientStatistics layer, int measured, int above)
@@ -87,7 +91,10 @@ internal sealed class PrecisionDetector(PrecisionOptions options) : IGradientDet
         return diagnosis.ToAlert(GradientAlertKind.Precision, GradientAlertSeverity.Warning, evidence.Step, layer.Name,
             GradientMetricNames.LostUpdateFraction, fraction, options.LostUpdateFractionThreshold,
             string.Create(CultureInfo.InvariantCulture,
-                $"Layer '{layer.Name}' ({format}) loses its weight updates to rounding: the last optimizer step left {Number(fraction * 100)}% of its weight elements bit-identical, at or above the {Number(options.LostUpdateFractionThreshold * 100)}% threshold; {above} of {measured} 16-bit layers are."));
+                $"Layer '{layer.Name}' ({format}) loses its weight updates to rounding: the last optimizer step left {Number(fraction * 100)}% of its ") +
+                    string.Create(CultureInfo.InvariantCulture, $"weight elements bit-identical, at or above the ") +
+                    string.Create(CultureInfo.InvariantCulture, $"{Number(options.LostUpdateFractionThreshold * 100)}% threshold; {above} of {measured} ") +
+                    string.Create(CultureInfo.InvariantCulture, $"16-bit layers are."));
     }
 
     private static string Number(double value) => MessageNumber.Format(value);

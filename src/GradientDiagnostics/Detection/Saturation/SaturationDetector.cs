@@ -41,13 +41,15 @@ internal sealed class SaturationDetector(SaturationOptions options) : IGradientD
                 "pre-activations too large for a saturating activation (inputs not normalized, or a learning rate that pushed the weights up)",
                 GradientAlertFix.NormalizeInputs, "normalize the inputs and add BatchNorm / LayerNorm before the activation")
             .AddSaturatingActivation(layer)
-            .OrClassic(d => d.Add(GradientAlertCause.SaturatingActivation, "a saturating activation", GradientAlertFix.SwitchActivation, "switch to ReLU or GELU"));
+            .OrClassic(d => d.Add(GradientAlertCause.SaturatingActivation, "a saturating activation", GradientAlertFix.SwitchActivation,
+                "switch to ReLU or GELU"));
         var findings = new AlertFindings(GradientAlertKind.Saturation, evidence.Step);
         findings.Add(layer.Name, "Units saturate",
             new GradientAlertCriterion(GradientMetricNames.SaturatedFraction, worstFraction, options.SaturatedFractionThreshold),
             $"{MessageNumber.Percent(worstFraction)} of units saturated (threshold {MessageNumber.Percent(options.SaturatedFractionThreshold)})",
             $"{Diagnosis.DescribeLayer(layer, scale)} is layer {worst + 1} of {evidence.Layers.Length} from the input",
-            [$"a saturated unit sits where the activation's derivative is ~0, so no gradient flows back through it; {saturating} of {measured} measured layers are above {MessageNumber.Percent(options.SaturatedFractionThreshold)}"],
+            [$"a saturated unit sits where the activation's derivative is ~0, so no gradient flows back through it; {saturating} of {measured} measured " +
+                $"layers are above {MessageNumber.Percent(options.SaturatedFractionThreshold)}"],
             diagnosis);
         findings.AddTo(alerts);
     }

@@ -57,7 +57,8 @@ internal sealed class UpdateRatioDetector(UpdateRatioOptions options) : IGradien
         {
             bool high = hardWorstRatio > options.MaxRatio;
             alerts.Add(Build(evidence, hardWorst, hardWorstRatio, high ? options.MaxRatio : options.MinRatio, GradientAlertSeverity.Warning,
-                $"outside the hard band [{MessageNumber.Format(options.MinRatio)}, {MessageNumber.Format(options.MaxRatio)}]; {hardCount} of {measured} measured layers are outside it"));
+                $"outside the hard band [{MessageNumber.Format(options.MinRatio)}, {MessageNumber.Format(options.MaxRatio)}]; {hardCount} of {measured} " +
+                    "measured layers are outside it"));
         }
 
         // The soft gate sees every measured step, so its persistence counts soft-only steps; it stays quiet when the
@@ -66,7 +67,8 @@ internal sealed class UpdateRatioDetector(UpdateRatioOptions options) : IGradien
         {
             bool high = softWorstRatio > softHigh;
             alerts.Add(Build(evidence, softWorst, softWorstRatio, high ? softHigh : softLow, GradientAlertSeverity.Information,
-                $"more than {MessageNumber.Format(options.SoftBandFactor)}× away from the usual {MessageNumber.Format(options.TypicalRatio)}; {softCount} of {measured} measured layers are"));
+                $"more than {MessageNumber.Format(options.SoftBandFactor)}× away from the usual {MessageNumber.Format(options.TypicalRatio)}; {softCount} of " +
+                    $"{measured} measured layers are"));
         }
     }
 
@@ -92,7 +94,8 @@ internal sealed class UpdateRatioDetector(UpdateRatioOptions options) : IGradien
             new GradientAlertCriterion(GradientMetricNames.UpdateRatio, ratio, threshold),
             $"‖Δw‖/‖w‖ {MessageNumber.Format(ratio)} (threshold {MessageNumber.Format(threshold)})",
             $"{Diagnosis.DescribeLayer(evidence, index)} is layer {index + 1} of {evidence.Layers.Length} from the input",
-            [$"its update ‖Δw‖ = {MessageNumber.Format(o.ParameterUpdateNorm!.Value)} against ‖w‖ = {MessageNumber.Format(o.Parameters!.Value.L2Norm)} is {where}"],
+            [$"its update ‖Δw‖ = {MessageNumber.Format(o.ParameterUpdateNorm!.Value)} against ‖w‖ = {MessageNumber.Format(o.Parameters!.Value.L2Norm)} is " +
+                $"{where}"],
             diagnosis, severity);
         var alerts = new List<GradientAlert>(1);
         findings.AddTo(alerts);

@@ -68,13 +68,15 @@ internal sealed class VanishingGradientDetector(VanishingOptions options) : IGra
         {
             LayerGradientStatistics first = evidence.FirstProbed!;
             findings.Add(first.Name, What, new GradientAlertCriterion(GradientMetricNames.DepthGainOverDepth, overDepth, options.RelativeNormThreshold),
-                $"‖∂L/∂y‖ shrinks by a factor {MessageNumber.Format(evidence.DepthGain!.Value)} per layer across {evidence.ProbedLayers} probed layers, to {MessageNumber.Format(overDepth)} of its value at the last one (threshold {threshold})",
+                $"‖∂L/∂y‖ shrinks by a factor {MessageNumber.Format(evidence.DepthGain!.Value)} per layer across {evidence.ProbedLayers} probed layers, to " +
+                    $"{MessageNumber.Format(overDepth)} of its value at the last one (threshold {threshold})",
                 Describe(evidence, first), [], Diagnose(evidence, first));
         }
 
         if (_absolute.Observe(evidence.Step, absoluteCount > 0))
         {
-            findings.Add(smallestMean!.Name, What, new GradientAlertCriterion(GradientMetricNames.MeanAbsoluteGradient, smallestMean.MeanMagnitude, options.MeanMagnitudeThreshold),
+            findings.Add(smallestMean!.Name, What, new GradientAlertCriterion(GradientMetricNames.MeanAbsoluteGradient, smallestMean.MeanMagnitude,
+                options.MeanMagnitudeThreshold),
                 $"mean |g| {MessageNumber.Format(smallestMean.MeanMagnitude)} (threshold {MessageNumber.Format(options.MeanMagnitudeThreshold)})",
                 Describe(evidence, smallestMean),
                 [$"{absoluteCount} of {layers.Length} layers have a mean |g| below {MessageNumber.Format(options.MeanMagnitudeThreshold)}"],
@@ -83,10 +85,12 @@ internal sealed class VanishingGradientDetector(VanishingOptions options) : IGra
 
         if (_relative.Observe(evidence.Step, relativeCount > 0))
         {
-            findings.Add(worstRatioLayer!.Name, What, new GradientAlertCriterion(GradientMetricNames.NormRatioToLaterLayers, worstRatio, options.RelativeNormThreshold),
+            findings.Add(worstRatioLayer!.Name, What, new GradientAlertCriterion(GradientMetricNames.NormRatioToLaterLayers, worstRatio,
+                options.RelativeNormThreshold),
                 $"gradient norm {MessageNumber.Format(worstRatio)}× the largest between it and the loss (threshold {threshold})",
                 Describe(evidence, worstRatioLayer),
-                [$"{relativeCount} of {layers.Length} layers have a norm below {threshold}× that of a layer between them and the loss: the signal shrinks on its way back"],
+                [$"{relativeCount} of {layers.Length} layers have a norm below {threshold}× that of a layer between them and the loss: the signal shrinks on " +
+                    "its way back"],
                 Diagnose(evidence, worstRatioLayer));
         }
 

@@ -18,16 +18,20 @@ internal static class AlertTable
 
         if (run.Alerts.Count < run.AlertCount)
         {
-            html.Append("<p class=\"note\">Showing the first and the latest ").Append(F(run.Alerts.Count)).Append(" of ").Append(F(run.AlertCount)).Append(" alerts.</p>\n");
+            html.Append("<p class=\"note\">Showing the first and the latest ").Append(F(run.Alerts.Count)).Append(" of ").Append(F(run.AlertCount))
+                .Append(" alerts.</p>\n");
         }
 
-        html.Append("<table id=\"alerts\"><thead><tr><th>step</th><th>severity</th><th>kind</th><th>layer</th><th>origin</th><th>metric</th><th>value</th><th>threshold</th><th>diagnosis</th></tr></thead><tbody>\n");
+        html.Append("<table id=\"alerts\"><thead><tr><th>step</th><th>severity</th><th>kind</th><th>layer</th><th>origin</th><th>metric</th>" +
+            "<th>value</th><th>threshold</th><th>diagnosis</th></tr></thead><tbody>\n");
         foreach (GradientAlert a in run.Alerts)
         {
             html.Append("<tr class=\"").Append(a.Severity.ToString()).Append("\"><td>").Append(F(a.Step)).Append("</td><td>").Append(a.Severity.ToString())
-                .Append("</td><td>").Append(a.Kind.ToString()).Append("</td><td>").Append(Encode(a.Layer)).Append("</td><td>").Append(Encode(a.Origin ?? string.Empty))
+                .Append("</td><td>").Append(a.Kind.ToString()).Append("</td><td>").Append(Encode(a.Layer)).Append("</td><td>")
+                    .Append(Encode(a.Origin ?? string.Empty))
                 .Append("</td><td>").Append(Encode(a.Metric))
-                .Append("</td><td>").Append(G(a.Value)).Append("</td><td>").Append(G(a.Threshold)).Append("</td><td>").Append(Encode(a.Message)).Append("</td></tr>\n");
+                .Append("</td><td>").Append(G(a.Value)).Append("</td><td>").Append(G(a.Threshold)).Append("</td><td>").Append(Encode(a.Message))
+                    .Append("</td></tr>\n");
         }
 
         html.Append("</tbody></table>\n");

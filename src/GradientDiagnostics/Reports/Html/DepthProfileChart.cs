@@ -25,10 +25,12 @@ internal static class DepthProfileChart
             .Where(p => double.IsFinite(p.Value) && p.Value > 0)];
         int probed = step.ProbedLayerCount;
         double? gain = step.DepthGain;
-        html.Append("<p class=\"note\">‖∂L/∂y‖, the back-propagated signal at each layer's output, at step ").Append(F(step.Step)).Append(", against depth (log scale)");
+        html.Append("<p class=\"note\">‖∂L/∂y‖, the back-propagated signal at each layer's output, at step ").Append(F(step.Step))
+            .Append(", against depth (log scale)");
         if (gain is double g)
         {
-            html.Append(". Fitted gain per layer g = <b>").Append(G(g)).Append("</b> (").Append(g < 1 ? "below 1: the signal shrinks towards the input" : "at or above 1: the signal does not shrink towards the input")
+            html.Append(". Fitted gain per layer g = <b>").Append(G(g)).Append("</b> (").Append(g < 1 ? "below 1: the signal shrinks towards the input"
+                : "at or above 1: the signal does not shrink towards the input")
                 .Append(CultureInfo.InvariantCulture, $"; across {probed} probed layers that is a factor {G(step.DepthGainOverDepth ?? double.NaN)}");
             html.Append(')');
         }
@@ -48,12 +50,14 @@ internal static class DepthProfileChart
             double anchor = points.Average(p => Math.Log10(p.Norm) - ((probed - 1 - p.Rank) * logGain));
             double Fit(int rank) => Math.Pow(10, anchor + ((probed - 1 - rank) * logGain));
             string path = string.Join(" L", points.Select(p => string.Create(CultureInfo.InvariantCulture, $"{X(p.Depth):F1},{y.Y(Fit(p.Rank)):F1}")));
-            html.Append(CultureInfo.InvariantCulture, $"<path d=\"M{path}\" stroke=\"{FitColor}\" stroke-width=\"2\" stroke-dasharray=\"6 4\" fill=\"none\"><title>fitted gain {G(fitted)} per probed layer</title></path>\n");
+            html.Append(CultureInfo.InvariantCulture, $"<path d=\"M{path}\" stroke=\"{FitColor}\" stroke-width=\"2\" stroke-dasharray=\"6 4\" ")
+                .Append(CultureInfo.InvariantCulture, $"fill=\"none\"><title>fitted gain {G(fitted)} per probed layer</title></path>\n");
         }
 
         foreach ((int depth, _, double norm, string name) in points)
         {
-            html.Append(CultureInfo.InvariantCulture, $"<circle cx=\"{X(depth):F1}\" cy=\"{y.Y(norm):F1}\" r=\"4\" fill=\"{MeanColor}\"><title>{Encode(name)} (depth {depth}): {G(norm)}</title></circle>\n");
+            html.Append(CultureInfo.InvariantCulture, $"<circle cx=\"{X(depth):F1}\" cy=\"{y.Y(norm):F1}\" r=\"4\" fill=\"{MeanColor}\"><title>{Encode(name)} ")
+                .Append(CultureInfo.InvariantCulture, $"(depth {depth}): {G(norm)}</title></circle>\n");
         }
 
         AppendXTicks(html, 0, layers - 1, X, "depth (layer index)");

@@ -60,26 +60,32 @@ internal static class GlobalNormChart
             html.Append("<path d=\"").Append(line).Append("\" stroke=\"").Append(MeanColor).Append("\" stroke-width=\"1.5\" fill=\"none\"/>\n");
             if (finite.Count == 1)
             {
-                html.Append(CultureInfo.InvariantCulture, $"<circle cx=\"{X(Mid(finite[0])):F1}\" cy=\"{y.Y(finite[0].GeometricMean):F1}\" r=\"3\" fill=\"{MeanColor}\"/>\n");
+                html.Append(CultureInfo.InvariantCulture, $"<circle cx=\"{X(Mid(finite[0])):F1}\" cy=\"{y.Y(finite[0].GeometricMean):F1}\" r=\"3\" ")
+                    .Append(CultureInfo.InvariantCulture, $"fill=\"{MeanColor}\"/>\n");
             }
         }
 
         if (run.ClipThreshold is double threshold)
         {
-            html.Append(CultureInfo.InvariantCulture, $"<path d=\"M{Left},{y.Y(threshold):F1} H{Left + PlotWidth}\" stroke=\"{NonFiniteColor}\" stroke-dasharray=\"6 4\" fill=\"none\"><title>clip threshold {G(threshold)}</title></path>\n");
+            html.Append(CultureInfo.InvariantCulture, $"<path d=\"M{Left},{y.Y(threshold):F1} H{Left + PlotWidth}\" stroke=\"{NonFiniteColor}\" ")
+                .Append(CultureInfo.InvariantCulture, $"stroke-dasharray=\"6 4\" fill=\"none\"><title>clip threshold {G(threshold)}</title></path>\n");
         }
 
         foreach (NormBucket b in buckets.Where(b => b.NonFiniteCount > 0))
         {
             double x = X(Mid(b));
-            html.Append(CultureInfo.InvariantCulture, $"<path d=\"M{x - 5:F1},{PlotTop + 10} L{x + 5:F1},{PlotTop + 10} L{x:F1},{PlotTop + 1} Z\" fill=\"{NonFiniteColor}\"><title>{F(b.NonFiniteCount)} non-finite steps in {F(b.FirstStep)}–{F(b.LastStep)}</title></path>\n");
+            html.Append(CultureInfo.InvariantCulture, $"<path d=\"M{x - 5:F1},{PlotTop + 10} L{x + 5:F1},{PlotTop + 10} L{x:F1},{PlotTop + 1} Z\" ")
+                .Append(CultureInfo.InvariantCulture, $"fill=\"{NonFiniteColor}\"><title>{F(b.NonFiniteCount)} non-finite steps in ")
+                .Append(CultureInfo.InvariantCulture, $"{F(b.FirstStep)}–{F(b.LastStep)}</title></path>\n");
         }
 
         foreach (IGrouping<long, GradientAlert> alerts in run.Alerts.GroupBy(a => a.Step))
         {
             GradientAlert worst = alerts.MaxBy(a => a.Severity)!;
             string color = worst.Severity == GradientAlertSeverity.Critical ? NonFiniteColor : FitColor;
-            html.Append(CultureInfo.InvariantCulture, $"<circle cx=\"{X(alerts.Key):F1}\" cy=\"{PlotTop + PlotHeight - 6}\" r=\"4\" fill=\"{color}\"><title>step {F(alerts.Key)}: {Encode(string.Join("; ", alerts.Select(a => $"{a.Kind} in {a.Layer}")))}</title></circle>\n");
+            html.Append(CultureInfo.InvariantCulture, $"<circle cx=\"{X(alerts.Key):F1}\" cy=\"{PlotTop + PlotHeight - 6}\" r=\"4\" ")
+                .Append(CultureInfo.InvariantCulture, $"fill=\"{color}\"><title>step {F(alerts.Key)}: ")
+                .Append(CultureInfo.InvariantCulture, $"{Encode(string.Join("; ", alerts.Select(a => $"{a.Kind} in {a.Layer}")))}</title></circle>\n");
         }
 
         AppendXTicks(html, first, last, X, "step");

@@ -19,7 +19,8 @@ internal static class GradientFlowChart
         }
 
         html.Append("<p class=\"note\">Mean |g| (dark) and max |g| (light) of each layer's parameter gradients at step ").Append(F(step.Step))
-            .Append(", input on the left, loss on the right, log scale. Layers near the input with bars decades below the rest vanish; NaN/Inf layers are marked in red.</p>\n");
+            .Append(", input on the left, loss on the right, log scale. Layers near the input with bars decades below the rest vanish; NaN/Inf layers are " +
+                "marked in red.</p>\n");
         IReadOnlyList<LayerGradientStatistics> layers = step.Layers;
         int height = PlotHeight + 130;
         var y = LogScale.Covering(layers.SelectMany(l => new[] { l.MeanMagnitude, l.MaxMagnitude }), PlotTop, PlotHeight);
@@ -34,7 +35,9 @@ internal static class GradientFlowChart
             double x = Left + (i * slot);
             if (!layer.Gradient.IsFinite)
             {
-                html.Append(CultureInfo.InvariantCulture, $"<rect x=\"{x + (slot * 0.1):F1}\" y=\"{PlotTop}\" width=\"{slot * 0.8:F1}\" height=\"{PlotHeight}\" fill=\"{NonFiniteColor}\" opacity=\"0.35\"><title>{Encode(layer.Name)}: {F(layer.Gradient.NonFiniteCount)} NaN/Inf elements</title></rect>\n");
+                html.Append(CultureInfo.InvariantCulture, $"<rect x=\"{x + (slot * 0.1):F1}\" y=\"{PlotTop}\" width=\"{slot * 0.8:F1}\" ")
+                    .Append(CultureInfo.InvariantCulture, $"height=\"{PlotHeight}\" fill=\"{NonFiniteColor}\" opacity=\"0.35\"><title>{Encode(layer.Name)}: ")
+                    .Append(CultureInfo.InvariantCulture, $"{F(layer.Gradient.NonFiniteCount)} NaN/Inf elements</title></rect>\n");
             }
             else
             {
@@ -45,7 +48,8 @@ internal static class GradientFlowChart
             if (i % labelStride == 0)
             {
                 double cx = x + (slot / 2);
-                html.Append(CultureInfo.InvariantCulture, $"<text transform=\"translate({cx:F1},{bottom + 10}) rotate(45)\">{Encode(Shorten(layer.Name))}</text>\n");
+                html.Append(CultureInfo.InvariantCulture, $"<text transform=\"translate({cx:F1},{bottom + 10}) ")
+                    .Append(CultureInfo.InvariantCulture, $"rotate(45)\">{Encode(Shorten(layer.Name))}</text>\n");
             }
         }
 

@@ -32,8 +32,10 @@ internal static class HeatmapChart
 
         (int low, int high) = Decades(map);
         html.Append("<p class=\"note\">log₁₀ mean |g| of each layer's parameter gradients (rows, input at the top) at the exported steps (columns");
-        html.Append(map.ExportedStepsPerColumn > 1 ? $", each the geometric mean of {F(map.ExportedStepsPerColumn)} exported steps" : ", one per exported step");
-        html.Append("). Red cells: NaN/Inf in the layer's gradient; grey: an all-zero gradient. Above the map: the steps where clipping acted (darker: more of them) and the loss scale (marked where it changed); below it: alerts (orange warning, red critical).</p>\n");
+        html.Append(map.ExportedStepsPerColumn > 1 ? $", each the geometric mean of {F(map.ExportedStepsPerColumn)} exported steps"
+            : ", one per exported step");
+        html.Append("). Red cells: NaN/Inf in the layer's gradient; grey: an all-zero gradient. Above the map: the steps where clipping acted (darker: more " +
+            "of them) and the loss scale (marked where it changed); below it: alerts (orange warning, red critical).</p>\n");
 
         double rowHeight = Math.Clamp(MaxMapHeight / layers.Count, MinRowHeight, MaxRowHeight);
         double columnWidth = (double)MapWidth / map.Columns.Count;
@@ -48,7 +50,8 @@ internal static class HeatmapChart
             HeatmapColumn column = map.Columns[c];
             string steps = column.ExportedSteps == 1
                 ? $"step {F(column.LastExportedStep ?? column.LastStep)}"
-                : $"steps {F(column.FirstExportedStep ?? column.FirstStep)}–{F(column.LastExportedStep ?? column.LastStep)} ({F(column.ExportedSteps)} exported)";
+                : $"steps {F(column.FirstExportedStep ?? column.FirstStep)}–{F(column.LastExportedStep ?? column.LastStep)} ({F(column.ExportedSteps)} " +
+                    "exported)";
             double x = MapLeft + (c * columnWidth);
             for (int l = 0; l < layers.Count; l++)
             {
@@ -57,11 +60,13 @@ internal static class HeatmapChart
         }
 
         html.Append("</g>\n");
-        html.Append(CultureInfo.InvariantCulture, $"<rect x=\"{MapLeft}\" y=\"{top:F1}\" width=\"{MapWidth}\" height=\"{bottom - top:F1}\" fill=\"none\" stroke=\"#666\"/>\n");
+        html.Append(CultureInfo.InvariantCulture, $"<rect x=\"{MapLeft}\" y=\"{top:F1}\" width=\"{MapWidth}\" height=\"{bottom - top:F1}\" fill=\"none\" ")
+            .Append(CultureInfo.InvariantCulture, $"stroke=\"#666\"/>\n");
         int labelStride = Math.Max(1, (int)Math.Ceiling(12 / rowHeight));
         for (int l = 0; l < layers.Count; l += labelStride)
         {
-            html.Append(CultureInfo.InvariantCulture, $"<text x=\"{MapLeft - 6}\" y=\"{top + ((l + 0.5) * rowHeight) + 4:F1}\" text-anchor=\"end\">{Encode(Shorten(layers[l].Name))}</text>\n");
+            html.Append(CultureInfo.InvariantCulture, $"<text x=\"{MapLeft - 6}\" y=\"{top + ((l + 0.5) * rowHeight) + 4:F1}\" ")
+                .Append(CultureInfo.InvariantCulture, $"text-anchor=\"end\">{Encode(Shorten(layers[l].Name))}</text>\n");
         }
 
         HeatmapTimeAxis.AppendAlertsAndTicks(html, map, columnWidth, bottom);
@@ -96,14 +101,16 @@ internal static class HeatmapChart
         }
 
         string classAttribute = cssClass.Length > 0 ? $" class=\"{cssClass}\"" : string.Empty;
-        html.Append(CultureInfo.InvariantCulture, $"<rect{classAttribute} x=\"{x:F1}\" y=\"{y:F1}\" width=\"{width:F1}\" height=\"{height:F1}\" fill=\"{fill}\"><title>{Encode(where)}: {Encode(title)}</title></rect>\n");
+        html.Append(CultureInfo.InvariantCulture, $"<rect{classAttribute} x=\"{x:F1}\" y=\"{y:F1}\" width=\"{width:F1}\" height=\"{height:F1}\" ")
+            .Append(CultureInfo.InvariantCulture, $"fill=\"{fill}\"><title>{Encode(where)}: {Encode(title)}</title></rect>\n");
     }
 
     private static void AppendSwatches(StringBuilder html, double x, double y)
     {
         foreach ((string color, string label) in new[] { (NonFiniteColor, "NaN / Inf"), (HeatmapColors.ZeroColor, "all zero") })
         {
-            html.Append(CultureInfo.InvariantCulture, $"<rect x=\"{x:F0}\" y=\"{y - 9:F0}\" width=\"12\" height=\"10\" fill=\"{color}\"/><text x=\"{x + 16:F0}\" y=\"{y:F0}\">{Encode(label)}</text>\n");
+            html.Append(CultureInfo.InvariantCulture, $"<rect x=\"{x:F0}\" y=\"{y - 9:F0}\" width=\"12\" height=\"10\" fill=\"{color}\"/><text ")
+                .Append(CultureInfo.InvariantCulture, $"x=\"{x + 16:F0}\" y=\"{y:F0}\">{Encode(label)}</text>\n");
             x += 40 + (label.Length * 6.5);
         }
     }

@@ -41,12 +41,14 @@ internal static class HeatmapColors
         }
 
         html.Append("</linearGradient></defs>\n");
-        html.Append(CultureInfo.InvariantCulture, $"<rect x=\"{x:F0}\" y=\"{y - 9:F0}\" width=\"{BarWidth:F0}\" height=\"10\" fill=\"url(#heatmap-scale)\"><title>mean |g| from 1e{low} to 1e{high}</title></rect>\n");
+        html.Append(CultureInfo.InvariantCulture, $"<rect x=\"{x:F0}\" y=\"{y - 9:F0}\" width=\"{BarWidth:F0}\" height=\"10\" ")
+            .Append(CultureInfo.InvariantCulture, $"fill=\"url(#heatmap-scale)\"><title>mean |g| from 1e{low} to 1e{high}</title></rect>\n");
         // Labels at least 50 px apart: "1e-12" is about 30 px wide.
         int stride = Math.Max(1, (int)Math.Ceiling((high - low) * 50 / BarWidth));
         for (int e = low; e <= high; e += stride)
         {
-            html.Append(CultureInfo.InvariantCulture, $"<text x=\"{x + ((e - low) / (double)(high - low) * BarWidth):F1}\" y=\"{y + 12:F0}\" text-anchor=\"middle\">1e{e}</text>\n");
+            html.Append(CultureInfo.InvariantCulture, $"<text x=\"{x + ((e - low) / (double)(high - low) * BarWidth):F1}\" y=\"{y + 12:F0}\" ")
+                .Append(CultureInfo.InvariantCulture, $"text-anchor=\"middle\">1e{e}</text>\n");
         }
 
         html.Append(CultureInfo.InvariantCulture, $"<text x=\"{x + BarWidth + 8:F0}\" y=\"{y:F0}\">{Encode("mean |g|")}</text>\n");

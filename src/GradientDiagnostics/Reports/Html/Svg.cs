@@ -20,18 +20,23 @@ internal static class Svg
     public const string FitColor = "#ff7f0e";
 
     public static void StartSvg(StringBuilder html, string id, int height) =>
-        html.Append(CultureInfo.InvariantCulture, $"<svg id=\"{id}\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{Width}\" height=\"{height}\" viewBox=\"0 0 {Width} {height}\" role=\"img\">\n");
+        html.Append(CultureInfo.InvariantCulture, $"<svg id=\"{id}\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{Width}\" height=\"{height}\" viewBox=\"0 0 ")
+            .Append(CultureInfo.InvariantCulture, $"{Width} {height}\" role=\"img\">\n");
 
     public static void AppendLogAxis(StringBuilder html, LogScale y, string label)
     {
         foreach (int exponent in y.TickExponents())
         {
             double py = y.Y(Math.Pow(10, exponent));
-            html.Append(CultureInfo.InvariantCulture, $"<line class=\"grid\" x1=\"{Left}\" x2=\"{Left + PlotWidth}\" y1=\"{py:F1}\" y2=\"{py:F1}\"/><text x=\"{Left - 6}\" y=\"{py + 4:F1}\" text-anchor=\"end\">1e{exponent}</text>\n");
+            html.Append(CultureInfo.InvariantCulture, $"<line class=\"grid\" x1=\"{Left}\" x2=\"{Left + PlotWidth}\" y1=\"{py:F1}\" y2=\"{py:F1}\"/><text ")
+                .Append(CultureInfo.InvariantCulture, $"x=\"{Left - 6}\" y=\"{py + 4:F1}\" text-anchor=\"end\">1e{exponent}</text>\n");
         }
 
-        html.Append(CultureInfo.InvariantCulture, $"<line class=\"axis\" x1=\"{Left}\" x2=\"{Left}\" y1=\"{PlotTop}\" y2=\"{PlotTop + PlotHeight}\"/><line class=\"axis\" x1=\"{Left}\" x2=\"{Left + PlotWidth}\" y1=\"{PlotTop + PlotHeight}\" y2=\"{PlotTop + PlotHeight}\"/>\n");
-        html.Append(CultureInfo.InvariantCulture, $"<text transform=\"translate(16,{PlotTop + (PlotHeight / 2)}) rotate(-90)\" text-anchor=\"middle\">{Encode(label)} (log scale)</text>\n");
+        html.Append(CultureInfo.InvariantCulture, $"<line class=\"axis\" x1=\"{Left}\" x2=\"{Left}\" y1=\"{PlotTop}\" y2=\"{PlotTop + PlotHeight}\"/><line ")
+            .Append(CultureInfo.InvariantCulture, $"class=\"axis\" x1=\"{Left}\" x2=\"{Left + PlotWidth}\" y1=\"{PlotTop + PlotHeight}\" ")
+            .Append(CultureInfo.InvariantCulture, $"y2=\"{PlotTop + PlotHeight}\"/>\n");
+        html.Append(CultureInfo.InvariantCulture, $"<text transform=\"translate(16,{PlotTop + (PlotHeight / 2)}) rotate(-90)\" ")
+            .Append(CultureInfo.InvariantCulture, $"text-anchor=\"middle\">{Encode(label)} (log scale)</text>\n");
     }
 
     public static void AppendXTicks(StringBuilder html, long from, long to, Func<double, double> x, string label)
@@ -43,7 +48,8 @@ internal static class Svg
             html.Append(CultureInfo.InvariantCulture, $"<text x=\"{x(v):F1}\" y=\"{PlotTop + PlotHeight + 16}\" text-anchor=\"middle\">{F(v)}</text>\n");
         }
 
-        html.Append(CultureInfo.InvariantCulture, $"<text x=\"{Left + (PlotWidth / 2)}\" y=\"{PlotTop + PlotHeight + 34}\" text-anchor=\"middle\">{Encode(label)}</text>\n");
+        html.Append(CultureInfo.InvariantCulture, $"<text x=\"{Left + (PlotWidth / 2)}\" y=\"{PlotTop + PlotHeight + 34}\" ")
+            .Append(CultureInfo.InvariantCulture, $"text-anchor=\"middle\">{Encode(label)}</text>\n");
     }
 
     public static void AppendBar(StringBuilder html, double x, double width, double value, LogScale y, double bottom, string color, string title)
@@ -54,7 +60,8 @@ internal static class Svg
         }
 
         double top = y.Y(value);
-        html.Append(CultureInfo.InvariantCulture, $"<rect x=\"{x:F1}\" y=\"{top:F1}\" width=\"{Math.Max(width, 1):F1}\" height=\"{Math.Max(bottom - top, 1):F1}\" fill=\"{color}\"><title>{Encode(title)}</title></rect>\n");
+        html.Append(CultureInfo.InvariantCulture, $"<rect x=\"{x:F1}\" y=\"{top:F1}\" width=\"{Math.Max(width, 1):F1}\" ")
+            .Append(CultureInfo.InvariantCulture, $"height=\"{Math.Max(bottom - top, 1):F1}\" fill=\"{color}\"><title>{Encode(title)}</title></rect>\n");
     }
 
     public static void AppendLegend(StringBuilder html, (string Color, string Label)[] entries, int y)
@@ -62,7 +69,8 @@ internal static class Svg
         double x = Left;
         foreach ((string color, string label) in entries)
         {
-            html.Append(CultureInfo.InvariantCulture, $"<rect x=\"{x:F0}\" y=\"{y - 9}\" width=\"12\" height=\"10\" fill=\"{color}\"/><text x=\"{x + 16:F0}\" y=\"{y}\">{Encode(label)}</text>\n");
+            html.Append(CultureInfo.InvariantCulture, $"<rect x=\"{x:F0}\" y=\"{y - 9}\" width=\"12\" height=\"10\" fill=\"{color}\"/><text x=\"{x + 16:F0}\" ")
+                .Append(CultureInfo.InvariantCulture, $"y=\"{y}\">{Encode(label)}</text>\n");
             x += 40 + (label.Length * 6.5);
         }
     }
