@@ -31,7 +31,8 @@ public sealed partial class GradientMonitor
         ArgumentNullException.ThrowIfNull(optimizer);
         if (optimizer is not global::TorchSharp.Modules.OptimizerHelper managed)
         {
-            throw new ArgumentException($"Recovery needs an optimizer whose state TorchSharp exposes (derived from OptimizerHelper, as SGD and Adam are); {optimizer.GetType().Name} is not.", nameof(optimizer));
+            throw new ArgumentException("Recovery needs an optimizer whose state TorchSharp exposes (derived from OptimizerHelper, as SGD and Adam are); " +
+                $"{optimizer.GetType().Name} is not.", nameof(optimizer));
         }
 
         var options = new RecoveryOptions();

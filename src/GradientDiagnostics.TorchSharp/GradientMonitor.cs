@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using GradientDiagnostics.TorchSharp.Probes;
 using GradientDiagnostics.TorchSharp.Recovery;
 using GradientDiagnostics.TorchSharp.ThroughTime;
@@ -46,7 +47,8 @@ public sealed partial class GradientMonitor : IDisposable
         if (layers.Length == 0)
         {
             throw new ArgumentException(
-                $"The module '{module.GetName()}' has no trainable parameters (it has none, or every one has requires_grad = false), so there are no gradients to monitor.",
+                $"The module '{module.GetName()}' has no trainable parameters (it has none, or every one has requires_grad = false), so there are no " +
+                    "gradients to monitor.",
                 nameof(module));
         }
 
@@ -74,6 +76,69 @@ public sealed partial class GradientMonitor : IDisposable
         _timeProfiles = throughTime.Enabled ? TimeProfileMeasurement.For(module, throughTime.HorizonFraction, throughTime.MaxSequences) : null;
         _timeProfiles?.PrepareNextStep(_analyzer.NextStepMeasuresTime);
         _measurement = new StepMeasurement(layers.Length, _gradients, _parameters, _probes, _tracer, _timeProfiles);
+    }
+
+    /// <summary>The monitored layers' module paths, in forward order (index 0 closest to the input): managed modules in
+    /// registration order, the layers inside TorchSharp's native Transformer modules in the order libtorch applies them. A
+    /// layer is the group of trainable parameters of one innermost module path, also inside native modules:
+    /// <c>encoder.layers.3.self_attn</c>, <c>encoder.layers.3.self_attn.out_proj</c>, <c>encoder.layers.3.norm1</c>,
+    /// <c>encoder.layers.3.linear1</c> of an <c>nn.TransformerEncoder</c>.</summary>
+    public IReadOnlyList<string> LayerNames => _analyzer.LayerNames;
+
+    /// <summary>The layers whose outputs have a probe (a forward hook) with <see cref="GradientMonitorOptions.CaptureLayerOutputs"/>,
+    /// in forward order; empty when the option is off. A probe sees its layer only when the module is called through
+    /// <c>call(x)</c>: <see cref="CapturedLayers"/> says which hooks actually ran.</summary>
+    public IReadOnlyList<string> ProbedLayers => _probes?.ProbedLayers ?? [];
+
+    /// <summary>The probed layers whose forward hooks ran on the last full-statistics step (empty before the first one, or
+    /// when the option is off). Empty after a full step while <see cref="ProbedLayers"/> is not means that no hook ran:
+    /// most likely the model calls its children with <c>child.forward(x)</c> rather than <c>child.call(x)</c>.</summary>
+    public IReadOnlyList<string> CapturedLayers => _probes?.CapturedLayers ?? [];
+
+    /// <summary>With <see cref="GradientMonitorOptions.CaptureLayerOutputs"/>, the layers that have no probe, each with the
+    /// reason: inside a native module (libtorch computes it in one native call), a module without a usable forward hook,
+    /// or excluded by <see cref="GradientMonitorOptions.LayerOutputFilter"/>. Empty when the option is off.</summary>
+    public IReadOnlyDictionary<string, string> UnprobedLayers => _probes?.Unprobed ?? System.Collections.ObjectModel.ReadOnlyDictionary<string, string>.Empty;
+
+    /// <summary>Measures every trainable parameter's gradient, runs the detectors, applies
+    /// <see cref="GradientMonitorOptions.Clipping"/> in place when set, and says whether to apply the step.
+    /// Call it after <c>loss.backward()</c> (after the last backward when accumulating gradients) and before
+    /// <c>optimizer.step()</c>. Every <see cref="GradientMonitorOptions.FullStatisticsInterval"/> steps it also reads the
+    /// layer-output probes, the activations and the parameters (<see cref="GradientStepResult.Kind"/>).</summary>
+    /// <param name="loss">The step's loss (a one-element tensor), to check it for NaN / ±Infinity; optional.</param>
+    /// <returns>The step's statistics, alerts and skip decision.</returns>
+    /// <remarks>When the model was moved after attach (<c>model.to(device)</c>, <c>model.to(ScalarType)</c>,
+    /// <c>model.half()</c>: its parameters changed identity, dtype or device), <see cref="Step"/> follows it: it finds the
+    /// layers again and keeps their names, history and options.</remarks>
+    /// <exception cref="ObjectDisposedException">The monitor was disposed.</exception>
+    /// <exception cref="ArgumentException"><paramref name="loss"/> has more than one element.</exception>
+    /// <exception cref="InvalidOperationException">The model's parameters changed after attach and its layers are no longer
+    /// the same (a module added or removed, parameters frozen or unfrozen, the model disposed): the message says what
+    /// changed; attach a new monitor after changing the model.</exception>
+    public GradientStepResult Step(torch.Tensor? loss = null)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        long start = Stopwatch.GetTimestamp();
+        if (loss is not null && loss.numel() != 1)
+        {
+            throw new ArgumentException($"The loss must have exactly one element; it has shape [{string.Join(", ", loss.shape)}].", nameof(loss));
+        }
+
+        _follower.FollowIfMoved();
+
+        long step = _analyzer.StepCount;
+        bool full = _analyzer.NextStepKind == GradientStepKind.Full;
+        double? lossValue = _measurement.Measure(loss, step, full, out string? origin, _analyzer.NextStepMeasuresTime);
+        _mixed?.Target.Begin(_analyzer.LossScaler!.Scale);
+        // Statistics, detectors, then the clipping policy applied in place on the gradients' device (on the masters'
+        // gradients under mixed precision, written there once).
+        GradientStepResult result = _analyzer.Analyze(
+            _measurement.Observations, lossValue, _mixed?.Target ?? (IGradientClippingTarget?)_clipping, start, origin, _measurement.TimeProfiles);
+        _mixed?.Complete(result);
+        _gradients.ReleaseGradients();
+
+        _measurement.PrepareNextStep(step, _analyzer.NextStepKind == GradientStepKind.Full, _analyzer.NextStepMeasuresTime);
+        return result;
     }
 
     /// <summary>Raised on the training loop's thread, inside <see cref="Step"/>, once per alert; the sender is this

@@ -21,13 +21,14 @@ namespace GradientDiagnostics.TorchSharp;
 /// <item><c>MultiheadAttention</c>: its own parameters (the in-projection), then <c>out_proj</c>.</item>
 /// </list>
 /// A module of another type, or one with a sub-module name outside these tables, keeps registration order: where an
-/// unknown sub-layer runs cannot be told from its name. The order is checked against the native modules' outputs in
-/// <c>NativeForwardOrderTests</c>.
+/// unknown sub-layer runs cannot be told from its name. The order is checked against the native modules' outputs
+/// (docs/torchsharp.md).
 /// </remarks>
 internal static class NativeForwardOrder
 {
     private static readonly string[] EncoderLayer = ["self_attn", "self_attn.out_proj", "norm1", "linear1", "linear2", "norm2"];
-    private static readonly string[] DecoderLayer = ["self_attn", "self_attn.out_proj", "norm1", "multihead_attn", "multihead_attn.out_proj", "norm2", "linear1", "linear2", "norm3"];
+    private static readonly string[] DecoderLayer = ["self_attn", "self_attn.out_proj", "norm1", "multihead_attn", "multihead_attn.out_proj", "norm2",
+        "linear1", "linear2", "norm3"];
     private static readonly string[] Attention = ["", "out_proj"];
 
     /// <summary>The groups of a native module's parameters in forward order: sorted when every group's sub-module name
@@ -101,7 +102,8 @@ internal static class NativeForwardOrder
 
         int dot = name.IndexOf('.', layers.Length);
         return dot > layers.Length
-            && int.TryParse(name.AsSpan(layers.Length, dot - layers.Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int block)
+            && int.TryParse(name.AsSpan(layers.Length, dot - layers.Length), System.Globalization.NumberStyles.None,
+                System.Globalization.CultureInfo.InvariantCulture, out int block)
             && Block(table, name[(dot + 1)..]) is int part
             ? (block, part)
             : null;

@@ -2,8 +2,8 @@ namespace GradientDiagnostics;
 
 /// <summary>The kind → EventId → log message → metric tag mapping, gathered from the registered detectors' options
 /// (<see cref="DetectorOptions.AlertEvent"/>) and from the kinds raised outside a detector (listed here).
-/// <c>AlertKindMappingTests</c> proves it covers every <see cref="GradientAlertKind"/>; a kind it does not know is never
-/// logged under another kind's id.</summary>
+/// It covers every <see cref="GradientAlertKind"/> (docs/contributing.md); a kind it does not know is never logged under
+/// another kind's id.</summary>
 internal static class AlertKindEvents
 {
     private static readonly Dictionary<GradientAlertKind, AlertKindEvent> ByKind = Build();

@@ -5,7 +5,7 @@ namespace GradientDiagnostics;
 /// way from the loss to a layer, or when the probed output gradients grow geometrically with depth. The criteria that
 /// cross on one layer (or on the whole network) at one step make one alert (<see cref="AlertFindings"/>).
 /// </summary>
-internal sealed partial class ExplodingGradientDetector(ExplodingOptions options, bool clippingConfigured) : IGradientDetector
+internal sealed class ExplodingGradientDetector(ExplodingOptions options, bool clippingConfigured) : IGradientDetector
 {
     private const string What = "Gradients explode";
     private readonly AlertGate _absolute = new(options);
@@ -61,7 +61,8 @@ internal sealed partial class ExplodingGradientDetector(ExplodingOptions options
         double global = evidence.GlobalNorm;
         if (_absolute.Observe(evidence.Step, double.IsFinite(global) && global > options.GlobalNormThreshold))
         {
-            findings.Add(GradientAlert.GlobalLayerName, What, new GradientAlertCriterion(GradientMetricNames.GlobalGradientNorm, global, options.GlobalNormThreshold),
+            findings.Add(GradientAlert.GlobalLayerName, What, new GradientAlertCriterion(GradientMetricNames.GlobalGradientNorm, global,
+                options.GlobalNormThreshold),
                 $"global norm {MessageNumber.Format(global)} (threshold {MessageNumber.Format(options.GlobalNormThreshold)})",
                 string.Empty, [LargestLayer(evidence, largest!)],
                 Diagnose(evidence, largest!));
@@ -72,16 +73,19 @@ internal sealed partial class ExplodingGradientDetector(ExplodingOptions options
         {
             LayerGradientStatistics first = evidence.FirstProbed!;
             findings.Add(first.Name, What, new GradientAlertCriterion(GradientMetricNames.DepthGainOverDepth, overDepth, options.RelativeNormThreshold),
-                $"‖∂L/∂y‖ grows by a factor {MessageNumber.Format(evidence.DepthGain!.Value)} per layer across {evidence.ProbedLayers} probed layers, to {MessageNumber.Format(overDepth)} times its value at the last one (threshold {threshold})",
+                $"‖∂L/∂y‖ grows by a factor {MessageNumber.Format(evidence.DepthGain!.Value)} per layer across {evidence.ProbedLayers} probed layers, to " +
+                    $"{MessageNumber.Format(overDepth)} times its value at the last one (threshold {threshold})",
                 Describe(evidence, first), [], Diagnose(evidence, first));
         }
 
         if (_relative.Observe(evidence.Step, relativeCount > 0))
         {
-            findings.Add(worstRatioLayer!.Name, What, new GradientAlertCriterion(GradientMetricNames.NormRatioToLaterLayers, worstRatio, options.RelativeNormThreshold),
+            findings.Add(worstRatioLayer!.Name, What, new GradientAlertCriterion(GradientMetricNames.NormRatioToLaterLayers, worstRatio,
+                options.RelativeNormThreshold),
                 $"gradient norm {MessageNumber.Format(worstRatio)}× the smallest between it and the loss (threshold {threshold})",
                 Describe(evidence, worstRatioLayer),
-                [$"{relativeCount} of {layers.Length} layers have a norm above {threshold}× that of a layer between them and the loss: the signal grows on its way back"],
+                [$"{relativeCount} of {layers.Length} layers have a norm above {threshold}× that of a layer between them and the loss: the signal grows on " +
+                    "its way back"],
                 Diagnose(evidence, worstRatioLayer));
         }
 
@@ -109,24 +113,29 @@ internal sealed partial class ExplodingGradientDetector(ExplodingOptions options
         var clause = new List<string>(2);
         if (moving.IsWarm)
         {
-            clause.Add($"z-score {MessageNumber.Format(z)} against its moving mean {MessageNumber.Format(moving.Mean)} ± {MessageNumber.Format(moving.StandardDeviation)} (threshold {MessageNumber.Format(options.SpikeZScoreThreshold)})");
+            clause.Add($"z-score {MessageNumber.Format(z)} against its moving mean {MessageNumber.Format(moving.Mean)} ± " +
+                $"{MessageNumber.Format(moving.StandardDeviation)} (threshold {MessageNumber.Format(options.SpikeZScoreThreshold)})");
         }
 
         if (history.EarlyMaxIsFinal)
         {
-            clause.Add($"{MessageNumber.Format(overEarly)}× the largest norm of the first {options.EarlySteps} steps, {MessageNumber.Format(history.EarlyMaxGlobalNorm)} (threshold {MessageNumber.Format(options.SpikeFactorOverEarlyMax)}×)");
+            clause.Add($"{MessageNumber.Format(overEarly)}× the largest norm of the first {options.EarlySteps} steps, " +
+                $"{MessageNumber.Format(history.EarlyMaxGlobalNorm)} (threshold {MessageNumber.Format(options.SpikeFactorOverEarlyMax)}×)");
         }
 
         Diagnosis diagnosis = new Diagnosis()
             .Add(GradientAlertCause.OutlierBatch, "an outlier batch or a too large learning rate for the current loss landscape",
                 GradientAlertFix.LowerLearningRate, "lower the learning rate or add warm-up; inspect the batch")
             .Add(GradientAlertCause.NoAdaptiveClipping, "no adaptive gradient clipping", GradientAlertFix.AdaptiveClipping, LibraryRemedies.AdaptiveClipping)
-            .Add(GradientAlertCause.NoStepGuard, "nothing stops a spiking step from reaching the weights", GradientAlertFix.EnableRecovery, LibraryRemedies.EnableRecovery);
+            .Add(GradientAlertCause.NoStepGuard, "nothing stops a spiking step from reaching the weights", GradientAlertFix.EnableRecovery,
+                LibraryRemedies.EnableRecovery);
         findings.Add(GradientAlert.GlobalLayerName, "Gradients spike",
-            new GradientAlertCriterion(zSpike ? GradientMetricNames.GlobalGradientNormZScore : GradientMetricNames.GlobalGradientNormRatioToEarlyMax, zSpike ? z : overEarly,
+            new GradientAlertCriterion(zSpike ? GradientMetricNames.GlobalGradientNormZScore : GradientMetricNames.GlobalGradientNormRatioToEarlyMax,
+                zSpike ? z : overEarly,
                 zSpike ? options.SpikeZScoreThreshold : options.SpikeFactorOverEarlyMax),
             $"the global norm spiked to {MessageNumber.Format(global)}, {string.Join(", and ", clause)}", string.Empty,
-            [$"the median of the last {history.GlobalNorms.Count} steps is {MessageNumber.Format(history.GlobalNorms.Median())} (moving average decay α = {MessageNumber.Format(options.SpikeEmaDecay)})", LargestLayer(evidence, largest)],
+            [$"the median of the last {history.GlobalNorms.Count} steps is {MessageNumber.Format(history.GlobalNorms.Median())} (moving average decay α = " +
+                $"{MessageNumber.Format(options.SpikeEmaDecay)})", LargestLayer(evidence, largest)],
             diagnosis);
     }
 
@@ -144,9 +153,23 @@ internal sealed partial class ExplodingGradientDetector(ExplodingOptions options
             .AddInitScale(evidence.WeightScale(layer.Index), evidence.Layers.Length)
             .OrClassic(d => ClassicCauses.Exploding(d, clippingConfigured))
             .Merge(clippingConfigured
-                ? new Diagnosis().Add(GradientAlertCause.NormsBeforeClipping, ClassicCauses.ClippingOnCause, GradientAlertFix.FixScale, ClassicCauses.ClippingOnFix)
-                : new Diagnosis().Add(GradientAlertCause.NoClipping, "no gradient clipping", GradientAlertFix.ClipByGlobalNorm, LibraryRemedies.ClipByGlobalNorm))
-            .Add(GradientAlertCause.LearningRateTooHigh, "too large a learning rate", GradientAlertFix.LowerLearningRate, "lower the learning rate (or warm it up)")
+                ? new Diagnosis().Add(GradientAlertCause.NormsBeforeClipping, ClassicCauses.ClippingOnCause, GradientAlertFix.FixScale,
+                    ClassicCauses.ClippingOnFix)
+                : new Diagnosis().Add(GradientAlertCause.NoClipping, "no gradient clipping", GradientAlertFix.ClipByGlobalNorm,
+                    LibraryRemedies.ClipByGlobalNorm))
+            .Add(GradientAlertCause.LearningRateTooHigh, "too large a learning rate", GradientAlertFix.LowerLearningRate,
+                "lower the learning rate (or warm it up)")
             .AddDepth(evidence.Layers.Length);
+    }
+
+    public ComponentState SaveState(IReadOnlyList<string> layerNames) =>
+        new ComponentState().With("absolute", _absolute).With("relative", _relative).With("depth", _depth).With("spike", _spike);
+
+    public void LoadState(ComponentState state, IReadOnlyList<string> layerNames)
+    {
+        state.Load("absolute", _absolute);
+        state.Load("relative", _relative);
+        state.Load("depth", _depth);
+        state.Load("spike", _spike);
     }
 }

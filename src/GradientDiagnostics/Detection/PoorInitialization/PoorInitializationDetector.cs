@@ -4,11 +4,10 @@ namespace GradientDiagnostics;
 /// scale is far from the Xavier / He expectation.</summary>
 /// <remarks>
 /// Each criterion judges the init once: on the first step, within <see cref="PoorInitializationOptions.InitialSteps"/>,
-/// at which its inputs are measured. Later steps judge training rather than the init: measured here
-/// (<c>GradientAnalyzerTests</c>), one SGD step on a 20-layer ReLU + He MLP with an MSE loss already spreads the
-/// hidden activation variances by 20×, which is the optimizer shrinking the output, not a poor init.
+/// at which its inputs are measured. Later steps judge training rather than the init: one SGD step on a healthy deep
+/// MLP already spreads the activation variances by 20× (measured: docs/detectors.md#poor-initialization-is-judged-once).
 /// </remarks>
-internal sealed partial class PoorInitializationDetector(PoorInitializationOptions options) : IGradientDetector
+internal sealed class PoorInitializationDetector(PoorInitializationOptions options) : IGradientDetector
 {
     private const string What = "Poor initialization";
     private readonly AlertGate _variance = new(options);
@@ -80,13 +79,16 @@ internal sealed partial class PoorInitializationDetector(PoorInitializationOptio
             .AddInitScale(scale, evidence.Layers.Length)
             .OrClassic(d => d.Add(GradientAlertCause.InitScale, "an init scale that does not preserve the activation variance from layer to layer",
                 GradientAlertFix.StandardInit, "use Xavier init for tanh/sigmoid layers and He init for ReLU layers"))
-            .Add(GradientAlertCause.NoNormalization, "no normalization to re-centre the forward signal", GradientAlertFix.AddNormalization, "add BatchNorm / LayerNorm")
+            .Add(GradientAlertCause.NoNormalization, "no normalization to re-centre the forward signal", GradientAlertFix.AddNormalization,
+                "add BatchNorm / LayerNorm")
             .AddDepth(evidence.Layers.Length);
         findings.Add(layer.Name, What,
             new GradientAlertCriterion(GradientMetricNames.ActivationVarianceRatio, ratio, options.ActivationVarianceRatioThreshold),
-            $"activation variance spread {MessageNumber.Format(ratio)}× across {measured} layers at step {evidence.Step} (threshold {MessageNumber.Format(options.ActivationVarianceRatioThreshold)}×)",
+            $"activation variance spread {MessageNumber.Format(ratio)}× across {measured} layers at step {evidence.Step} (threshold " +
+                $"{MessageNumber.Format(options.ActivationVarianceRatioThreshold)}×)",
             $"{Diagnosis.DescribeLayer(layer, scale)} is layer {named + 1} of {evidence.Layers.Length} from the input",
-            [$"the variance ranges from {MessageNumber.Format(low)} in '{evidence.Descriptors[smallest].Name}' to {MessageNumber.Format(high)} in '{evidence.Descriptors[largest].Name}': the forward signal {(largest > smallest ? "grows" : "shrinks")} with depth"],
+            [$"the variance ranges from {MessageNumber.Format(low)} in '{evidence.Descriptors[smallest].Name}' to {MessageNumber.Format(high)} in " +
+                $"'{evidence.Descriptors[largest].Name}': the forward signal {(largest > smallest ? "grows" : "shrinks")} with depth"],
             diagnosis);
 
         return true;
@@ -131,7 +133,8 @@ internal sealed partial class PoorInitializationDetector(PoorInitializationOptio
         Diagnosis diagnosis = new Diagnosis()
             .AddInitScaleBeyond(worstScale, options.WeightStdFactor)
             .Add(GradientAlertCause.InitScale,
-                $"too {(worstScale.Ratio > 1 ? "large" : "small")} an init scale: the signal {(worstScale.Ratio > 1 ? "grows" : "shrinks")} by about this factor per layer",
+                $"too {(worstScale.Ratio > 1 ? "large" : "small")} an init scale: the signal {(worstScale.Ratio > 1 ? "grows" : "shrinks")} by about this " +
+                    "factor per layer",
                 GradientAlertFix.AddNormalization, "keep the init scale unless it is intended, and add normalization layers to absorb it");
         if (layer.FollowingActivation is ActivationKind.Sigmoid or ActivationKind.Tanh)
         {
@@ -144,9 +147,20 @@ internal sealed partial class PoorInitializationDetector(PoorInitializationOptio
             new GradientAlertCriterion(GradientMetricNames.WeightStdRatioToExpected, worstScale.Ratio, threshold),
             $"weight std {MessageNumber.Format(worstScale.Ratio)}× the {worstScale.Scheme} expectation (threshold {MessageNumber.Format(threshold)}×)",
             $"{Diagnosis.DescribeLayer(layer, worstScale)} is layer {worst + 1} of {evidence.Layers.Length} from the input",
-            [$"the expectation is for fan-in {layer.FanIn} and fan-out {layer.FanOut ?? layer.FanIn}; {off} of {measured} measured layers are off by more than {MessageNumber.Format(options.WeightStdFactor)}×"],
+            [$"the expectation is for fan-in {layer.FanIn} and fan-out {layer.FanOut ?? layer.FanIn}; {off} of {measured} measured layers are off by more " +
+                $"than {MessageNumber.Format(options.WeightStdFactor)}×"],
             diagnosis);
 
         return true;
+    }
+
+    public ComponentState SaveState(IReadOnlyList<string> layerNames) => new ComponentState()
+        .With("variance", _variance).With("weights", _weights).With("varianceJudged", _varianceJudged).With("weightsJudged", _weightsJudged);
+
+    public void LoadState(ComponentState state, IReadOnlyList<string> layerNames)
+    {
+        state.Load("variance", _variance);
+        state.Load("weights", _weights);
+        (_varianceJudged, _weightsJudged) = (state.FlagOf("varianceJudged"), state.FlagOf("weightsJudged"));
     }
 }
