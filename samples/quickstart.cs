@@ -22,11 +22,7 @@ layers.Add(("head", nn.Linear(32, 1)));
 using var model = nn.Sequential(layers);
 using var optimizer = optim.SGD(model.parameters(), 0.05);
 using var monitor = model.AttachGradientMonitor(
-    o =>
-    {
-        o.Clipping = GradientClipping.ByGlobalNorm(1.0);
-        o.CaptureLayerOutputs = true;   // also probe each layer's output gradient: the depth profile in the report
-    },
+    o => o.Clipping = GradientClipping.ByGlobalNorm(1.0),   // layer outputs are probed by default: the depth profile in the report
     loggerFactory.CreateLogger("Gradients"));
 int alerts = 0;
 monitor.AlertRaised += (_, alert) => alerts++;   // every alert is also logged above, with its evidence and fixes

@@ -61,6 +61,16 @@ public sealed class OptionRangeTests
         ["Report.HeatmapColumns"] = [15],
         ["Report.MaxAlerts"] = [1],
         ["FullStatisticsInterval"] = [0, 1_000_001],
+        ["ThroughTime.HorizonFraction"] = [0, 1],
+        ["ThroughTime.MaxSequences"] = [0, 4097],
+        ["ThroughTime.Vanishing.HorizonShareThreshold"] = [0, 1.01],
+        ["ThroughTime.Vanishing.Persistence"] = [0],
+        ["ThroughTime.Vanishing.PersistenceWindow"] = [0],
+        ["ThroughTime.Vanishing.CooldownSteps"] = [-1],
+        ["ThroughTime.Exploding.GrowthThreshold"] = [1],
+        ["ThroughTime.Exploding.Persistence"] = [0],
+        ["ThroughTime.Exploding.PersistenceWindow"] = [0],
+        ["ThroughTime.Exploding.CooldownSteps"] = [-1],
     };
 
     public static TheoryData<string> NumericOptions => [.. NumericOptionPaths()];
@@ -119,6 +129,18 @@ public sealed class OptionRangeTests
     [MemberData(nameof(Boundaries))]
     public void A_value_just_outside_the_documented_range_is_rejected_at_attach_naming_the_option(string path, double value) =>
         AssertRejected(path, value);
+
+    /// <summary>The one nullable numeric option, which the reflection above does not set.</summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1_000_001)]
+    public void Through_time_interval_out_of_range_is_rejected_at_attach_naming_the_option(int interval)
+    {
+        using var model = torch.nn.Linear(2, 1);
+        ArgumentOutOfRangeException error = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            model.AttachGradientMonitor(o => o.ThroughTime.Interval = interval));
+        Assert.Equal("ThroughTime.Interval", error.ParamName);
+    }
 
     [Fact]
     public void Default_options_are_accepted()

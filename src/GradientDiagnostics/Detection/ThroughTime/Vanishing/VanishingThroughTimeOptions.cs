@@ -26,8 +26,16 @@ public sealed class VanishingThroughTimeOptions : PersistentDetectorOptions
     internal override void Validate(string path)
     {
         base.Validate(path);
-        OptionGuard.Positive(HorizonShareThreshold, $"{path}.{nameof(HorizonShareThreshold)}");
-        OptionGuard.InClosedRange(HorizonShareThreshold, 0, 1, $"{path}.{nameof(HorizonShareThreshold)}");
+        // (0, 1]: Positive rejects 0, the upper bound is checked only when it passed, so one bad value is named once.
+        string name = $"{path}.{nameof(HorizonShareThreshold)}";
+        if (double.IsFinite(HorizonShareThreshold) && HorizonShareThreshold > 0)
+        {
+            OptionGuard.InClosedRange(HorizonShareThreshold, 0, 1, name);
+        }
+        else
+        {
+            OptionGuard.Positive(HorizonShareThreshold, name);
+        }
     }
 
     internal override AlertKindEvent AlertEvent { get; } = new(GradientAlertKind.VanishingThroughTime, "VanishingThroughTime", AboutGradient: true);
