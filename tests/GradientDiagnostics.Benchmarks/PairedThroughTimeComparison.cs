@@ -6,11 +6,12 @@ using static TorchSharp.torch;
 namespace GradientDiagnostics.Benchmarks;
 
 /// <summary>The cost of the time profile: whole training steps of a 2-layer LSTM (hidden 256, sequence 100, batch 16) in
-/// cycles of 20 steps (one default measuring period), plain, monitored with the time profile off, and monitored with it on
-/// at the default cadence; interleaved and paired by round. <c>--paired-through-time [rounds]</c>.</summary>
+/// cycles of 200 steps (one default measuring period, so every cycle holds one measuring step), plain, monitored with the
+/// time profile off, and monitored with it on at the default cadence; interleaved and paired by round.
+/// <c>--paired-through-time [rounds]</c>.</summary>
 internal static class PairedThroughTimeComparison
 {
-    private const int CycleSteps = 20;
+    private const int CycleSteps = 200;
 
     public static void Run(int rounds)
     {

@@ -75,8 +75,8 @@ public sealed class ThroughTimeAlertTests(ITestOutputHelper output)
 
         var models = new (FusedRegressor Model, int Length, GradientMonitor Monitor, optim.Optimizer Optimizer, List<RecurrentTimeProfile> Profiles)[]
         {
-            (lstm, 5, lstm.AttachGradientMonitor(), optim.Adam(lstm.parameters(), 1e-3), []),
-            (rnn, 30, rnn.AttachGradientMonitor(), optim.SGD(rnn.parameters(), 1e-3), []),
+            (lstm, 5, lstm.AttachGradientMonitor(o => o.ThroughTime.Interval = 20), optim.Adam(lstm.parameters(), 1e-3), []),
+            (rnn, 30, rnn.AttachGradientMonitor(o => o.ThroughTime.Interval = 20), optim.SGD(rnn.parameters(), 1e-3), []),
         };
         var alerts = new List<GradientAlert>();
         for (int step = 0; step < 2000; step++)
