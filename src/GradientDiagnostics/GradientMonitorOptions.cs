@@ -135,7 +135,7 @@ public sealed class GradientMonitorOptions
     /// <summary>A preset for investigating a run: every persistent detector fires on the first step its condition
     /// holds (1 of 1) with a cooldown of 10 steps, and the thresholds are one step tighter (vanishing ratio 1e-3,
     /// exploding ratio and global norm 1e3, spike z-score 4, saturation and dead units above 30%, weight scale off by
-    /// 2× either way, activation variance ratio 5). Expect more alerts, some of them on healthy runs.</summary>
+    /// 2× either way, activation variance ratio 5, changing 4× per layer). Expect more alerts, some of them on healthy runs.</summary>
     /// <returns>New options; change them further as needed.</returns>
     public static GradientMonitorOptions Sensitive()
     {
@@ -158,6 +158,7 @@ public sealed class GradientMonitorOptions
         options.PoorInitialization.WeightStdFactor = 2;
         options.PoorInitialization.ReportSmallWeights = true;
         options.PoorInitialization.ActivationVarianceRatioThreshold = 5;
+        options.PoorInitialization.ActivationVarianceRatioPerLayerThreshold = 4;
         return options;
     }
 

@@ -47,6 +47,10 @@ double batchLoss = 0, batchMaxAbs = 0;
 var recentLosses = new Queue<double>();
 var recentNorms = new Queue<double>();
 var spikes = new List<(double NormOverMedian, double LossOverMedian)>();
+// Every step whose global norm is at least 5x the median of the last 100 (alerted or not), with the previous step's
+// norm: what the spike criterion had to judge, so a quiet run can show what it stayed quiet on.
+var jumps = new List<(double NormOverMedian, double LossOverMedian, double PreviousOverMedian)>();
+double previousNorm = double.NaN;
 var alerts = new List<(GradientAlertKind Kind, string Layer)>(capacity: 1_000);
 int printedOther = 0;
 monitor.AlertRaised += (_, alert) =>
@@ -94,6 +98,12 @@ for (int step = 0; step < steps; step++)
             spikes.Add((result.GlobalNorm / Median(recentNorms), batchLoss / Median(recentLosses)));
         }
 
+        if (recentNorms.Count == 100 && result.GlobalNorm >= 5 * Median(recentNorms))
+        {
+            jumps.Add((result.GlobalNorm / Median(recentNorms), batchLoss / Median(recentLosses), previousNorm / Median(recentNorms)));
+        }
+
+        previousNorm = result.GlobalNorm;
         recentLosses.Enqueue(batchLoss);
         if (double.IsFinite(result.GlobalNorm))
         {
@@ -147,6 +157,12 @@ if (spikes.Count > 0)
 {
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"  Exploding alerts (SpikeMinFactorOverMean {options.Exploding.SpikeMinFactorOverMean}): {spikes.Count}; global norm / median of the last 100 steps {spikes.Min(s => s.NormOverMedian):F1}–{spikes.Max(s => s.NormOverMedian):F1}; the batch's loss / median loss of the last 100 steps {spikes.Min(s => s.LossOverMedian):F0}–{spikes.Max(s => s.LossOverMedian):F0}"));
+}
+
+if (jumps.Count > 0)
+{
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"  steps with a global norm >= 5x the median of the last 100: {jumps.Count}; norm / median {jumps.Min(j => j.NormOverMedian):F1}–{jumps.Max(j => j.NormOverMedian):F1}; the batch's loss / median loss {jumps.Min(j => j.LossOverMedian):F1}–{jumps.Max(j => j.LossOverMedian):F0}; loss ratio / norm ratio >= {jumps.Min(j => j.LossOverMedian / j.NormOverMedian):F2}; the previous step's norm / median {jumps.Min(j => j.PreviousOverMedian):F2}–{jumps.Max(j => j.PreviousOverMedian):F2}"));
 }
 
 bool ok = liveEnd == liveAtWarmup

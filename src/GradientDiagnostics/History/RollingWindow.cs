@@ -18,6 +18,9 @@ internal sealed class RollingWindow
     /// <summary>The number of values kept, at most <see cref="Capacity"/>.</summary>
     public int Count { get; private set; }
 
+    /// <summary>The value added last; NaN when the window is empty.</summary>
+    public double Latest => Count == 0 ? double.NaN : _values[(_next + _values.Length - 1) % _values.Length];
+
     /// <summary>Adds a value, dropping the oldest when full.</summary>
     public void Add(double value)
     {

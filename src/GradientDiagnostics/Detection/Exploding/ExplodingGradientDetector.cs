@@ -12,6 +12,7 @@ internal sealed class ExplodingGradientDetector(ExplodingOptions options, bool c
     private readonly AlertGate _relative = new(options);
     private readonly AlertGate _depth = new(options);
     private readonly AlertGate _spike = new(options);
+    private readonly RollingWindow _losses = new(GradientHistory.WindowLength);
 
     public void Detect(StepEvidence evidence, List<GradientAlert> alerts)
     {
@@ -91,6 +92,10 @@ internal sealed class ExplodingGradientDetector(ExplodingOptions options, bool c
 
         DetectSpike(evidence, largest, findings);
         findings.AddTo(alerts);
+        if (evidence.Loss is double loss && double.IsFinite(loss))
+        {
+            _losses.Add(loss);
+        }
     }
 
     private void DetectSpike(StepEvidence evidence, LayerGradientStatistics? largest, AlertFindings findings)
@@ -105,7 +110,14 @@ internal sealed class ExplodingGradientDetector(ExplodingOptions options, bool c
         ExponentialMovingStatistics moving = history.GlobalMoving;
         (bool zSpike, bool earlySpike, double z, double overEarly) =
             GlobalNormSpike.Judge(global, moving, history.EarlyMaxGlobalNorm, history.EarlyMaxIsFinal, options);
-        if (!_spike.Observe(evidence.Step, zSpike || earlySpike))
+        (double normRatio, double lossRatio)? batch = LossAgainstMedian(evidence);
+        // An outlier batch raises its loss at least as much as its gradient norm (MSE: the loss goes with the square of
+        // the residual, the gradient with the residual; cross-entropy: the loss grows without bound while the logit
+        // gradient stays bounded). A gradient explosion raises the norm first: a cliff in the landscape, or a norm that
+        // was already growing at the previous step. The early-max and absolute criteria still bound any batch.
+        bool outlierBatch = zSpike && !earlySpike && options.IgnoreOutlierBatches && batch is { } b && b.lossRatio >= b.normRatio &&
+            history.GlobalNorms.Latest <= options.SpikeMinFactorOverMean * moving.Mean;
+        if (!_spike.Observe(evidence.Step, (zSpike && !outlierBatch) || earlySpike))
         {
             return;
         }
@@ -135,9 +147,27 @@ internal sealed class ExplodingGradientDetector(ExplodingOptions options, bool c
                 zSpike ? options.SpikeZScoreThreshold : options.SpikeFactorOverEarlyMax),
             $"the global norm spiked to {MessageNumber.Format(global)}, {string.Join(", and ", clause)}", string.Empty,
             [$"the median of the last {history.GlobalNorms.Count} steps is {MessageNumber.Format(history.GlobalNorms.Median())} (moving average decay α = " +
-                $"{MessageNumber.Format(options.SpikeEmaDecay)})", LargestLayer(evidence, largest)],
+                $"{MessageNumber.Format(options.SpikeEmaDecay)})", LargestLayer(evidence, largest), .. LossEvidence(batch)],
             diagnosis);
     }
+
+    /// <summary>This step's global norm and loss, each over its median of the last <see cref="GradientHistory.WindowLength"/>
+    /// steps; null without a positive loss, or before <see cref="ExplodingOptions.SpikeWarmupSteps"/> losses are known.</summary>
+    private (double NormRatio, double LossRatio)? LossAgainstMedian(StepEvidence evidence)
+    {
+        double normMedian = evidence.History.GlobalNorms.Median();
+        if (evidence.Loss is not double loss || !double.IsFinite(loss) || loss <= 0 || _losses.Count < options.SpikeWarmupSteps ||
+            _losses.Median() is not (> 0 and var lossMedian) || !(normMedian > 0))
+        {
+            return null;
+        }
+
+        return (evidence.GlobalNorm / normMedian, loss / lossMedian);
+    }
+
+    private static string[] LossEvidence((double NormRatio, double LossRatio)? batch) => batch is { } b
+        ? [$"the norm is {MessageNumber.Format(b.NormRatio)}× its median and the loss {MessageNumber.Format(b.LossRatio)}× its median of the same steps"]
+        : [];
 
     private static string LargestLayer(StepEvidence evidence, LayerGradientStatistics largest) =>
         $"the largest layer norm is {MessageNumber.Format(largest.GradientNorm)} in {Diagnosis.DescribeLayer(evidence, largest.Index)}";
@@ -162,8 +192,12 @@ internal sealed class ExplodingGradientDetector(ExplodingOptions options, bool c
             .AddDepth(evidence.Layers.Length);
     }
 
-    public ComponentState SaveState(IReadOnlyList<string> layerNames) =>
-        new ComponentState().With("absolute", _absolute).With("relative", _relative).With("depth", _depth).With("spike", _spike);
+    public ComponentState SaveState(IReadOnlyList<string> layerNames)
+    {
+        WindowState losses = _losses.SaveState();
+        return new ComponentState().With("absolute", _absolute).With("relative", _relative).With("depth", _depth).With("spike", _spike)
+            .With("losses", losses.Values).With("lossesNext", (long)losses.Next);
+    }
 
     public void LoadState(ComponentState state, IReadOnlyList<string> layerNames)
     {
@@ -171,5 +205,10 @@ internal sealed class ExplodingGradientDetector(ExplodingOptions options, bool c
         state.Load("relative", _relative);
         state.Load("depth", _depth);
         state.Load("spike", _spike);
+        // A state saved before the loss window existed has none: the window then fills again from the next steps.
+        if (state.Series?.ContainsKey("losses") == true)
+        {
+            _losses.LoadState(new WindowState { Values = state.SeriesOf("losses"), Next = (int)state.CountOf("lossesNext") });
+        }
     }
 }

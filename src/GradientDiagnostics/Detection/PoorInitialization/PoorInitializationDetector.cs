@@ -47,15 +47,14 @@ internal sealed class PoorInitializationDetector(PoorInitializationOptions optio
         int smallest = -1, largest = -1, measured = 0;
         for (int i = 0; i < evidence.Layers.Length - 1; i++)
         {
-            if (evidence.Descriptors[i].FollowingActivation is not (ActivationKind.ReLU or ActivationKind.LeakyReLU or ActivationKind.GELU) ||
-                evidence.Layers[i].Activations is not { } a || !double.IsFinite(a.Variance) || a.Variance <= 0)
+            if (VarianceOf(evidence, i) is not double v)
             {
                 continue;
             }
 
             measured++;
-            smallest = smallest < 0 || a.Variance < evidence.Layers[smallest].Activations!.Variance ? i : smallest;
-            largest = largest < 0 || a.Variance > evidence.Layers[largest].Activations!.Variance ? i : largest;
+            smallest = smallest < 0 || v < evidence.Layers[smallest].Activations!.Variance ? i : smallest;
+            largest = largest < 0 || v > evidence.Layers[largest].Activations!.Variance ? i : largest;
         }
 
         if (measured < 2)
@@ -65,7 +64,11 @@ internal sealed class PoorInitializationDetector(PoorInitializationOptions optio
 
         double low = evidence.Layers[smallest].Activations!.Variance, high = evidence.Layers[largest].Activations!.Variance;
         double ratio = high / low;
-        if (!_variance.Observe(evidence.Step, ratio > options.ActivationVarianceRatioThreshold))
+        // The spread must also be steep: a per-layer change beyond what a weight std at the edge of the accepted band
+        // makes. A shallow model at TorchSharp's default init (0.41× He: 1/6 of the variance per ReLU layer) spreads
+        // past 10× over two or three layers without being a poor init (docs/detectors.md#poor-initialization-is-judged-per-layer).
+        (double perLayer, int from, int to) = SteepestPerLayerFactor(evidence);
+        if (!_variance.Observe(evidence.Step, ratio > options.ActivationVarianceRatioThreshold && perLayer > options.ActivationVarianceRatioPerLayerThreshold))
         {
             return true;
         }
@@ -88,10 +91,46 @@ internal sealed class PoorInitializationDetector(PoorInitializationOptions optio
                 $"{MessageNumber.Format(options.ActivationVarianceRatioThreshold)}×)",
             $"{Diagnosis.DescribeLayer(layer, scale)} is layer {named + 1} of {evidence.Layers.Length} from the input",
             [$"the variance ranges from {MessageNumber.Format(low)} in '{evidence.Descriptors[smallest].Name}' to {MessageNumber.Format(high)} in " +
-                $"'{evidence.Descriptors[largest].Name}': the forward signal {(largest > smallest ? "grows" : "shrinks")} with depth"],
+                $"'{evidence.Descriptors[largest].Name}': the forward signal {(largest > smallest ? "grows" : "shrinks")} with depth",
+                $"it changes by {MessageNumber.Format(perLayer)}× per layer from '{evidence.Descriptors[from].Name}' to '{evidence.Descriptors[to].Name}' " +
+                    $"(threshold {MessageNumber.Format(options.ActivationVarianceRatioPerLayerThreshold)}×)"],
             diagnosis);
 
         return true;
+    }
+
+    /// <summary>Layer <paramref name="index"/>'s pre-activation variance when it is a hidden ReLU-family layer with a
+    /// finite, positive measured variance; otherwise null.</summary>
+    private static double? VarianceOf(StepEvidence evidence, int index) =>
+        index < evidence.Layers.Length - 1 &&
+        evidence.Descriptors[index].FollowingActivation is ActivationKind.ReLU or ActivationKind.LeakyReLU or ActivationKind.GELU &&
+        evidence.Layers[index].Activations is { } a && double.IsFinite(a.Variance) && a.Variance > 0
+            ? a.Variance
+            : null;
+
+    /// <summary>The steepest change of the variance per layer between two compared layers, (v_j / v_i)^(1/(j − i)) or its
+    /// inverse, over every pair i &lt; j; with the two layers, in forward order. A spread made by one mis-scaled layer is
+    /// as steep as its own factor, however many layers lie between the extremes.</summary>
+    private static (double Factor, int From, int To) SteepestPerLayerFactor(StepEvidence evidence)
+    {
+        (double factor, int from, int to) = (1, 0, 0);
+        for (int i = 0; i < evidence.Layers.Length - 1; i++)
+        {
+            if (VarianceOf(evidence, i) is not double vi)
+            {
+                continue;
+            }
+
+            for (int j = i + 1; j < evidence.Layers.Length - 1; j++)
+            {
+                if (VarianceOf(evidence, j) is double vj && Math.Exp(Math.Abs(Math.Log(vj / vi)) / (j - i)) is var f && f > factor)
+                {
+                    (factor, from, to) = (f, i, j);
+                }
+            }
+        }
+
+        return (factor, from, to);
     }
 
     /// <returns>Whether the criterion could be judged at this step.</returns>

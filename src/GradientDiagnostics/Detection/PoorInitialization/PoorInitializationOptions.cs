@@ -4,7 +4,8 @@ namespace GradientDiagnostics;
 /// within the first <see cref="InitialSteps"/> steps, at which the criterion's inputs are measured.</summary>
 /// <remarks>
 /// Two criteria: the activation variances of the measured layers differ by more than
-/// <see cref="ActivationVarianceRatioThreshold"/> (a signal that grows or dies with depth in the forward pass), and a
+/// <see cref="ActivationVarianceRatioThreshold"/>, changing by more than <see cref="ActivationVarianceRatioPerLayerThreshold"/>
+/// per layer somewhere (a signal that grows or dies with depth in the forward pass), and a
 /// layer's weight standard deviation is off the Xavier / He expectation for its fan-in, fan-out and following
 /// activation by more than <see cref="WeightStdFactor"/>. Each criterion is judged once, so there is no persistence
 /// (a k-of-n rule could never be met); the cooldown of 100 steps is kept for the options' shape.
@@ -28,6 +29,17 @@ public sealed class PoorInitializationOptions : DetectorOptions
     /// <value>The default value is 10: SageMaker Debugger PoorWeightInitialization's <c>threshold</c>.</value>
     public double ActivationVarianceRatioThreshold { get; set; } = 10;
 
+    /// <summary>The variance criterion also needs a steep spread: between two compared layers i &lt; j, the variance ratio
+    /// taken per layer, (v_j / v_i)^(1/(j − i)) or its inverse, must be above this factor for at least one pair. Judging
+    /// the factor per layer makes the criterion depth-aware: a shallow network reaches a 10× spread at an accepted init,
+    /// while a poor init compounds its per-layer factor with depth. Must be &gt; 1.</summary>
+    /// <value>The default value is 9, the square of <see cref="WeightStdFactor"/>'s 3: a ReLU layer whose weight std is
+    /// at the edge of the accepted band (3× or 1/3× He) changes the variance by 9×. TorchSharp's default Linear init
+    /// (0.41× He) changes it by 6× per ReLU layer, so a 4-layer ReLU, tanh, ReLU MLP at that init spreads 12.8× over two
+    /// layers (3.6× per layer) and is not reported, while 4× or 1/4× He gives 16× per layer
+    /// (measured: docs/detectors.md#poor-initialization-is-judged-per-layer).</value>
+    public double ActivationVarianceRatioPerLayerThreshold { get; set; } = 9;
+
     /// <summary>A layer's weight standard deviation more than this factor above (or, with <see cref="ReportSmallWeights"/>,
     /// below) the Xavier
     /// (√(2/(fan_in+fan_out)), Glorot &amp; Bengio 2010) or He (√(2/fan_in), He et al. 2015) expectation is poor.
@@ -49,6 +61,7 @@ public sealed class PoorInitializationOptions : DetectorOptions
         base.Validate(path);
         OptionGuard.InRange(InitialSteps, 1, 100_000, $"{path}.{nameof(InitialSteps)}");
         OptionGuard.InOpenRange(ActivationVarianceRatioThreshold, 1, double.MaxValue, $"{path}.{nameof(ActivationVarianceRatioThreshold)}");
+        OptionGuard.InOpenRange(ActivationVarianceRatioPerLayerThreshold, 1, double.MaxValue, $"{path}.{nameof(ActivationVarianceRatioPerLayerThreshold)}");
         OptionGuard.InOpenRange(WeightStdFactor, 1, double.MaxValue, $"{path}.{nameof(WeightStdFactor)}");
     }
 
