@@ -17,15 +17,38 @@ public sealed class PoorInitializationDetectorTests
     {
         GradientAnalyzer analyzer = Synthetic.Analyzer(Synthetic.Linear(4, Width, ActivationKind.ReLU), o => o.PoorInitialization.CooldownSteps = 0);
         LayerObservation head = WithVariance(0.01); // the last layer's scale is set by the loss and never compared
-        LayerObservation[] growing = [WithVariance(1), WithVariance(2), WithVariance(8), head]; // hidden variances 1, 4, 64
+        // Hidden variances 1, 16, 256: 16x per layer, as 4x He makes them.
+        LayerObservation[] growing = [WithVariance(1), WithVariance(4), WithVariance(16), head];
         LayerObservation[] unmeasured = [.. growing.Select(o => o with { Activations = null })];
 
         GradientStepResult[] results = [.. new[] { unmeasured, unmeasured, growing, growing, growing }.Select(o => analyzer.Analyze(o))];
 
         GradientAlert alert = Assert.Single(results.SelectMany(r => r.Alerts));
         Assert.Equal((GradientAlertKind.PoorInitialization, GradientMetricNames.ActivationVarianceRatio, "fc2", 2L), (alert.Kind, alert.Metric, alert.Layer, alert.Step));
-        Assert.InRange(alert.Value, 40, 100);
+        Assert.InRange(alert.Value, 150, 400);
         Assert.Contains("grows", alert.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_spread_above_10_that_changes_less_than_9x_per_layer_raises_nothing()
+    {
+        // The soak's model at TorchSharp's default init: 12.8x across two layers, 3.6x per layer. Variances 1, 3.5, 12.3:
+        // the same 3.5x per layer over three.
+        GradientAnalyzer analyzer = Synthetic.Analyzer(Synthetic.Linear(4, Width, ActivationKind.ReLU));
+        Assert.Empty(analyzer.Analyze([WithVariance(1), WithVariance(Math.Sqrt(3.5)), WithVariance(3.5), WithVariance(0.01)]).Alerts);
+    }
+
+    [Fact]
+    public void One_layer_that_changes_the_variance_more_than_9x_is_steep_enough_however_far_the_extremes_lie()
+    {
+        // Six flat layers, then one whose variance is 25x its input's: over the whole network only 1.7x per layer.
+        GradientAnalyzer analyzer = Synthetic.Analyzer(Synthetic.Linear(8, Width, ActivationKind.ReLU));
+        LayerObservation[] step = [.. Enumerable.Range(0, 6).Select(_ => WithVariance(1)), WithVariance(5), WithVariance(0.01)];
+
+        GradientAlert alert = Assert.Single(analyzer.Analyze(step).Alerts);
+
+        Assert.Equal((GradientMetricNames.ActivationVarianceRatio, "fc6"), (alert.Metric, alert.Layer));
+        Assert.InRange(alert.Value, 15, 40);
     }
 
     [Fact]
