@@ -12,9 +12,49 @@ public sealed class SpikeDetectionTests
         return [.. Enumerable.Range(0, steps).Select(_ => (float)Math.Exp(0.3 * (random.NextDouble() - 0.5) * 2))];
     }
 
-    private static GradientStepResult Step(GradientAnalyzer analyzer, float norm) =>
+    private static GradientStepResult Step(GradientAnalyzer analyzer, float norm, double? loss = null) =>
         // Two layers of 50 equal elements: global norm = √(100)·v = norm.
-        analyzer.Analyze([Synthetic.Gradient(50, norm / 10), Synthetic.Gradient(50, norm / 10)]);
+        analyzer.Analyze([Synthetic.Gradient(50, norm / 10), Synthetic.Gradient(50, norm / 10)], loss);
+
+    /// <summary>The alerts of a noisy 150-step run (loss = norm², as an MSE regression gives), then <paramref name="tail"/>.</summary>
+    private static GradientAlert[] AfterNoisyRun(GradientAnalyzer analyzer, params (float Norm, double Loss)[] tail) =>
+        [.. NoisyNorms(150).Select(n => (n, (double)n * n)).Concat(tail).SelectMany(s => Step(analyzer, s.Item1, s.Item2).Alerts)];
+
+    [Fact]
+    public void A_spike_whose_loss_rose_at_least_as_much_as_the_norm_is_an_outlier_batch_and_raises_nothing()
+    {
+        // 8x the norm with 64x the loss (MSE: the loss goes with the square of the residual), under 10x the early maximum.
+        Assert.Empty(AfterNoisyRun(Analyzer(), (8f, 64)));
+        Assert.Empty(AfterNoisyRun(Analyzer(), (8f, 16)));
+    }
+
+    [Fact]
+    public void A_spike_with_a_steady_loss_or_without_a_loss_or_with_the_option_off_is_reported()
+    {
+        GradientAlert steady = Assert.Single(AfterNoisyRun(Analyzer(), (8f, 1.2)));
+        GradientAlert off = Assert.Single(AfterNoisyRun(Analyzer(o => o.Exploding.IgnoreOutlierBatches = false), (8f, 64)));
+        GradientAnalyzer noLoss = Analyzer();
+        GradientAlert unknown = Assert.Single(NoisyNorms(150).Append(8f).SelectMany(n => Step(noLoss, n).Alerts));
+
+        Assert.All(new[] { steady, off, unknown }, a => Assert.Equal((150L, GradientMetricNames.GlobalGradientNormZScore), (a.Step, a.Metric)));
+    }
+
+    [Fact]
+    public void A_norm_that_keeps_growing_is_reported_once_the_step_before_was_a_jump_itself()
+    {
+        // A divergence: each step 6x the last, the loss 36x. The first jump looks like an outlier batch; the second cannot.
+        GradientAlert spike = Assert.Single(AfterNoisyRun(Analyzer(), (6f, 36), (36f, 1296)));
+
+        Assert.Equal((151L, GradientMetricNames.GlobalGradientNormZScore), (spike.Step, spike.Metric));
+    }
+
+    [Fact]
+    public void Ten_times_the_early_maximum_is_reported_even_when_the_loss_explains_it()
+    {
+        GradientAlert spike = Assert.Single(AfterNoisyRun(Analyzer(), (15f, 225)));
+
+        Assert.Equal((150L, GradientMetricNames.GlobalGradientNormRatioToEarlyMax), (spike.Step, spike.Metric));
+    }
 
     [Fact]
     public void A_10x_jump_after_warmup_fires_a_zscore_spike_once()

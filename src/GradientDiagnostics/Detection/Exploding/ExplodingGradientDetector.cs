@@ -115,9 +115,10 @@ internal sealed class ExplodingGradientDetector(ExplodingOptions options, bool c
         // the residual, the gradient with the residual; cross-entropy: the loss grows without bound while the logit
         // gradient stays bounded). A gradient explosion raises the norm first: a cliff in the landscape, or a norm that
         // was already growing at the previous step. The early-max and absolute criteria still bound any batch.
-        bool outlierBatch = zSpike && !earlySpike && options.IgnoreOutlierBatches && batch is { } b && b.lossRatio >= b.normRatio &&
+        bool outlierBatch = zSpike && options.IgnoreOutlierBatches && batch is { } b && b.lossRatio >= b.normRatio &&
             history.GlobalNorms.Latest <= options.SpikeMinFactorOverMean * moving.Mean;
-        if (!_spike.Observe(evidence.Step, (zSpike && !outlierBatch) || earlySpike))
+        zSpike &= !outlierBatch;
+        if (!_spike.Observe(evidence.Step, zSpike || earlySpike))
         {
             return;
         }
