@@ -156,13 +156,19 @@ foreach (var group in otherBound)
 if (spikes.Count > 0)
 {
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"  Exploding alerts (SpikeMinFactorOverMean {options.Exploding.SpikeMinFactorOverMean}): {spikes.Count}; global norm / median of the last 100 steps {spikes.Min(s => s.NormOverMedian):F1}–{spikes.Max(s => s.NormOverMedian):F1}; the batch's loss / median loss of the last 100 steps {spikes.Min(s => s.LossOverMedian):F0}–{spikes.Max(s => s.LossOverMedian):F0}"));
+        $"  Exploding alerts (SpikeMinFactorOverMean {options.Exploding.SpikeMinFactorOverMean}): {spikes.Count}; " +
+        $"global norm / median of the last 100 steps {spikes.Min(s => s.NormOverMedian):F1}–{spikes.Max(s => s.NormOverMedian):F1}; " +
+        $"the batch's loss / median loss of the last 100 steps {spikes.Min(s => s.LossOverMedian):F0}–{spikes.Max(s => s.LossOverMedian):F0}"));
 }
 
 if (jumps.Count > 0)
 {
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"  steps with a global norm >= 5x the median of the last 100: {jumps.Count}; norm / median {jumps.Min(j => j.NormOverMedian):F1}–{jumps.Max(j => j.NormOverMedian):F1}; the batch's loss / median loss {jumps.Min(j => j.LossOverMedian):F1}–{jumps.Max(j => j.LossOverMedian):F0}; loss ratio / norm ratio >= {jumps.Min(j => j.LossOverMedian / j.NormOverMedian):F2}; the previous step's norm / median {jumps.Min(j => j.PreviousOverMedian):F2}–{jumps.Max(j => j.PreviousOverMedian):F2}"));
+        $"  steps with a global norm >= 5x the median of the last 100: {jumps.Count}; " +
+        $"norm / median {jumps.Min(j => j.NormOverMedian):F1}–{jumps.Max(j => j.NormOverMedian):F1}; " +
+        $"the batch's loss / median loss {jumps.Min(j => j.LossOverMedian):F1}–{jumps.Max(j => j.LossOverMedian):F0}; " +
+        $"loss ratio / norm ratio >= {jumps.Min(j => j.LossOverMedian / j.NormOverMedian):F2}; " +
+        $"the previous step's norm / median {jumps.Min(j => j.PreviousOverMedian):F2}–{jumps.Max(j => j.PreviousOverMedian):F2}"));
 }
 
 bool ok = liveEnd == liveAtWarmup

@@ -25,7 +25,8 @@ public sealed class PoorInitializationEndToEndTests(ITestOutputHelper output)
         // Hidden layers only (the head has one unit): the variance of each layer's output (its pre-activation).
         double[] variances = [.. monitor.LastObservations.Take(29).Select(o => o.Activations!.Variance)];
         double ratio = variances.Max() / variances.Min();
-        output.WriteLine($"tanh + Xavier, 30 layers: pre-activation variance max/min {ratio:F1} ({variances[0]:G3} first, {variances[^1]:G3} last hidden layer), DepthGain {result.DepthGain:F3}");
+        output.WriteLine($"tanh + Xavier, 30 layers: pre-activation variance max/min {ratio:F1} ({variances[0]:G3} first, " +
+            $"{variances[^1]:G3} last hidden layer), DepthGain {result.DepthGain:F3}");
         Assert.True(ratio > 10, $"variance ratio {ratio}");
         Assert.InRange(result.DepthGain!.Value, 0.85, 1.05);
         Assert.DoesNotContain(result.Alerts, a => a.Kind == GradientAlertKind.PoorInitialization);

@@ -24,7 +24,8 @@ public sealed class PoorInitializationDetectorTests
         GradientStepResult[] results = [.. new[] { unmeasured, unmeasured, growing, growing, growing }.Select(o => analyzer.Analyze(o))];
 
         GradientAlert alert = Assert.Single(results.SelectMany(r => r.Alerts));
-        Assert.Equal((GradientAlertKind.PoorInitialization, GradientMetricNames.ActivationVarianceRatio, "fc2", 2L), (alert.Kind, alert.Metric, alert.Layer, alert.Step));
+        Assert.Equal((GradientAlertKind.PoorInitialization, GradientMetricNames.ActivationVarianceRatio, "fc2", 2L),
+            (alert.Kind, alert.Metric, alert.Layer, alert.Step));
         Assert.InRange(alert.Value, 150, 400);
         Assert.Contains("grows", alert.Message, StringComparison.Ordinal);
     }
@@ -89,7 +90,8 @@ public sealed class PoorInitializationDetectorTests
         Assert.Equal(4, alert.Value, 0.2);
         Assert.Contains("vs He 0.177", alert.Message, StringComparison.Ordinal);
         Assert.Contains("fan-in 64", alert.Message, StringComparison.Ordinal);
-        Assert.Contains(alert.Fixes, f => f.Id == GradientAlertFix.InitializeForGradientFlow && f.Text.Contains("re-initialise with He", StringComparison.Ordinal));
+        Assert.Contains(alert.Fixes, f => f.Id == GradientAlertFix.InitializeForGradientFlow &&
+            f.Text.Contains("re-initialise with He", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -65,7 +65,8 @@ public sealed class SpikeDetectionTests
         GradientStepResult[] results = [.. norms.Select(n => Step(analyzer, n))];
 
         GradientAlert spike = Assert.Single(results.SelectMany(r => r.Alerts));
-        Assert.Equal((60L, GradientAlertKind.Exploding, GradientMetricNames.GlobalGradientNormZScore, 6.0), (spike.Step, spike.Kind, spike.Metric, spike.Threshold));
+        Assert.Equal((60L, GradientAlertKind.Exploding, GradientMetricNames.GlobalGradientNormZScore, 6.0),
+            (spike.Step, spike.Kind, spike.Metric, spike.Threshold));
         Assert.True(spike.Value > 20, $"z = {spike.Value}");
         Assert.Contains("spiked to 10", spike.Message, StringComparison.Ordinal);
         Assert.Contains(GradientAlertFix.AdaptiveClipping, spike.Fixes.Select(f => f.Id));
