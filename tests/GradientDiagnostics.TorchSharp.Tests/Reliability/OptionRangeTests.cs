@@ -37,6 +37,7 @@ public sealed class OptionRangeTests
         ["DeadUnits.CooldownSteps"] = [-1],
         ["PoorInitialization.InitialSteps"] = [0, 100_001],
         ["PoorInitialization.ActivationVarianceRatioThreshold"] = [1],
+        ["PoorInitialization.ActivationVarianceRatioPerLayerThreshold"] = [1],
         ["PoorInitialization.WeightStdFactor"] = [1],
         ["PoorInitialization.CooldownSteps"] = [-1],
         ["UpdateRatio.MinRatio"] = [0],
