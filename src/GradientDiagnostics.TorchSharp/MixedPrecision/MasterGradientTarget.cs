@@ -12,11 +12,12 @@ namespace GradientDiagnostics.TorchSharp;
 /// folds them the same way). Later decisions of a chain (a clamp, AGC, a second scaling) act on the masters' gradients,
 /// which are already in unscaled units, through a <see cref="DeviceClippingTarget"/> over the masters.
 /// </summary>
-internal sealed class MasterGradientTarget : IGradientClippingTarget
+internal sealed class MasterGradientTarget : IGradientClippingTarget, IDisposable
 {
     private readonly ModuleLayer[] _model;
     private readonly ModuleLayer[] _masters;
     private readonly DeviceClippingTarget _onMasters;
+    private readonly GradientStatisticsReader _mastersReader;
     private readonly torch.Tensor?[][] _buffers;
     private double _scale = 1;
     private bool _written = true;
@@ -27,7 +28,8 @@ internal sealed class MasterGradientTarget : IGradientClippingTarget
     {
         _model = model;
         _masters = masters;
-        _onMasters = new DeviceClippingTarget(masters, new GradientStatisticsReader(masters));
+        _mastersReader = new GradientStatisticsReader(masters);
+        _onMasters = new DeviceClippingTarget(masters, _mastersReader);
         _buffers = [.. masters.Select(l => new torch.Tensor?[l.Parameters.Length])];
     }
 
@@ -81,9 +83,10 @@ internal sealed class MasterGradientTarget : IGradientClippingTarget
         return _onMasters.PowerSums(p);
     }
 
-    /// <summary>Releases the fp32 gradient buffers the masters reuse from step to step.</summary>
-    public void DisposeBuffers()
+    /// <summary>Releases the fp32 gradient buffers the masters reuse from step to step, and the masters' reader.</summary>
+    public void Dispose()
     {
+        _mastersReader.Dispose();
         foreach (torch.Tensor?[] layer in _buffers)
         {
             for (int j = 0; j < layer.Length; j++)
