@@ -127,7 +127,8 @@ internal sealed class MasterGradientTarget : IGradientClippingTarget, IDisposabl
             .GroupBy(e => (e.Master.device_type, e.Master.device_index)))
         {
             long total = device.Sum(e => e.Master.numel());
-            torch.Tensor flat = torch.empty(total, torch.ScalarType.Float32, device.First().Master.device).DetachFromDisposeScope();
+            // zeros, not empty: the pages are touched (resident) here, when mixed precision is enabled, not in a step.
+            torch.Tensor flat = torch.zeros(total, torch.ScalarType.Float32, device.First().Master.device).DetachFromDisposeScope();
             _flats.Add(flat);
             long offset = 0;
             foreach ((int layer, int index, Parameter master) in device)
