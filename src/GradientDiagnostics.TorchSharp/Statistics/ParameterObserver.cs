@@ -41,6 +41,8 @@ internal sealed class ParameterObserver(ModuleLayer[] layers, bool captureUpdate
         Array.Clear(_lostUpdateFractions);
         Array.Clear(_sixteenBitElements);
         _updatesQueued = _snapshots is not null && _snapshotStep == step - 1;
+        _snapshotStep = _updatesQueued ? -2 : _snapshotStep; // consumed: the update norms overwrite the float snapshots
+        using var noGrad = torch.no_grad();
         for (int i = 0; i < layers.Length; i++)
         {
             Parameter[] parameters = layers[i].Parameters;
@@ -50,7 +52,7 @@ internal sealed class ParameterObserver(ModuleLayer[] layers, bool captureUpdate
                 _collector.Add(i, parameters[k], transfer);
                 if (_updatesQueued)
                 {
-                    torch.Tensor s = (parameters[k] - _snapshots![i][k]).square().sum(type: torch.ScalarType.Float64);
+                    torch.Tensor s = UpdateSquares(parameters[k], _snapshots![i][k]);
                     squares = squares is null ? s : squares + s;
                     if (parameters[k].dtype is torch.ScalarType.Float16 or torch.ScalarType.BFloat16)
                     {
@@ -72,6 +74,14 @@ internal sealed class ParameterObserver(ModuleLayer[] layers, bool captureUpdate
             }
         }
     }
+
+    /// <summary>‖θ − θ_snapshot‖₂², zero-dimensional. float32 and float64: the difference is taken in place in the snapshot
+    /// (which the next snapshot overwrites anyway) and its 2-norm read with no temporary; 16-bit: squared and summed in
+    /// float64, never in 16 bits. The unchanged count of 16-bit weights is taken before, from the intact snapshot.</summary>
+    private static torch.Tensor UpdateSquares(torch.Tensor parameter, torch.Tensor snapshot) =>
+        parameter.dtype is torch.ScalarType.Float32 or torch.ScalarType.Float64
+            ? torch.linalg.vector_norm(snapshot.sub_(parameter), 2).pow_(2)
+            : (parameter - snapshot).square().sum(type: torch.ScalarType.Float64);
 
     public void Complete(ReadOnlySpan<double> host)
     {
@@ -119,6 +129,7 @@ internal sealed class ParameterObserver(ModuleLayer[] layers, bool captureUpdate
 
     public void Dispose()
     {
+        _collector.Dispose();
         if (_snapshots is not null)
         {
             foreach (torch.Tensor t in _snapshots.SelectMany(s => s))
