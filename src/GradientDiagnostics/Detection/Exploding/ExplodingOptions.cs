@@ -53,8 +53,8 @@ public sealed class ExplodingOptions : PersistentDetectorOptions
     /// mean, and (once the first <see cref="EarlySteps"/> steps are over) above the largest norm of those steps: a high
     /// z-score on a quiet run can be a benign fluctuation, and norms fall as training proceeds, so returning to the
     /// starting scale is no explosion. Must be ≥ 1.</summary>
-    /// <value>The default value is 5. On a healthy 10,000-step run the z-score alone raised 34 alerts, some on ordinary
-    /// batches; with this floor 23 remain, each on an outlier batch (measured: docs/detectors.md#spike-floor).</value>
+    /// <value>The default value is 5. On a healthy 10,000-step run the z-score alone raised alerts on ordinary batches, whose
+    /// loss was the median's; above this floor only outlier batches remained (measured: docs/detectors.md#spike-floor).</value>
     public double SpikeMinFactorOverMean { get; set; } = 5;
 
     /// <summary>Whether a z-score spike that the step's loss explains is taken for an outlier batch and not reported: the
@@ -62,10 +62,11 @@ public sealed class ExplodingOptions : PersistentDetectorOptions
     /// median of the last 100 norms, and the previous step's norm was below <see cref="SpikeMinFactorOverMean"/> × the
     /// moving mean (a one-step jump, not a norm that keeps growing). A spike with a steady loss, a step without a loss,
     /// the <see cref="SpikeFactorOverEarlyMax"/> criterion and <see cref="GlobalNormThreshold"/> are judged as before.</summary>
-    /// <value>The default value is <see langword="true"/>. On the soak's healthy 10,000-step regression every spike alert
-    /// was an outlier batch (norm 5.8–10.6× its median, loss 23–67× its median), while the gradient explosions of the
-    /// tests (a learning rate too large, a depth explosion, gradients scaled with a steady loss) raise the norm more than
-    /// the loss, or keep growing (measured: docs/detectors.md#outlier-batches).</value>
+    /// <value>The default value is <see langword="true"/>. A batch harder than usual raises its loss at least as much as its
+    /// gradient norm (MSE: the loss goes with the squared residual, the gradient with the residual; cross-entropy: the
+    /// logit gradient is bounded), while an explosion raises the norm first or keeps growing. On a healthy 10,000-step
+    /// regression every spike alert was such a batch (loss ratio at least 3.8× the norm ratio); a divergence whose first
+    /// jump is already 5× is reported one step later (measured: docs/detectors.md#outlier-batches).</value>
     public bool IgnoreOutlierBatches { get; set; } = true;
 
     /// <summary>The decay α of the exponential moving mean and variance of the global norm: μ ← α·μ + (1 − α)·‖g‖.

@@ -34,9 +34,8 @@ public sealed class PoorInitializationOptions : DetectorOptions
     /// the factor per layer makes the criterion depth-aware: a shallow network reaches a 10× spread at an accepted init,
     /// while a poor init compounds its per-layer factor with depth. Must be &gt; 1.</summary>
     /// <value>The default value is 9, the square of <see cref="WeightStdFactor"/>'s 3: a ReLU layer whose weight std is
-    /// at the edge of the accepted band (3× or 1/3× He) changes the variance by 9×. TorchSharp's default Linear init
-    /// (0.41× He) changes it by 6× per ReLU layer, so a 4-layer ReLU, tanh, ReLU MLP at that init spreads 12.8× over two
-    /// layers (3.6× per layer) and is not reported, while 4× or 1/4× He gives 16× per layer
+    /// at the edge of the accepted band (3× or 1/3× He) changes the variance by 9×, while TorchSharp's default Linear
+    /// init (0.41× He), which that band accepts, changes it by 6×; 4× or 1/4× He changes it by 16×
     /// (measured: docs/detectors.md#poor-initialization-is-judged-per-layer).</value>
     public double ActivationVarianceRatioPerLayerThreshold { get; set; } = 9;
 
