@@ -187,8 +187,8 @@ public sealed partial class GradientMonitor : IDisposable
         _tracer?.Dispose();
         _timeProfiles?.Dispose();
         _recovery?.Dispose();
-        _mixed?.Target.DisposeBuffers();
-        _gradients.ReleaseGradients();
+        _mixed?.Target.Dispose();
+        _gradients.Dispose();
         _parameters.Dispose();
         _analyzer.Dispose();
     }

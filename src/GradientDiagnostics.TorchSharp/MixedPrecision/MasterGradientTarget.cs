@@ -11,13 +11,20 @@ namespace GradientDiagnostics.TorchSharp;
 /// the clip are one multiply, folded into the conversion to fp32 (fairseq's <c>clip_grad_norm_</c> on fp16 optimizers
 /// folds them the same way). Later decisions of a chain (a clamp, AGC, a second scaling) act on the masters' gradients,
 /// which are already in unscaled units, through a <see cref="DeviceClippingTarget"/> over the masters.
+/// <para>The masters' gradients are views into one flat fp32 buffer per device, allocated when mixed precision is enabled
+/// (so no step allocates gradient memory) and kept from step to step. On the device path a step with one coefficient for
+/// every layer (no clipping, or a global-norm clip) converts each gradient with <c>copy_</c> and then multiplies each
+/// buffer once, <c>flat.mul_(c / S)</c>: one op per device rather than one per parameter tensor.</para>
 /// </summary>
-internal sealed class MasterGradientTarget : IGradientClippingTarget
+internal sealed class MasterGradientTarget : IGradientClippingTarget, IDisposable
 {
     private readonly ModuleLayer[] _model;
     private readonly ModuleLayer[] _masters;
     private readonly DeviceClippingTarget _onMasters;
+    private readonly GradientStatisticsReader _mastersReader;
     private readonly torch.Tensor?[][] _buffers;
+    private readonly List<torch.Tensor> _flats = [];
+    private readonly List<torch.Tensor> _deferred = [];
     private double _scale = 1;
     private bool _written = true;
 
@@ -27,8 +34,10 @@ internal sealed class MasterGradientTarget : IGradientClippingTarget
     {
         _model = model;
         _masters = masters;
-        _onMasters = new DeviceClippingTarget(masters, new GradientStatisticsReader(masters));
+        _mastersReader = new GradientStatisticsReader(masters);
+        _onMasters = new DeviceClippingTarget(masters, _mastersReader);
         _buffers = [.. masters.Select(l => new torch.Tensor?[l.Parameters.Length])];
+        AllocateBuffers();
     }
 
     /// <summary>The monitor's reader of the model's 16-bit gradients: during a step it holds the <c>p.grad</c> wrappers it
@@ -81,8 +90,14 @@ internal sealed class MasterGradientTarget : IGradientClippingTarget
         return _onMasters.PowerSums(p);
     }
 
-    /// <summary>Releases the fp32 gradient buffers the masters reuse from step to step.</summary>
-    public void DisposeBuffers()
+    /// <summary>Releases the fp32 gradient buffers the masters reuse from step to step, and the masters' reader.</summary>
+    public void Dispose()
+    {
+        _mastersReader.Dispose();
+        ReleaseBuffers();
+    }
+
+    private void ReleaseBuffers()
     {
         foreach (torch.Tensor?[] layer in _buffers)
         {
@@ -90,6 +105,37 @@ internal sealed class MasterGradientTarget : IGradientClippingTarget
             {
                 layer[j]?.Dispose();
                 layer[j] = null;
+            }
+        }
+
+        foreach (torch.Tensor flat in _flats)
+        {
+            flat.Dispose();
+        }
+
+        _flats.Clear();
+    }
+
+    /// <summary>(Re)allocates the flat fp32 buffer of each device the masters live on and makes every master's gradient
+    /// buffer a view into it: at construction, and again if the masters have moved.</summary>
+    private void AllocateBuffers()
+    {
+        ReleaseBuffers();
+        using var scope = torch.NewDisposeScope();
+        foreach (IGrouping<(DeviceType, int), (int Layer, int Index, Parameter Master)> device in _masters
+            .SelectMany((l, i) => l.Parameters.Select((m, j) => (Layer: i, Index: j, Master: m)))
+            .GroupBy(e => (e.Master.device_type, e.Master.device_index)))
+        {
+            long total = device.Sum(e => e.Master.numel());
+            // zeros, not empty: the pages are touched (resident) here, when mixed precision is enabled, not in a step.
+            torch.Tensor flat = torch.zeros(total, torch.ScalarType.Float32, device.First().Master.device).DetachFromDisposeScope();
+            _flats.Add(flat);
+            long offset = 0;
+            foreach ((int layer, int index, Parameter master) in device)
+            {
+                long elements = master.numel();
+                _buffers[layer][index] = flat.narrow(0, offset, elements).view(master.shape).DetachFromDisposeScope();
+                offset += elements;
             }
         }
     }
@@ -106,12 +152,23 @@ internal sealed class MasterGradientTarget : IGradientClippingTarget
         Write(ones);
     }
 
-    /// <summary>The one write: every master's gradient becomes g₁₆ × (cᵢ / S), converted to fp32.</summary>
+    /// <summary>The one write: every master's gradient becomes g₁₆ × (cᵢ / S), converted to fp32. When every layer has
+    /// the same coefficient and every dense master is written on the device path, the multiply is one <c>mul_</c> per flat
+    /// buffer after the conversions.</summary>
     private void Write(ReadOnlySpan<double> layerCoefficients)
     {
         _written = true;
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
+        if (!BuffersFollowMasters())
+        {
+            AllocateBuffers();
+        }
+
+        // One coefficient for every layer: on the device path the multiply waits for one mul_ per flat buffer.
+        bool uniform = layerCoefficients.Length > 0 && !layerCoefficients.ContainsAnyExcept(layerCoefficients[0]);
+        double deferred = uniform ? layerCoefficients[0] / _scale : 1;
+        _deferred.Clear();
         for (int i = 0; i < _model.Length; i++)
         {
             double factor = layerCoefficients[i] / _scale;
@@ -120,28 +177,59 @@ internal sealed class MasterGradientTarget : IGradientClippingTarget
             {
                 Parameter master = _masters[i].Parameters[j];
                 torch.Tensor? grad = ModelGradients is null ? parameters[j].grad : ModelGradients.Gradient(i, j);
-                if (grad is null)
+                if (grad is null || grad.is_sparse)
                 {
-                    master.grad = null; // no gradient this step: the optimizer skips the master, as it skips the parameter
+                    // No gradient this step: the optimizer skips the master, as it skips the parameter.
+                    master.grad = grad?.to_type(torch.ScalarType.Float32).mul(factor);
                     continue;
                 }
 
-                master.grad = grad.is_sparse ? grad.to_type(torch.ScalarType.Float32).mul(factor) : WriteDense(i, j, master, grad, factor);
+                master.grad = WriteDense(_buffers[i][j]!, grad, factor, deferred != 1);
             }
         }
-    }
 
-    private torch.Tensor WriteDense(int layer, int index, Parameter master, torch.Tensor grad, double factor)
-    {
-        torch.Tensor? buffer = _buffers[layer][index];
-        if (buffer is null || buffer.device_type != master.device_type || buffer.device_index != master.device_index)
+        if (_deferred.Count == _buffers.Sum(l => l.Length))
         {
-            buffer?.Dispose();
-            // Kept from step to step, so a step allocates no gradient memory (zero_grad() only unsets master.grad).
-            buffer = torch.empty_like(master).DetachFromDisposeScope();
-            _buffers[layer][index] = buffer;
+            foreach (torch.Tensor flat in _flats)
+            {
+                flat.mul_(deferred);
+            }
+        }
+        else
+        {
+            foreach (torch.Tensor buffer in _deferred)
+            {
+                buffer.mul_(deferred);
+            }
         }
 
+        _deferred.Clear();
+    }
+
+    /// <summary>Whether every master's gradient buffer exists on the master's device (false after a model move).</summary>
+    private bool BuffersFollowMasters()
+    {
+        for (int i = 0; i < _masters.Length; i++)
+        {
+            for (int j = 0; j < _masters[i].Parameters.Length; j++)
+            {
+                torch.Tensor? buffer = _buffers[i][j];
+                Parameter master = _masters[i].Parameters[j];
+                if (buffer is null || buffer.device_type != master.device_type || buffer.device_index != master.device_index)
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Converts <paramref name="grad"/> into <paramref name="buffer"/> and multiplies it by
+    /// <paramref name="factor"/>: at once on the managed CPU path (while the floats are in cache), else with <c>mul_</c>, or
+    /// later with the flat buffer's when <paramref name="defer"/> (the buffer joins <see cref="_deferred"/>).</summary>
+    private torch.Tensor WriteDense(torch.Tensor buffer, torch.Tensor grad, double factor, bool defer)
+    {
         if (!DevicePath.ForcedOnCpu && grad.device_type == DeviceType.CPU && grad.dtype == torch.ScalarType.Float16 && grad.is_contiguous()
             && buffer.device_type == DeviceType.CPU)
         {
@@ -157,7 +245,11 @@ internal sealed class MasterGradientTarget : IGradientClippingTarget
         else
         {
             buffer.copy_(grad);
-            if (factor != 1)
+            if (defer)
+            {
+                _deferred.Add(buffer);
+            }
+            else if (factor != 1)
             {
                 buffer.mul_(factor);
             }

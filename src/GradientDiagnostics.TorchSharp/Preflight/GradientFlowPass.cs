@@ -100,6 +100,7 @@ internal sealed class GradientFlowPass : IDisposable
         _probes.Dispose();
         _timeProfiles?.Dispose();
         _parameters.Dispose();
+        _gradients.Dispose();
         _state.Dispose();
     }
 

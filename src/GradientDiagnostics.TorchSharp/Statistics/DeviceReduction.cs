@@ -3,35 +3,42 @@ namespace GradientDiagnostics.TorchSharp;
 /// <summary>
 /// The device half of the statistics pass: reduces one tensor where it lives to a few zero-dimensional results that
 /// <see cref="TensorStatisticsCollector"/> reads back with the step's host transfer (<see cref="HostTransfer.AddScalar"/>,
-/// stacked there per dtype and device). A healthy step reads ‖t‖₂ and ‖t‖₁ with <c>linalg.vector_norm</c> and min / max
-/// with <c>aminmax</c>: three kernels that read the tensor once each and make no full-size temporary, accumulated in the
-/// tensor's dtype for float32 and float64 (libtorch accumulates float32 in float32 or wider) and in float32 for 16-bit
-/// tensors. (<c>aminmax</c> rather than the ∞-norm: on this machine's CPU <c>vector_norm(t, ∞)</c> took 4.5× a 2-norm and
-/// <c>aminmax</c> 1.3×, docs/performance.md; on CUDA both are one kernel.) Whether anything is non-finite follows from the
-/// results themselves: a NaN makes the norms and min / max NaN and an infinity makes the norms +∞, so no <c>isfinite</c>
-/// kernel runs on a healthy step. A norm can also come back +∞ from a finite tensor whose Σx² overflows float32 (‖t‖₂
-/// above ~1.8e19); both cases get <see cref="QueueExact"/>, a second read of that tensor on that step only.
+/// stacked there per dtype and device). A healthy step reads three numbers per tensor, ‖t‖₂, ‖t‖₁ and max|t|, with no
+/// full-size allocation: three results, so with the <c>p.grad</c> wrapper four tensors per parameter tensor. Sums are
+/// accumulated in the tensor's dtype for float32 and float64 (libtorch accumulates float32 in float32 or wider) and in
+/// float32 for 16-bit tensors, which are first widened into a reused buffer (<see cref="ReductionScratch"/>).
+/// <para>The kernels depend on the device. On an accelerator, <c>linalg.vector_norm</c> with ord 2, 1 and ∞: one pass
+/// over the tensor each. On the CPU, libtorch's 1-norm and ∞-norm kernels are not vectorized for float32 (1.9× and 8.7×
+/// its 2-norm on a 1M-element tensor, docs/performance.md), so ‖t‖₁ and max|t| come from |t| in the reused buffer
+/// (<c>copy_</c>, <c>abs_</c>, then <c>sum</c> and <c>amax</c>): the same three results, 0.8× the time.</para>
+/// <para>Whether anything is non-finite follows from the results themselves: a NaN makes all three NaN and an infinity
+/// makes them +∞, so no <c>isfinite</c> kernel runs on a healthy step. A norm can also come back +∞ from a finite tensor
+/// whose Σx² overflows float32 (‖t‖₂ above ~1.8e19); both cases get <see cref="QueueExact"/>, a second read of that
+/// tensor on that step only.</para>
 /// </summary>
 internal static class DeviceReduction
 {
-    /// <summary>Fields per entry of <see cref="QueueNorms"/>: ‖t‖₂, ‖t‖₁, min t and max t (max|t| is the larger of −min and
-    /// max), then (when counting zeros) the nonzero count and, for 16-bit tensors (every step), the count of elements that
-    /// are normal or larger as stored.</summary>
-    public const int NormFields = 4;
+    /// <summary>Fields per entry of <see cref="QueueNorms"/>: ‖t‖₂, ‖t‖₁ and max|t|, then (when counting zeros) the nonzero
+    /// count and, for 16-bit tensors (every step), the count of elements that are normal or larger as stored.</summary>
+    public const int NormFields = 3;
 
     /// <summary>Fields per entry of <see cref="QueueExact"/>: the NaN, ±∞ and nonzero counts, the count of elements normal
     /// or larger as stored (the nonzero count again for a tensor that is not 16-bit), then ‖t‖₂, ‖t‖₁ and ‖t‖∞ over the
     /// finite elements, in float64 (as in <see cref="NormFields"/>).</summary>
     public const int ExactFields = 4 + NormFields;
 
-    /// <summary>Elements widened at a time: a 16-bit tensor is reduced through float32 copies of at most this many elements
-    /// (16 MB), and the exact read through float64 copies of at most <see cref="ExactChunkElements"/> (8 MB), so the
+    /// <summary>Elements read at a time: a tensor is reduced in chunks of at most this many elements (16 MB of float32),
+    /// through the reused buffer where it needs one, and the exact read through float64 copies of at most <see cref="ExactChunkElements"/> (8 MB), so the
     /// transient memory of a step stays bounded whatever the tensor's size.</summary>
     internal const long WideningChunkElements = 1L << 22, ExactChunkElements = 1L << 20;
 
     /// <summary>float16's smallest normal is 2⁻¹⁴, bfloat16's 2⁻¹²⁶: x·2¹⁴ (2¹²⁶) truncates to 0 exactly when x is ±0 or
     /// subnormal as stored (a scaling by a power of two is exact; overflow to ∞ still counts as nonzero).</summary>
     private const double Float16NormalScale = 16384.0, BFloat16NormalScale = 8.507059173023462e37;
+
+    /// <summary>Makes CPU tensors take the accelerator kernels (ord 1 and ∞ norms) too, so that tests check on a CPU the
+    /// numbers CUDA users get. Off: CPU tensors take the CPU kernels.</summary>
+    internal static bool AcceleratorKernelsOnCpu { get; set; }
 
     /// <summary>The format of a torch dtype, as far as the diagnostics care.</summary>
     internal static NumericFormat FormatOf(torch.ScalarType dtype) => dtype switch
@@ -48,39 +55,41 @@ internal static class DeviceReduction
         NormFields + (countZeros ? 1 : 0) + (sixteenBit != NumericFormat.Unknown ? 1 : 0);
 
     /// <summary>Queues the healthy-step read of <paramref name="tensor"/> on <paramref name="transfer"/>: one entry of
-    /// <see cref="NormFieldCount"/> scalars per chunk (one chunk unless a 16-bit tensor exceeds
+    /// <see cref="NormFieldCount"/> scalars per chunk (one chunk unless the tensor exceeds
     /// <see cref="WideningChunkElements"/>). Returns the first scalar's index and the chunk count. Results land in the
-    /// caller's dispose scope; widened copies are disposed as soon as they are read.</summary>
-    public static (int First, int Chunks) QueueNorms(torch.Tensor tensor, NumericFormat sixteenBit, bool countZeros, HostTransfer transfer)
+    /// caller's dispose scope; widened and absolute values go through <paramref name="scratch"/>.</summary>
+    public static (int First, int Chunks) QueueNorms(
+        torch.Tensor tensor, NumericFormat sixteenBit, bool countZeros, HostTransfer transfer, ReductionScratch scratch)
     {
         torch.Tensor dense = tensor.is_sparse ? tensor.to_dense() : tensor;
-        if (dense.numel() == 0)
+        long elements = dense.numel();
+        if (elements == 0)
         {
             return (-1, 0);
         }
 
-        if (sixteenBit == NumericFormat.Unknown)
-        {
-            int first = QueueNormsOf(dense, transfer);
-            if (countZeros)
-            {
-                transfer.AddScalar(torch.count_nonzero(dense));
-            }
-
-            return (first, 1);
-        }
-
-        // 16-bit: never squared or summed in 16 bits (linalg.vector_norm keeps the input's dtype, so a float16 norm
-        // overflows above 65504); each chunk is widened to float32, read, and released before the next.
-        long elements = dense.numel();
         torch.Tensor flat = elements <= WideningChunkElements ? dense : dense.reshape(-1);
         int start = -1, chunks = 0;
-        for (long offset = 0; offset < elements || chunks == 0; offset += WideningChunkElements, chunks++)
+        for (long offset = 0; offset < elements; offset += WideningChunkElements, chunks++)
         {
-            torch.Tensor part = flat.numel() <= WideningChunkElements ? flat : flat.narrow(0, offset, Math.Min(WideningChunkElements, elements - offset));
-            using torch.Tensor wide = part.to_type(torch.ScalarType.Float32);
-            int first = QueueNormsOf(wide, transfer);
-            start = start < 0 ? first : start;
+            torch.Tensor part = elements <= WideningChunkElements ? flat : flat.narrow(0, offset, Math.Min(WideningChunkElements, elements - offset));
+            if (sixteenBit == NumericFormat.Unknown)
+            {
+                int first = QueueNormsOf(part, writable: false, transfer, scratch);
+                start = start < 0 ? first : start;
+                if (countZeros)
+                {
+                    transfer.AddScalar(torch.count_nonzero(part));
+                }
+
+                continue;
+            }
+
+            // 16-bit: never squared or summed in 16 bits (linalg.vector_norm keeps the input's dtype, so a float16 norm
+            // overflows above 65504); each chunk is widened to float32 in the reused buffer.
+            torch.Tensor wide = scratch.Like(part, torch.ScalarType.Float32).copy_(part);
+            int firstWide = QueueNormsOf(wide, writable: true, transfer, scratch);
+            start = start < 0 ? firstWide : start;
             if (countZeros)
             {
                 transfer.AddScalar(torch.count_nonzero(wide));
@@ -97,7 +106,7 @@ internal static class DeviceReduction
     /// non-finite): one entry of <see cref="ExactFields"/> scalars per chunk of at most <see cref="ExactChunkElements"/>
     /// elements, each widened to float64, its NaN and ±∞ counted and then zeroed in place (a Scalar argument, no host
     /// operand), and its norms taken over the finite elements. Returns the first scalar's index and the chunk count.</summary>
-    public static (int First, int Chunks) QueueExact(torch.Tensor tensor, NumericFormat sixteenBit, HostTransfer transfer)
+    public static (int First, int Chunks) QueueExact(torch.Tensor tensor, NumericFormat sixteenBit, HostTransfer transfer, ReductionScratch scratch)
     {
         torch.Tensor dense = tensor.is_sparse ? tensor.to_dense() : tensor;
         long elements = dense.numel();
@@ -125,19 +134,27 @@ internal static class DeviceReduction
             }
 
             wide.nan_to_num_(0.0, 0.0, 0.0);
-            QueueNormsOf(wide, transfer);
+            QueueNormsOf(wide, writable: true, transfer, scratch);
         }
 
         return (start, chunks);
     }
 
-    private static int QueueNormsOf(torch.Tensor values, HostTransfer transfer)
+    /// <summary>Queues ‖values‖₂, ‖values‖₁ and max|values| (see the type's remarks for the kernels per device).
+    /// <paramref name="writable"/>: the values are a copy this class owns, which may be overwritten.</summary>
+    private static int QueueNormsOf(torch.Tensor values, bool writable, HostTransfer transfer, ReductionScratch scratch)
     {
         int first = transfer.AddScalar(torch.linalg.vector_norm(values, 2));
-        transfer.AddScalar(torch.linalg.vector_norm(values, 1));
-        (torch.Tensor min, torch.Tensor max) = torch.aminmax(values);
-        transfer.AddScalar(min);
-        transfer.AddScalar(max);
+        if (values.device_type != DeviceType.CPU || AcceleratorKernelsOnCpu)
+        {
+            transfer.AddScalar(torch.linalg.vector_norm(values, 1));
+            transfer.AddScalar(torch.linalg.vector_norm(values, double.PositiveInfinity));
+            return first;
+        }
+
+        torch.Tensor magnitudes = (writable ? values : scratch.Like(values, values.dtype).copy_(values)).abs_();
+        transfer.AddScalar(magnitudes.sum());
+        transfer.AddScalar(magnitudes.amax());
         return first;
     }
 }

@@ -6,7 +6,7 @@ namespace GradientDiagnostics.TorchSharp;
 /// Measures the layers' parameter gradients (∂L/∂θ) where they live, every step. CPU float32 gradients are read in place;
 /// the others are reduced on their device and read back with the step's single host transfer.
 /// </summary>
-internal sealed class GradientStatisticsReader(ModuleLayer[] layers)
+internal sealed class GradientStatisticsReader(ModuleLayer[] layers) : IDisposable
 {
     private readonly TensorStatisticsCollector _collector = new(layers.Length);
     private readonly torch.Tensor?[][] _held = [.. layers.Select(l => new torch.Tensor?[l.Parameters.Length])];
@@ -119,6 +119,13 @@ internal sealed class GradientStatisticsReader(ModuleLayer[] layers)
         }
 
         _holding = false;
+    }
+
+    /// <summary>Releases the held wrappers and the device path's reused buffers.</summary>
+    public void Dispose()
+    {
+        ReleaseGradients();
+        _collector.Dispose();
     }
 
     /// <summary>Folds the device results into <see cref="Statistics"/>.</summary>

@@ -119,6 +119,7 @@ internal sealed class ParameterObserver(ModuleLayer[] layers, bool captureUpdate
 
     public void Dispose()
     {
+        _collector.Dispose();
         if (_snapshots is not null)
         {
             foreach (torch.Tensor t in _snapshots.SelectMany(s => s))

@@ -4,16 +4,17 @@ namespace GradientDiagnostics.TorchSharp;
 
 /// <summary>
 /// Measures tensors' element statistics where they live, into one <see cref="TensorStatistics"/> per layer. Dense
-/// float32 CPU tensors are read in place through a zero-copy span, in <see cref="Complete"/>: on the calling thread,
-/// plus the cores libtorch's intra-op threads leave free when there are at least <see cref="ParallelElements"/> of
-/// them (see <see cref="ReadThreads"/>); every other tensor (CUDA, other dtypes, non-contiguous, sparse) is reduced on
-/// its device and its seven numbers are queued on the step's <see cref="HostTransfer"/>, read back in
-/// <see cref="Complete"/>. Dense float16 and bfloat16 CPU tensors are read once on the calling thread, widened to float32
+/// float32 and float64 CPU tensors are read in place through a zero-copy span, in <see cref="Complete"/>: on the calling
+/// thread, plus the cores libtorch's intra-op threads leave free when there are at least <see cref="ParallelElements"/>
+/// of them (see <see cref="ReadThreads"/>). (float64 takes this read rather than the device path because it is the faster
+/// of the two: docs/performance.md, "The device path".) Every other tensor (CUDA, other dtypes, non-contiguous, sparse)
+/// is reduced on its device (<see cref="DeviceReduction"/>) and its few numbers are queued on the step's
+/// <see cref="HostTransfer"/>, read back in <see cref="Complete"/>. Dense float16 and bfloat16 CPU tensors are read once on the calling thread, widened to float32
 /// in chunks (<see cref="SixteenBitStatistics"/>), never summed in 16 bits; on the device, 16-bit tensors are reduced in
 /// float32. For them the collector also keeps, per layer, the figures measured on the values as stored
 /// (<see cref="SixteenBit"/>).
 /// </summary>
-internal sealed class TensorStatisticsCollector(int layerCount)
+internal sealed class TensorStatisticsCollector(int layerCount) : IDisposable
 {
     /// <summary>CPU elements per step from which the read is split across cores: 2²⁰ floats (4 MB), about 0.1–0.2 ms on
     /// one core here, well above the ~10–20 µs a parallel loop costs to start.</summary>
@@ -25,6 +26,7 @@ internal sealed class TensorStatisticsCollector(int layerCount)
     private readonly TensorStatistics[] _statistics = new TensorStatistics[layerCount];
     private readonly List<DeviceEntry> _deferred = [];
     private readonly HostTransfer _exactTransfer = new();
+    private readonly ReductionScratch _scratch = new();
     private HostTransfer? _transfer;
     private bool _forced;
     private readonly List<(int Layer, torch.Tensor Tensor)> _cpu = [];
@@ -91,9 +93,9 @@ internal sealed class TensorStatisticsCollector(int layerCount)
     public void Add(int layer, torch.Tensor tensor, HostTransfer transfer)
     {
         torch.ScalarType dtype = tensor.dtype;
-        if (!_forced && dtype == torch.ScalarType.Float32 && IsDenseCpu(tensor) && tensor.numel() <= int.MaxValue)
+        if (!_forced && dtype is torch.ScalarType.Float32 or torch.ScalarType.Float64 && IsDenseCpu(tensor) && tensor.numel() <= int.MaxValue)
         {
-            _sixteenBit.NoteFormat(layer, NumericFormat.Float32);
+            _sixteenBit.NoteFormat(layer, DeviceReduction.FormatOf(dtype));
             _cpu.Add((layer, tensor));
             _cpuElements += tensor.numel();
             return;
@@ -109,7 +111,7 @@ internal sealed class TensorStatisticsCollector(int layerCount)
         else
         {
             _transfer = transfer;
-            (int first, int chunks) = DeviceReduction.QueueNorms(tensor, sixteenBit, CountZeros, transfer);
+            (int first, int chunks) = DeviceReduction.QueueNorms(tensor, sixteenBit, CountZeros, transfer, _scratch);
             _deferred.Add(new DeviceEntry(layer, tensor, sixteenBit, CountZeros, first, chunks, tensor.numel()));
         }
     }
@@ -138,9 +140,9 @@ internal sealed class TensorStatisticsCollector(int layerCount)
                 ReadOnlySpan<double> v = scalars.Slice(entry.First + c * fields, fields);
                 squares += v[0] * v[0];
                 magnitudes += v[1];
-                max = MaxMagnitude(max, v[2], v[3]);
-                nonzero += entry.CountZeros ? v[4] : 0;
-                normal += entry.SixteenBit != NumericFormat.Unknown ? v[entry.CountZeros ? 5 : 4] : 0;
+                max = Math.Max(max, v[2]);
+                nonzero += entry.CountZeros ? v[3] : 0;
+                normal += entry.SixteenBit != NumericFormat.Unknown ? v[entry.CountZeros ? 4 : 3] : 0;
             }
 
             if (!double.IsFinite(squares) || !double.IsFinite(magnitudes) || !double.IsFinite(max))
@@ -178,7 +180,7 @@ internal sealed class TensorStatisticsCollector(int layerCount)
         using var noGrad = torch.no_grad();
         for (int k = 0; k < exact.Count; k++)
         {
-            (int first, int chunks) = DeviceReduction.QueueExact(exact[k].Entry.Tensor, exact[k].Entry.SixteenBit, _exactTransfer);
+            (int first, int chunks) = DeviceReduction.QueueExact(exact[k].Entry.Tensor, exact[k].Entry.SixteenBit, _exactTransfer, _scratch);
             exact[k] = (exact[k].Entry, first, chunks);
         }
 
@@ -191,7 +193,7 @@ internal sealed class TensorStatisticsCollector(int layerCount)
             {
                 ReadOnlySpan<double> v = scalars.Slice(first + c * DeviceReduction.ExactFields, DeviceReduction.ExactFields);
                 (nan, infinite, nonzero, normal) = (nan + v[0], infinite + v[1], nonzero + v[2], normal + v[3]);
-                (squares, magnitudes, max) = (squares + v[4] * v[4], magnitudes + v[5], MaxMagnitude(max, v[6], v[7]));
+                (squares, magnitudes, max) = (squares + v[4] * v[4], magnitudes + v[5], Math.Max(max, v[6]));
             }
 
             var statistics = new TensorStatistics
@@ -207,10 +209,6 @@ internal sealed class TensorStatisticsCollector(int layerCount)
             Fold(entry, statistics, entry.Elements - (long)normal);
         }
     }
-
-    /// <summary>max(<paramref name="sofar"/>, −<paramref name="chunkMin"/>, <paramref name="chunkMax"/>); NaN when either is NaN (Math.Max
-    /// propagates NaN).</summary>
-    private static double MaxMagnitude(double sofar, double chunkMin, double chunkMax) => Math.Max(sofar, Math.Max(-chunkMin, chunkMax));
 
     private void Fold(in DeviceEntry entry, in TensorStatistics statistics, long zeroOrSubnormal)
     {
@@ -233,7 +231,7 @@ internal sealed class TensorStatisticsCollector(int layerCount)
         {
             foreach ((int layer, torch.Tensor tensor) in _cpu)
             {
-                _statistics[layer] = TensorStatistics.Combine(_statistics[layer], TensorStatistics.Compute(MemoryMarshal.Cast<byte, float>(tensor.bytes)));
+                _statistics[layer] = TensorStatistics.Combine(_statistics[layer], Measure(tensor, 0, (int)tensor.numel()));
             }
         }
         else
@@ -257,7 +255,7 @@ internal sealed class TensorStatisticsCollector(int layerCount)
             Parallel.For(0, _chunks.Count, _parallel, k =>
             {
                 (int t, int offset, int length) = _chunks[k];
-                _chunkStatistics[k] = TensorStatistics.Compute(MemoryMarshal.Cast<byte, float>(_cpu[t].Tensor.bytes).Slice(offset, length));
+                _chunkStatistics[k] = Measure(_cpu[t].Tensor, offset, length);
             });
 
             for (int k = 0; k < _chunks.Count; k++)
@@ -269,6 +267,15 @@ internal sealed class TensorStatisticsCollector(int layerCount)
 
         _cpu.Clear();
     }
+
+    /// <summary>The statistics of <paramref name="length"/> elements of a dense float32 or float64 CPU tensor from
+    /// <paramref name="offset"/>, read in place.</summary>
+    private static TensorStatistics Measure(torch.Tensor tensor, int offset, int length) => tensor.dtype == torch.ScalarType.Float64
+        ? TensorStatistics.Compute(MemoryMarshal.Cast<byte, double>(tensor.bytes).Slice(offset, length))
+        : TensorStatistics.Compute(MemoryMarshal.Cast<byte, float>(tensor.bytes).Slice(offset, length));
+
+    /// <summary>Releases the device path's reused buffers.</summary>
+    public void Dispose() => _scratch.Dispose();
 
     /// <summary>Whether the tensor's elements can be read (and written) in place as one float span.</summary>
     internal static bool IsDenseCpuFloat32(torch.Tensor tensor) => tensor.dtype == torch.ScalarType.Float32 && IsDenseCpu(tensor);

@@ -107,5 +107,9 @@ public readonly record struct TensorStatistics
     /// <summary>Computes the statistics of a double-precision tensor's elements. Squares are accumulated in double,
     /// so finite elements above ~1.3e154 in magnitude overflow <see cref="SumOfSquares"/> to +Infinity.</summary>
     /// <param name="values">The elements, in any order.</param>
-    public static TensorStatistics Compute(ReadOnlySpan<double> values) => TensorStatisticsKernel.ComputeScalar(values);
+    public static TensorStatistics Compute(ReadOnlySpan<double> values) =>
+        Vector.IsHardwareAccelerated && values.Length >= 2 * Vector<double>.Count &&
+        TensorStatisticsKernel.TryComputeFiniteVectorized(values, out TensorStatistics statistics)
+            ? statistics
+            : TensorStatisticsKernel.ComputeScalar(values);
 }

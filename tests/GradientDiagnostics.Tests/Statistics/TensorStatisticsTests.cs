@@ -197,4 +197,35 @@ public sealed class TensorStatisticsTests
         Assert.Equal(1, s.InfinityCount);
         Assert.Equal(0.25 * (values.Length - 2), s.SumOfSquares, 1e-6);
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(7)]
+    [InlineData(8)]
+    [InlineData(1_000)]
+    [InlineData(100_003)]
+    public void Double_statistics_take_the_vectorized_pass_and_equal_the_scalar_one(int length)
+    {
+        var random = new Random(length);
+        double[] values = [.. Enumerable.Range(0, length).Select(i => i % 5 == 0 ? 0 : (random.NextDouble() - 0.5) * Math.Pow(10, i % 7 - 3))];
+        TensorStatistics scalar = TensorStatisticsKernel.ComputeScalar(values);
+        Assert.True(TensorStatisticsKernel.TryComputeFiniteVectorized(values, out TensorStatistics s));
+        Assert.Equal(scalar, TensorStatistics.Compute(values) with { SumOfSquares = scalar.SumOfSquares, SumOfMagnitudes = scalar.SumOfMagnitudes });
+        Assert.Equal(scalar.SumOfSquares, s.SumOfSquares, 1e-12 * scalar.SumOfSquares);
+        Assert.Equal(scalar.SumOfMagnitudes, s.SumOfMagnitudes, 1e-12 * scalar.SumOfMagnitudes);
+        Assert.Equal((scalar.MaxFiniteMagnitude, scalar.ZeroCount, length), (s.MaxFiniteMagnitude, s.ZeroCount, (int)s.ElementCount));
+    }
+
+    [Fact]
+    public void Double_statistics_with_nan_or_infinity_fall_back_to_the_exact_counts()
+    {
+        double[] values = [.. Enumerable.Range(0, 1_000).Select(i => i * 0.5)];
+        values[500] = double.NaN;
+        values[700] = double.NegativeInfinity;
+        values[999] = double.PositiveInfinity;
+        Assert.False(TensorStatisticsKernel.TryComputeFiniteVectorized(values, out _));
+        TensorStatistics s = TensorStatistics.Compute(values);
+        Assert.Equal((1L, 2L, 1L), (s.NaNCount, s.InfinityCount, s.ZeroCount));
+        Assert.Equal(998 * 0.5, s.MaxFiniteMagnitude);
+    }
 }

@@ -25,8 +25,10 @@ public sealed class GradientUnitTests
         Assert.All(mp.MasterParameters, m => Assert.NotNull(m.grad));
     }
 
-    [Fact]
-    public void By_global_norm_clips_the_unscaled_norm_and_writes_g16_times_coefficient_over_scale_into_the_masters()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // the device path: copy_ into the flat fp32 buffer, then one mul_ by c / S for the whole buffer
+    public void By_global_norm_clips_the_unscaled_norm_and_writes_g16_times_coefficient_over_scale_into_the_masters(bool devicePath)
     {
         using var model = SixteenBitRun.Model(22).half();
         const double maxNorm = 0.05;
@@ -34,7 +36,11 @@ public sealed class GradientUnitTests
         MixedPrecisionTraining mp = monitor.EnableMixedPrecision(o => o.LossScaling = LossScaling.Static(Scale));
         double[][] g16 = Backward(model, mp, 22);
 
-        GradientStepResult result = monitor.Step();
+        GradientStepResult result;
+        using (DevicePathSwitch.Set(devicePath))
+        {
+            result = monitor.Step();
+        }
 
         Assert.True(result.ClippingActed, $"the unscaled norm {result.GlobalNorm} should be above {maxNorm}");
         Assert.True(result.GlobalNorm > maxNorm);

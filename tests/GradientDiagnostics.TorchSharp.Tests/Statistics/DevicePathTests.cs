@@ -13,17 +13,28 @@ namespace GradientDiagnostics.TorchSharp.Tests;
 /// </summary>
 public sealed class DevicePathTests
 {
-    public static TheoryData<ScalarType, bool> Cases => new()
+    /// <summary>Every dtype, finite and not, with the CPU kernels (|g| in the reused buffer, <c>sum</c>, <c>amax</c>) and
+    /// with the accelerator kernels CUDA takes (<c>vector_norm</c> with ord 1 and ∞).</summary>
+    public static TheoryData<ScalarType, bool, bool> Cases
     {
-        { ScalarType.Float32, false }, { ScalarType.Float32, true },
-        { ScalarType.Float64, false }, { ScalarType.Float64, true },
-        { ScalarType.Float16, false }, { ScalarType.Float16, true },
-        { ScalarType.BFloat16, false }, { ScalarType.BFloat16, true },
-    };
+        get
+        {
+            var cases = new TheoryData<ScalarType, bool, bool>();
+            foreach (ScalarType dtype in new[] { ScalarType.Float32, ScalarType.Float64, ScalarType.Float16, ScalarType.BFloat16 })
+            {
+                foreach ((bool nonFinite, bool acceleratorKernels) in new[] { (false, false), (true, false), (false, true), (true, true) })
+                {
+                    cases.Add(dtype, nonFinite, acceleratorKernels);
+                }
+            }
+
+            return cases;
+        }
+    }
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Device_path_statistics_equal_the_managed_sums_of_the_same_gradients(ScalarType dtype, bool nonFinite)
+    public void Device_path_statistics_equal_the_managed_sums_of_the_same_gradients(ScalarType dtype, bool nonFinite, bool acceleratorKernels)
     {
         using var scope = NewDisposeScope();
         var model = SixteenBitModels.TanhMlp(dtype);
@@ -48,7 +59,15 @@ public sealed class DevicePathTests
         GradientStepResult viaDevice;
         using (DevicePathSwitch.Set())
         {
-            viaDevice = device.Step(loss);
+            DeviceReduction.AcceleratorKernelsOnCpu = acceleratorKernels;
+            try
+            {
+                viaDevice = device.Step(loss);
+            }
+            finally
+            {
+                DeviceReduction.AcceleratorKernelsOnCpu = false;
+            }
         }
 
         Assert.Equal(nonFinite ? 1 : 0, device.Reader.LastExactReads);
@@ -156,11 +175,44 @@ public sealed class DevicePathTests
             Assert.True(result.ClippingActed);
         }
 
-        // Per parameter tensor: the p.grad wrapper TorchSharp makes on every read, ‖g‖₂, ‖g‖₁ and aminmax's two results;
-        // AGC adds the unit norms of the weight and of the gradient and one mask (3), and the core measures the clipped
-        // gradients again (one more read, 5). Nothing else grows with the tensors.
-        int tensors = 80, perTensor = adaptive ? 5 + 3 + 5 : 5;
+        // Per parameter tensor: the p.grad wrapper TorchSharp makes on every read, and ‖g‖₂, ‖g‖₁ and max|g| (the reused
+        // buffer adds none); AGC adds the unit norms of the weight and of the gradient and one mask (3), and the core
+        // measures the clipped gradients again (one more read, 4). Nothing else grows with the tensors.
+        int tensors = 80, perTensor = adaptive ? 4 + 3 + 4 : 4;
         Assert.True(created <= perTensor * tensors + 16, $"{created} tensors created for {tensors} parameter tensors");
+    }
+
+    [Fact]
+    public void A_float64_model_on_the_cpu_is_read_in_place_with_the_managed_sums()
+    {
+        // float64 takes the span read (the faster path, docs/performance.md): no tensor beyond the p.grad wrapper per
+        // parameter tensor, and the same statistics as the device path and the float64 reference.
+        using var scope = NewDisposeScope();
+        manual_seed(5);
+        var modules = Enumerable.Range(0, 20).Select(i => ($"fc{i}", (nn.Module<Tensor, Tensor>)nn.Linear(64, 64))).ToList();
+        var model = nn.Sequential(modules);
+        model.to(ScalarType.Float64);
+        using var managed = model.AttachGradientMonitor(o => o.FullStatisticsInterval = 1000);
+        using var device = model.AttachGradientMonitor(o => o.FullStatisticsInterval = 1000);
+        model.call(randn(16, 64, dtype: ScalarType.Float64)).square().mean().backward();
+        TensorStatistics[] expected = ReferencePerLayer(model);
+        managed.Step();
+        long before = Created();
+        GradientStepResult viaManaged = managed.Step();
+        long created = Created() - before;
+        GradientStepResult viaDevice;
+        using (DevicePathSwitch.Set())
+        {
+            device.Step();
+            viaDevice = device.Step();
+        }
+
+        Assert.True(created <= 40 + 16, $"{created} tensors created for 40 parameter tensors");
+        for (int i = 0; i < expected.Length; i++)
+        {
+            AssertSame(expected[i], viaManaged.Layers[i].Gradient, exactCounts: true);
+            AssertSame(viaManaged.Layers[i].Gradient, viaDevice.Layers[i].Gradient, exactCounts: false);
+        }
     }
 
     private static long Created()

@@ -1,0 +1,101 @@
+namespace GradientDiagnostics.TorchSharp;
+
+/// <summary>
+/// Reusable working memory for <see cref="DeviceReduction"/>: one flat buffer per (dtype, device), grown to the largest
+/// tensor (or chunk) it has had to hold, and a view of it per shape, both kept across steps. A tensor is widened or made
+/// absolute by <c>copy_</c> into its view and in-place ops on it, so a steady-state step allocates no device memory and
+/// creates no tensor for it (every new tensor costs a native handle and a P/Invoke round trip; on CUDA an allocation from
+/// the caching allocator). The buffer holds at most <see cref="DeviceReduction.WideningChunkElements"/> elements, because
+/// larger tensors are read in chunks of that size.
+/// </summary>
+/// <remarks>Not thread-safe: one per statistics collector, used on the training thread.</remarks>
+internal sealed class ReductionScratch : IDisposable
+{
+    private readonly List<Buffer> _buffers = [];
+
+    /// <summary>A tensor of <paramref name="like"/>'s shape and device and of dtype <paramref name="dtype"/>, whose contents
+    /// are undefined; valid until the next call for a larger tensor of that dtype and device, or <see cref="Dispose"/>.
+    /// Owned by this scratch (outside every dispose scope).</summary>
+    public torch.Tensor Like(torch.Tensor like, torch.ScalarType dtype)
+    {
+        long elements = like.numel();
+        torch.Device device = like.device;
+        Buffer? buffer = _buffers.Find(b => b.Type == dtype && b.Device.type == device.type && b.Device.index == device.index);
+        if (buffer is null)
+        {
+            buffer = new Buffer(dtype, device);
+            _buffers.Add(buffer);
+        }
+
+        if (buffer.Flat is null || buffer.Flat.numel() < elements)
+        {
+            buffer.Clear();
+            buffer.Flat = torch.empty(elements, dtype, device).DetachFromDisposeScope();
+        }
+
+        var shape = new Shape(like.shape);
+        if (!buffer.Views.TryGetValue(shape, out torch.Tensor? view))
+        {
+            using torch.Tensor front = buffer.Flat.narrow(0, 0, elements);
+            view = front.view(shape.Sizes).DetachFromDisposeScope();
+            buffer.Views.Add(shape, view);
+        }
+
+        return view;
+    }
+
+    /// <summary>Releases every buffer and view.</summary>
+    public void Dispose()
+    {
+        foreach (Buffer buffer in _buffers)
+        {
+            buffer.Clear();
+        }
+
+        _buffers.Clear();
+    }
+
+    private sealed class Buffer(torch.ScalarType type, torch.Device device)
+    {
+        public torch.ScalarType Type { get; } = type;
+
+        public torch.Device Device { get; } = device;
+
+        public torch.Tensor? Flat { get; set; }
+
+        public Dictionary<Shape, torch.Tensor> Views { get; } = [];
+
+        public void Clear()
+        {
+            foreach (torch.Tensor view in Views.Values)
+            {
+                view.Dispose();
+            }
+
+            Views.Clear();
+            Flat?.Dispose();
+            Flat = null;
+        }
+    }
+
+    /// <summary>A tensor shape compared by value, as a dictionary key.</summary>
+    private readonly struct Shape(long[] sizes) : IEquatable<Shape>
+    {
+        public long[] Sizes { get; } = sizes;
+
+        public bool Equals(Shape other) => Sizes.AsSpan().SequenceEqual(other.Sizes);
+
+        public override bool Equals(object? obj) => obj is Shape other && Equals(other);
+
+        public override int GetHashCode()
+        {
+            var hash = new HashCode();
+            foreach (long size in Sizes)
+            {
+                hash.Add(size);
+            }
+
+            return hash.ToHashCode();
+        }
+    }
+}
