@@ -118,7 +118,9 @@ internal sealed class DeviceClippingTarget(ModuleLayer[] layers, GradientStatist
                 torch.Tensor? elements = grad is null ? null : grad.is_sparse ? SparseGradient.Of(grad)?.Sums : grad;
                 if (elements is not null)
                 {
-                    torch.Tensor read = elements.dtype is torch.ScalarType.Float16 or torch.ScalarType.BFloat16 ? elements.to_type(torch.ScalarType.Float32) : elements;
+                    torch.Tensor read = elements.dtype is torch.ScalarType.Float16 or torch.ScalarType.BFloat16
+                        ? elements.to_type(torch.ScalarType.Float32)
+                        : elements;
                     entries.Add((i, elements, transfer.AddScalar(torch.linalg.vector_norm(read, p))));
                 }
             }
