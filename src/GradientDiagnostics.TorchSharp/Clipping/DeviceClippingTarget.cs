@@ -7,7 +7,8 @@ namespace GradientDiagnostics.TorchSharp;
 /// <summary>
 /// Applies the core's clipping decisions to a model's gradients in place, on the device where they live, with
 /// TorchSharp ops (<c>mul_</c>, <c>clamp_</c>, unit-wise norms): no element-wise host loop and no device-to-host transfer,
-/// except in <see cref="Measure"/> and <see cref="PowerSums"/>, which bring back one small vector per call. Sparse
+/// except in <see cref="Measure"/> and <see cref="PowerSums"/>, which bring back one small vector per call (one host
+/// synchronization per call, none per parameter). Sparse
 /// gradients (<c>Embedding(sparse: true)</c>) are clipped on their coalesced values (<see cref="SparseGradient"/>):
 /// every policy gives the same result as on the dense gradient. Unit-wise clipping lives in <see cref="UnitWiseClipping"/>.
 /// </summary>
@@ -92,49 +93,63 @@ internal sealed class DeviceClippingTarget(ModuleLayer[] layers, GradientStatist
     {
         using var scope = torch.NewDisposeScope();
         var transfer = new HostTransfer();
-        reader.Queue(transfer);
+        // The wrappers held since the step's read: the clipped gradients are the same tensors, changed in place.
+        reader.Requeue(transfer);
         reader.Complete(transfer.Fetch());
         return reader.Statistics.ToArray();
     }
 
+    /// <summary>Σ|g|^p per layer as ‖g‖_p^p: one <c>linalg.vector_norm(g, p)</c> per gradient, in the gradient's dtype
+    /// (float32 for a 16-bit one, whose p-norm would overflow at 65504), no full-size copy, raised to p on the host after
+    /// the one transfer. A norm that comes back non-finite (Σ|g|^p above float32's range) is taken again from a float64
+    /// copy of that gradient, with a second transfer on that call only.</summary>
     public double[] PowerSums(double p)
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var sums = new List<torch.Tensor>();
-        var owners = new List<int>();
+        var entries = new List<(int Layer, torch.Tensor Elements, int Index)>();
+        var transfer = new HostTransfer();
         for (int i = 0; i < layers.Length; i++)
         {
-            foreach (Parameter parameter in layers[i].Parameters)
+            for (int k = 0; k < layers[i].Parameters.Length; k++)
             {
-                torch.Tensor? grad = parameter.grad;
-                if (grad is null)
-                {
-                    continue;
-                }
-
+                torch.Tensor? grad = reader.Gradient(i, k);
                 // A sparse gradient's duplicate entries add up to one element: |a + b|^p, not |a|^p + |b|^p.
-                torch.Tensor? elements = grad.is_sparse ? SparseGradient.Of(grad)?.Sums : grad;
+                torch.Tensor? elements = grad is null ? null : grad.is_sparse ? SparseGradient.Of(grad)?.Sums : grad;
                 if (elements is not null)
                 {
-                    sums.Add(elements.to_type(torch.ScalarType.Float64).abs().pow(p).sum());
-                    owners.Add(i);
+                    torch.Tensor read = elements.dtype is torch.ScalarType.Float16 or torch.ScalarType.BFloat16
+                        ? elements.to_type(torch.ScalarType.Float32)
+                        : elements;
+                    entries.Add((i, elements, transfer.AddScalar(torch.linalg.vector_norm(read, p))));
                 }
             }
         }
 
         var result = new double[layers.Length];
-        if (sums.Count == 0)
+        transfer.Fetch();
+        List<(int Layer, int Index)>? wide = null;
+        var exact = new HostTransfer();
+        foreach ((int layer, torch.Tensor elements, int index) in entries)
         {
-            return result;
+            double norm = transfer.Scalars[index];
+            if (double.IsFinite(norm))
+            {
+                result[layer] += Math.Pow(norm, p);
+            }
+            else
+            {
+                (wide ??= []).Add((layer, exact.AddScalar(elements.to_type(torch.ScalarType.Float64, copy: true).abs_().pow_(p).sum())));
+            }
         }
 
-        // One device-to-host transfer for all tensors.
-        using torch.Tensor all = torch.stack([.. sums]).cpu();
-        ReadOnlySpan<double> values = MemoryMarshal.Cast<byte, double>(all.bytes);
-        for (int k = 0; k < values.Length; k++)
+        if (wide is not null)
         {
-            result[owners[k]] += values[k];
+            exact.Fetch();
+            foreach ((int layer, int index) in wide)
+            {
+                result[layer] += exact.Scalars[index];
+            }
         }
 
         return result;

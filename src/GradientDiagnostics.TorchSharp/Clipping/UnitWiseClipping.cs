@@ -53,16 +53,31 @@ internal static class UnitWiseClipping
     }
 
     /// <summary>Turns the units' weight norms into the AGC factor in place: where(‖G‖ &gt; M, M / max(‖G‖, floor), 1) with
-    /// M = λ·max(‖W‖, ε), computed as M / max(‖G‖, floor) with 1 filled in where ‖G‖ &gt; M is false (NaN norms included),
-    /// so bit for bit the same as the <c>where</c> form. Every number is a Scalar argument: no host tensor operand (a C#
-    /// number given to <c>torch.where</c> becomes a CPU tensor, which libtorch copies to the device with a blocking copy, one
-    /// host synchronization per parameter on CUDA). One temporary beyond the two norms: the mask. Modifies both norms.</summary>
+    /// M = λ·max(‖W‖, ε). Every number is a Scalar argument: no host tensor operand (a C# number given to
+    /// <c>torch.where</c> becomes a CPU tensor, which libtorch copies to the device with a blocking copy, one host
+    /// synchronization per parameter on CUDA). Modifies both norms; returns the weight norms' tensor.
+    /// <para>When λ·ε ≥ <see cref="MaskFreeMinimum"/> (the default 0.01 · 1e-3 = 1e-5 is), M ≥ floor for every unit and the
+    /// factor is min(M / max(‖G‖, floor), 1), with NaN (a NaN norm, or ∞/∞) mapped to 1: no temporary at all. It is the
+    /// <c>where</c> form bit for bit, because with correctly rounded division M / d &lt; 1 exactly when d &gt; M, and d =
+    /// max(‖G‖, floor) exceeds M ≥ floor exactly when ‖G‖ does. Below that, a unit with ‖G‖ ≤ M &lt; floor would get
+    /// M / floor &lt; 1 from the min form, so the factor keeps the <c>where</c> form: one mask, filled with
+    /// <c>masked_fill_</c>.</para></summary>
     internal static torch.Tensor ClipFactor(torch.Tensor weightNorm, torch.Tensor gradNorm, double clipping, double epsilon)
     {
         torch.Tensor maxNorm = weightNorm.clamp_min_(epsilon).mul_(clipping);
+        if (clipping * epsilon >= MaskFreeMinimum)
+        {
+            return maxNorm.div_(gradNorm.clamp_min_(GradientClipping.AdaptiveGradientNormFloor)).nan_to_num_(1.0, 1.0).clamp_max_(1.0);
+        }
+
         torch.Tensor keep = gradNorm.gt(maxNorm).logical_not_();
         return maxNorm.div_(gradNorm.clamp_min_(GradientClipping.AdaptiveGradientNormFloor)).masked_fill_(keep, 1.0);
     }
+
+    /// <summary>The smallest λ·ε for which <see cref="ClipFactor"/> needs no mask: twice the floor, so that M = λ·max(‖W‖, ε)
+    /// stays at or above the floor after rounding in any floating-point format the norms come in (float32, float64 and
+    /// 16-bit rounding errors are far below a factor of 2).</summary>
+    internal const double MaskFreeMinimum = 2 * GradientClipping.AdaptiveGradientNormFloor;
 
     /// <summary>AGC on a sparse gradient, with the same units as <see cref="ClipUnits"/>: a unit (a slice along dimension
     /// 0, an embedding row) without entries has a zero gradient and is left alone; the others' norms come from the

@@ -76,6 +76,31 @@ internal sealed class GradientStatisticsReader(ModuleLayer[] layers) : IDisposab
         _holding = holdGradients;
     }
 
+    /// <summary>Measures the same step's gradients again (after the clipping stage changed them in place), counting zeros
+    /// as the step's read did. When <see cref="Queue"/> held the <c>p.grad</c> wrappers, it reads those and keeps holding
+    /// them: no <c>p.grad</c> read, so no new wrapper per parameter tensor; otherwise it reads <c>p.grad</c> again.</summary>
+    /// <param name="transfer">The host transfer the device results are queued on.</param>
+    public void Requeue(HostTransfer transfer)
+    {
+        if (!_holding)
+        {
+            Queue(transfer);
+            return;
+        }
+
+        _collector.Begin();
+        for (int i = 0; i < layers.Length; i++)
+        {
+            foreach (torch.Tensor? grad in _held[i])
+            {
+                if (grad is not null)
+                {
+                    _collector.Add(i, grad, transfer);
+                }
+            }
+        }
+    }
+
     /// <summary>The gradient of parameter <paramref name="index"/> of layer <paramref name="layer"/>: the wrapper held since
     /// <see cref="Queue"/> when it held them (null when the parameter had none), else a new read of <c>p.grad</c> (in the
     /// caller's dispose scope).</summary>

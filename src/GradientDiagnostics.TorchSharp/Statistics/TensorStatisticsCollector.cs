@@ -9,9 +9,9 @@ namespace GradientDiagnostics.TorchSharp;
 /// of them (see <see cref="ReadThreads"/>). (float64 takes this read rather than the device path because it is the faster
 /// of the two: docs/performance.md, "The device path".) Every other tensor (CUDA, other dtypes, non-contiguous, sparse)
 /// is reduced on its device (<see cref="DeviceReduction"/>) and its few numbers are queued on the step's
-/// <see cref="HostTransfer"/>, read back in <see cref="Complete"/>. Dense float16 and bfloat16 CPU tensors are read once on the calling thread, widened to float32
-/// in chunks (<see cref="SixteenBitStatistics"/>), never summed in 16 bits; on the device, 16-bit tensors are reduced in
-/// float32. For them the collector also keeps, per layer, the figures measured on the values as stored
+/// <see cref="HostTransfer"/>, read back in <see cref="Complete"/>. Dense float16 and bfloat16 CPU tensors are read once
+/// on the calling thread, widened to float32 in chunks (<see cref="SixteenBitStatistics"/>), never summed in 16 bits; on
+/// the device, 16-bit tensors are reduced in float32. For them the collector also keeps, per layer, the figures measured on the values as stored
 /// (<see cref="SixteenBit"/>).
 /// </summary>
 internal sealed class TensorStatisticsCollector(int layerCount) : IDisposable

@@ -33,7 +33,7 @@ public sealed class BadStateTests : IDisposable
             m.Contains("layer 1 is 'fc1'", StringComparison.Ordinal));
         Assert.Contains(messages, m => m.Contains("saved with mixed precision", StringComparison.Ordinal));
         Assert.Contains(messages, m => m.Contains("does not fit a window of 100", StringComparison.Ordinal));
-        Assert.Contains(messages, m => m.Contains("does not fit this monitor's Recovery.LossWindow", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.Contains("Recovery.LossWindow", StringComparison.Ordinal) && m.Contains("does not fit", StringComparison.Ordinal));
         Assert.Equal(7, messages.Count);
     }
 

@@ -26,7 +26,7 @@ public sealed class PrecisionAlertTests(ITestOutputHelper output)
         Assert.Equal(GradientMetricNames.LostUpdateFraction, alert.Metric);
         Assert.Contains(alert.Layer, new[] { "0", "2", "4" });
         Assert.True(alert.Value >= 0.5, $"lost-update fraction {alert.Value}");
-        Assert.StartsWith($"Layer '{alert.Layer}' (bfloat16) loses its weight", alert.Message, StringComparison.Ordinal);
+        Assert.StartsWith($"Layer '{alert.Layer}' (bfloat16)", alert.Message, StringComparison.Ordinal);
         Assert.Equal([GradientAlertCause.LostUpdates], alert.Causes.Select(c => c.Id));
         Assert.Contains(alert.Fixes, f => f.Id == GradientAlertFix.MasterWeights && f.Text.Contains("EnableMixedPrecision", StringComparison.Ordinal));
     }
@@ -56,7 +56,7 @@ public sealed class PrecisionAlertTests(ITestOutputHelper output)
         Assert.Equal((1L, GradientMetricNames.UnderflowFraction), (alert.Step, alert.Metric));
         Assert.Contains(alert.Layer, new[] { "0", "2", "4" });
         Assert.True(alert.Value > 0.5);
-        Assert.StartsWith($"Layer '{alert.Layer}' (float16) loses its gradient", alert.Message, StringComparison.Ordinal);
+        Assert.StartsWith($"Layer '{alert.Layer}' (float16)", alert.Message, StringComparison.Ordinal);
         Assert.Equal([GradientAlertCause.Underflow], alert.Causes.Select(c => c.Id));
         Assert.Contains(alert.Fixes, f => f.Id == GradientAlertFix.LossScaling && f.Text.Contains("EnableMixedPrecision", StringComparison.Ordinal)
             && f.Text.Contains("raise it", StringComparison.Ordinal));

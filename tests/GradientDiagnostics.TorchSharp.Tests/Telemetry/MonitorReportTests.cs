@@ -57,8 +57,8 @@ public sealed class MonitorReportTests : IDisposable
         // Alert messages and the report write numbers the same way (3 significant digits, exponents in lower case).
         string factor = depth.Value.ToString("G3", System.Globalization.CultureInfo.InvariantCulture).ToLowerInvariant();
         Assert.Contains($"to {factor} of its value at the last one", depth.Message, StringComparison.Ordinal);
-        Assert.Contains($"10 probed layers that is a factor {factor})", live.ToHtml(), StringComparison.Ordinal);
-        Assert.Contains($"10 probed layers that is a factor {factor})", GradientReport.FromJsonLines(path).ToHtml(), StringComparison.Ordinal);
+        Assert.Contains($"that is a factor {factor})", live.ToHtml(), StringComparison.Ordinal);
+        Assert.Contains($"that is a factor {factor})", GradientReport.FromJsonLines(path).ToHtml(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -33,7 +33,9 @@ public sealed class ThroughTimeAlertTests(ITestOutputHelper output)
         output.WriteLine(alert.ToString());
         Assert.NotNull(profile!.MemoryHorizon);
         Assert.InRange(profile.MemoryHorizon!.Value, 1, 14);
-        Assert.Contains($"about {profile.MemoryHorizon} of its 60 steps", alert.Message, StringComparison.Ordinal);
+        Assert.Equal(GradientMetricNames.MemoryHorizonShare, alert.Metric);
+        Assert.Equal(profile.MemoryHorizon!.Value / 60.0, alert.Value, 1e-12); // the share of the profile's horizon
+        Assert.Contains($"{profile.MemoryHorizon} of its 60 steps", alert.Message, StringComparison.Ordinal);
         Assert.Contains("largest singular value", alert.Message, StringComparison.Ordinal);
         Assert.Contains(alert.Fixes, f => f.Id == GradientAlertFix.InitializeForGradientFlow);
         Assert.Equal(GradientLogEvents.VanishingThroughTime, 1000 + (int)alert.Kind);
