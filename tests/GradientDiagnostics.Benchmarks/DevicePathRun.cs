@@ -5,8 +5,8 @@ namespace GradientDiagnostics.Benchmarks;
 
 /// <summary>
 /// The device path's acceptance figures in one command: <c>ByGlobalNorm</c> (acting and not acting) against
-/// <c>clip_grad_norm_</c> on the managed float32 path, the forced device path and a float64 model (with AGC on the last
-/// two), then the mixed-precision <c>Step()</c> against the GradScaler-style reference on the forced device path; each
+/// <c>clip_grad_norm_</c> on the managed float32 path, the forced device path, a float64 model on its default (span) read
+/// and on the forced device path (with AGC on the last three), then the mixed-precision <c>Step()</c> against the GradScaler-style reference on the forced device path; each
 /// table with the tensors created per parameter tensor and the extra memory of every call (<see cref="StepFootprint"/>).
 /// Each (comparison, path, workload) runs in a child process of its own, so each memory figure is taken in a fresh heap.
 /// The whole-step comparison on these paths is <c>--paired [cycles] --path device|float64 --workloads ...</c>.
@@ -24,7 +24,7 @@ internal static class DevicePathRun
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Device-path run, {rounds} rounds per comparison, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, "
             + $"load average {PairedStepComparison.LoadAverage()}; one process per row block."));
-        string[] paths = BenchmarkDevice.IsCuda ? ["managed"] : ["managed", "device", "float64"];
+        string[] paths = BenchmarkDevice.IsCuda ? ["managed"] : ["managed", "device", "float64", "float64-device"];
         var runs = new List<string[]>();
         foreach (string path in paths)
         {

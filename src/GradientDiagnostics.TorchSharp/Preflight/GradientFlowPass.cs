@@ -32,7 +32,7 @@ internal sealed class GradientFlowPass : IDisposable
         _state = new ModelState(model);
         _probes = new LayerOutputProbes(layers, filter: null, NullLogger.Instance) { Capturing = true };
         _gradients = new GradientStatisticsReader(layers);
-        _parameters = new ParameterObserver(layers, captureUpdates: false);
+        _parameters = new ParameterObserver(layers, captureUpdates: false, _gradients.Scratch);
         _timeProfiles = throughTime is { Enabled: true } ? TimeProfileMeasurement.For(model, throughTime.HorizonFraction, throughTime.MaxSequences) : null;
     }
 

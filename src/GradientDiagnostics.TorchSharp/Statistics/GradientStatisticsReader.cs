@@ -121,6 +121,9 @@ internal sealed class GradientStatisticsReader(ModuleLayer[] layers) : IDisposab
         _holding = false;
     }
 
+    /// <summary>The device path's reused buffers (shared with the monitor's parameter reads).</summary>
+    internal ReductionScratch Scratch => _collector.Scratch;
+
     /// <summary>Releases the held wrappers and the device path's reused buffers.</summary>
     public void Dispose()
     {

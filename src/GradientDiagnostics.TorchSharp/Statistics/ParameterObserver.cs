@@ -9,9 +9,9 @@ namespace GradientDiagnostics.TorchSharp;
 /// it also counts the 16-bit weight elements the step left unchanged (<see cref="LostUpdateFractions"/>). The monitor also
 /// measures the parameters on a step whose gradients or loss are non-finite, to tell non-finite weights apart.
 /// </summary>
-internal sealed class ParameterObserver(ModuleLayer[] layers, bool captureUpdates) : IDisposable
+internal sealed class ParameterObserver(ModuleLayer[] layers, bool captureUpdates, ReductionScratch? scratch = null) : IDisposable
 {
-    private readonly TensorStatisticsCollector _collector = new(layers.Length);
+    private readonly TensorStatisticsCollector _collector = new(layers.Length, scratch);
     private readonly int[] _updateOffsets = new int[layers.Length];
     private readonly double?[] _updateNorms = new double?[layers.Length];
     private readonly int[] _unchangedOffsets = new int[layers.Length];

@@ -14,7 +14,10 @@ namespace GradientDiagnostics.TorchSharp;
 /// the device, 16-bit tensors are reduced in float32. For them the collector also keeps, per layer, the figures measured on the values as stored
 /// (<see cref="SixteenBit"/>).
 /// </summary>
-internal sealed class TensorStatisticsCollector(int layerCount) : IDisposable
+/// <param name="layerCount">The layers whose statistics are collected.</param>
+/// <param name="sharedScratch">The device path's reused buffers when another collector owns them (the monitor's
+/// parameter reads share the gradient reader's, so a step holds one set); null: this collector owns its own.</param>
+internal sealed class TensorStatisticsCollector(int layerCount, ReductionScratch? sharedScratch = null) : IDisposable
 {
     /// <summary>CPU elements per step from which the read is split across cores: 2²⁰ floats (4 MB), about 0.1–0.2 ms on
     /// one core here, well above the ~10–20 µs a parallel loop costs to start.</summary>
@@ -26,7 +29,7 @@ internal sealed class TensorStatisticsCollector(int layerCount) : IDisposable
     private readonly TensorStatistics[] _statistics = new TensorStatistics[layerCount];
     private readonly List<DeviceEntry> _deferred = [];
     private readonly HostTransfer _exactTransfer = new();
-    private readonly ReductionScratch _scratch = new();
+    private readonly ReductionScratch _scratch = sharedScratch ?? new();
     private HostTransfer? _transfer;
     private bool _forced;
     private readonly List<(int Layer, torch.Tensor Tensor)> _cpu = [];
@@ -274,8 +277,17 @@ internal sealed class TensorStatisticsCollector(int layerCount) : IDisposable
         ? TensorStatistics.Compute(MemoryMarshal.Cast<byte, double>(tensor.bytes).Slice(offset, length))
         : TensorStatistics.Compute(MemoryMarshal.Cast<byte, float>(tensor.bytes).Slice(offset, length));
 
-    /// <summary>Releases the device path's reused buffers.</summary>
-    public void Dispose() => _scratch.Dispose();
+    /// <summary>The device path's reused buffers this collector reads through.</summary>
+    internal ReductionScratch Scratch => _scratch;
+
+    /// <summary>Releases the device path's reused buffers, when this collector owns them.</summary>
+    public void Dispose()
+    {
+        if (sharedScratch is null)
+        {
+            _scratch.Dispose();
+        }
+    }
 
     /// <summary>Whether the tensor's elements can be read (and written) in place as one float span.</summary>
     internal static bool IsDenseCpuFloat32(torch.Tensor tensor) => tensor.dtype == torch.ScalarType.Float32 && IsDenseCpu(tensor);
