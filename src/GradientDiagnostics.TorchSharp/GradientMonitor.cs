@@ -57,6 +57,7 @@ public sealed partial class GradientMonitor : IDisposable
         _logger = logger ?? NullLogger.Instance;
         _analyzer = new GradientAnalyzer([.. layers.Select(l => l.Descriptor)], options, logger);
         _gradients = new GradientStatisticsReader(layers);
+        _gradients.ReserveScratch();
         // The update-ratio detector needs ‖θ_t − θ_{t−1}‖: enabling it turns the (memory-costly) measurement on.
         _parameters = new ParameterObserver(layers, options.CaptureParameterUpdates || options.UpdateRatio.Enabled, _gradients.Scratch);
         _follower = new MovedModelFollower(module, layers, _parameters);

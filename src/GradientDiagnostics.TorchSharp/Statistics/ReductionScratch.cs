@@ -44,6 +44,25 @@ internal sealed class ReductionScratch : IDisposable
         return view;
     }
 
+    /// <summary>Grows the buffer of <paramref name="dtype"/> on <paramref name="device"/> to at least
+    /// <paramref name="elements"/> elements, zero-filled so that its pages are resident now (at attach) rather than first
+    /// touched inside a training step.</summary>
+    public void Reserve(torch.ScalarType dtype, torch.Device device, long elements)
+    {
+        Buffer? buffer = _buffers.Find(b => b.Type == dtype && b.Device.type == device.type && b.Device.index == device.index);
+        if (buffer is null)
+        {
+            buffer = new Buffer(dtype, device);
+            _buffers.Add(buffer);
+        }
+
+        if (buffer.Flat is null || buffer.Flat.numel() < elements)
+        {
+            buffer.Clear();
+            buffer.Flat = torch.zeros(elements, dtype, device).DetachFromDisposeScope();
+        }
+    }
+
     /// <summary>Releases every buffer and view.</summary>
     public void Dispose()
     {
