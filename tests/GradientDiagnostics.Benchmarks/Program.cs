@@ -84,6 +84,14 @@ if (args.Length > 0 && args[0] == "--paired-through-time")
     return;
 }
 
+// Step() timed alone, by step kind (cheap, full), with default options and without probes (see StepKindTiming):
+//   dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --step-kinds [steps, default 200] [--workloads a,b]
+if (args.Length > 0 && args[0] == "--step-kinds")
+{
+    GradientDiagnostics.Benchmarks.StepKindTiming.Run(Count(1) ?? 200, Value("--workloads")?.Split(',') ?? ["a_mlp_50x512_batch512"]);
+    return;
+}
+
 if (args.Length > 0 && args[0] == "--paired-probes")
 {
     GradientDiagnostics.Benchmarks.PairedProbeComparison.Run(Count(1) ?? 30, Value("--workloads")?.Split(',') ?? ["a_mlp_50x512"]);
