@@ -179,7 +179,8 @@ internal sealed class MasterGradientTarget : IGradientClippingTarget, IDisposabl
                 torch.Tensor? grad = ModelGradients is null ? parameters[j].grad : ModelGradients.Gradient(i, j);
                 if (grad is null || grad.is_sparse)
                 {
-                    // No gradient this step: the optimizer skips the master, as it skips the parameter.
+                    // No gradient this step (null): the optimizer skips the master, as it skips the parameter. A sparse
+                    // gradient is converted on its own, outside the flat buffer.
                     master.grad = grad?.to_type(torch.ScalarType.Float32).mul(factor);
                     continue;
                 }
