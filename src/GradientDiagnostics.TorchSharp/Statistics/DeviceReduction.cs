@@ -19,7 +19,8 @@ namespace GradientDiagnostics.TorchSharp;
 internal static class DeviceReduction
 {
     /// <summary>Fields per entry of <see cref="QueueNorms"/>: ‖t‖₂, ‖t‖₁ and max|t|, then (when counting zeros) the nonzero
-    /// count and, for 16-bit tensors (every step), the count of elements that are normal or larger as stored.</summary>
+    /// count. A 16-bit tensor's entry is ‖t‖₂, max|t|, ‖t‖₁, the count of elements normal or larger as stored (every step),
+    /// then the nonzero count (when counting zeros).</summary>
     public const int NormFields = 3;
 
     /// <summary>Fields per entry of <see cref="QueueExact"/>: the NaN, ±∞ and nonzero counts, the count of elements normal
@@ -86,17 +87,31 @@ internal static class DeviceReduction
             }
 
             // 16-bit: never squared or summed in 16 bits (linalg.vector_norm keeps the input's dtype, so a float16 norm
-            // overflows above 65504); each chunk is widened to float32 in the reused buffer.
-            torch.Tensor wide = scratch.Like(part, torch.ScalarType.Float32).copy_(part);
-            int firstWide = QueueNormsOf(wide, writable: true, transfer, scratch);
+            // overflows above 65504). Each chunk is widened into the first of two rows of the reused buffer; the second
+            // row becomes 1 where |x| is normal or larger as stored (trunc(|x|·2¹⁴) clamped at 1; 2¹²⁶ for bfloat16), else
+            // 0; one reduction over both rows then gives Σ|x| and that count in one tensor.
+            (torch.Tensor rows, torch.Tensor wide, torch.Tensor normal) = scratch.Rows(part, torch.ScalarType.Float32);
+            wide.copy_(part);
+            int firstWide = transfer.AddScalar(torch.linalg.vector_norm(wide, 2));
             start = start < 0 ? firstWide : start;
+            bool acceleratorKernels = wide.device_type != DeviceType.CPU || AcceleratorKernelsOnCpu;
+            if (acceleratorKernels)
+            {
+                transfer.AddScalar(torch.linalg.vector_norm(wide, double.PositiveInfinity));
+                normal.copy_(wide).abs_();
+            }
+            else
+            {
+                transfer.AddScalar(wide.abs_().amax());
+                normal.copy_(wide);
+            }
+
+            normal.mul_(sixteenBit == NumericFormat.Float16 ? Float16NormalScale : BFloat16NormalScale).trunc_().clamp_max_(1.0);
+            transfer.AddVector(acceleratorKernels ? torch.linalg.vector_norm(rows, 1, [1]) : rows.sum(1));
             if (countZeros)
             {
                 transfer.AddScalar(torch.count_nonzero(wide));
             }
-
-            wide.mul_(sixteenBit == NumericFormat.Float16 ? Float16NormalScale : BFloat16NormalScale).trunc_();
-            transfer.AddScalar(torch.count_nonzero(wide));
         }
 
         return (start, chunks);

@@ -140,7 +140,7 @@ internal sealed class GradientStatisticsReader(ModuleLayer[] layers) : IDisposab
             }
 
             torch.ScalarType bufferType = sixteenBit ? torch.ScalarType.Float32 : dtype;
-            long elements = Math.Min(parameter.numel(), DeviceReduction.WideningChunkElements);
+            long elements = Math.Min(parameter.numel(), DeviceReduction.WideningChunkElements) * (sixteenBit ? 2 : 1);
             var key = (bufferType, parameter.device_type, parameter.device_index);
             sizes[key] = (parameter.device, Math.Max(elements, sizes.TryGetValue(key, out var known) ? known.Elements : 0));
         }

@@ -13,11 +13,13 @@ internal sealed class HostTransfer
 {
     private readonly List<torch.Tensor> _pending = [];
     private readonly List<torch.Tensor> _scalars = [];
-    private readonly List<(torch.ScalarType Type, DeviceType Device, int Index, List<int> Members)> _groups = [];
+    private readonly List<(int Slot, int Count)> _slots = [];
+    private readonly List<(torch.ScalarType Type, DeviceType Device, int Index, bool Vector, List<int> Members)> _groups = [];
     private double[] _host = [];
     private double[] _scalarValues = [];
     private int _length;
     private int _scalarCount;
+    private int _slotCount;
 
     /// <summary>Queues a tensor whose elements are read as float64 after <see cref="Fetch"/>; returns its offset in the
     /// span <see cref="Fetch"/> returns. The tensor is owned by the caller's dispose scope.</summary>
@@ -31,15 +33,23 @@ internal sealed class HostTransfer
 
     /// <summary>Queues a zero-dimensional tensor (any dtype) read as float64 after <see cref="Fetch"/>; returns its index in
     /// <see cref="Scalars"/>. The tensor is owned by the caller's dispose scope.</summary>
-    public int AddScalar(torch.Tensor value)
+    public int AddScalar(torch.Tensor value) => Queue(value, vector: false, 1);
+
+    /// <summary>Queues a small one-dimensional tensor (any dtype) whose elements are read as float64 after
+    /// <see cref="Fetch"/>, into consecutive <see cref="Scalars"/>; returns the first one's index. Concatenated per (dtype,
+    /// device) group at <see cref="Fetch"/>, like the zero-dimensional ones are stacked, so it adds no op of its own. The
+    /// tensor is owned by the caller's dispose scope.</summary>
+    public int AddVector(torch.Tensor values) => Queue(values, vector: true, checked((int)values.numel()));
+
+    private int Queue(torch.Tensor value, bool vector, int count)
     {
         torch.ScalarType type = value.dtype;
         DeviceType device = value.device_type;
         int deviceIndex = device == DeviceType.CPU ? -1 : value.device_index;
         List<int>? members = null;
-        foreach ((torch.ScalarType t, DeviceType d, int i, List<int> m) in _groups)
+        foreach ((torch.ScalarType t, DeviceType d, int i, bool v, List<int> m) in _groups)
         {
-            if (t == type && d == device && i == deviceIndex)
+            if (t == type && d == device && i == deviceIndex && v == vector)
             {
                 members = m;
                 break;
@@ -49,12 +59,14 @@ internal sealed class HostTransfer
         if (members is null)
         {
             members = [];
-            _groups.Add((type, device, deviceIndex, members));
+            _groups.Add((type, device, deviceIndex, vector, members));
         }
 
         members.Add(_scalars.Count);
         _scalars.Add(value);
-        return _scalars.Count - 1;
+        _slots.Add((_slotCount, count));
+        _slotCount += count;
+        return _slotCount - count;
     }
 
     /// <summary>The values of the tensors queued with <see cref="AddScalar"/>, by index; valid after <see cref="Fetch"/>
@@ -77,12 +89,13 @@ internal sealed class HostTransfer
             // One stack per (dtype, device) group of scalars, appended after the queued tensors.
             var parts = new List<torch.Tensor>(_pending.Count + _groups.Count);
             parts.AddRange(_pending);
-            foreach ((_, _, _, List<int> members) in _groups)
+            foreach ((_, _, _, bool vector, List<int> members) in _groups)
             {
-                parts.Add(torch.stack(members.Select(m => _scalars[m]).ToArray()));
+                torch.Tensor[] group = [.. members.Select(m => _scalars[m])];
+                parts.Add(vector ? torch.cat(group) : torch.stack(group));
             }
 
-            int total = length + _scalars.Count;
+            int total = length + _slotCount;
             if (_host.Length < total)
             {
                 _host = new double[Math.Max(total, _host.Length * 2)];
@@ -109,25 +122,29 @@ internal sealed class HostTransfer
                 MemoryMarshal.Cast<byte, double>(all.bytes).CopyTo(_host);
             }
 
-            if (_scalarValues.Length < _scalars.Count)
+            if (_scalarValues.Length < _slotCount)
             {
-                _scalarValues = new double[Math.Max(_scalars.Count, _scalarValues.Length * 2)];
+                _scalarValues = new double[Math.Max(_slotCount, _scalarValues.Length * 2)];
             }
 
             int position = length;
-            foreach ((_, _, _, List<int> members) in _groups)
+            foreach ((_, _, _, _, List<int> members) in _groups)
             {
                 foreach (int member in members)
                 {
-                    _scalarValues[member] = _host[position++];
+                    (int slot, int count) = _slots[member];
+                    _host.AsSpan(position, count).CopyTo(_scalarValues.AsSpan(slot));
+                    position += count;
                 }
             }
 
-            _scalarCount = _scalars.Count;
+            _scalarCount = _slotCount;
         }
 
         _pending.Clear();
         _scalars.Clear();
+        _slots.Clear();
+        _slotCount = 0;
         _groups.Clear();
         _length = 0;
         return _host.AsSpan(0, length);

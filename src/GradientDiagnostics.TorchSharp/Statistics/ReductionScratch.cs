@@ -19,24 +19,11 @@ internal sealed class ReductionScratch : IDisposable
     public torch.Tensor Like(torch.Tensor like, torch.ScalarType dtype)
     {
         long elements = like.numel();
-        torch.Device device = like.device;
-        Buffer? buffer = _buffers.Find(b => b.Type == dtype && b.Device.type == device.type && b.Device.index == device.index);
-        if (buffer is null)
-        {
-            buffer = new Buffer(dtype, device);
-            _buffers.Add(buffer);
-        }
-
-        if (buffer.Flat is null || buffer.Flat.numel() < elements)
-        {
-            buffer.Clear();
-            buffer.Flat = torch.empty(elements, dtype, device).DetachFromDisposeScope();
-        }
-
+        Buffer buffer = Grown(dtype, like.device, elements);
         var shape = new Shape(like.shape);
         if (!buffer.Views.TryGetValue(shape, out torch.Tensor? view))
         {
-            using torch.Tensor front = buffer.Flat.narrow(0, 0, elements);
+            using torch.Tensor front = buffer.Flat!.narrow(0, 0, elements);
             view = front.view(shape.Sizes).DetachFromDisposeScope();
             buffer.Views.Add(shape, view);
         }
@@ -44,10 +31,31 @@ internal sealed class ReductionScratch : IDisposable
         return view;
     }
 
-    /// <summary>Grows the buffer of <paramref name="dtype"/> on <paramref name="device"/> to at least
-    /// <paramref name="elements"/> elements, zero-filled so that its pages are resident now (at attach) rather than first
-    /// touched inside a training step.</summary>
-    public void Reserve(torch.ScalarType dtype, torch.Device device, long elements)
+    /// <summary>Two rows of <paramref name="like"/>'s size in one buffer of dtype <paramref name="dtype"/> on its device:
+    /// <c>Both</c> is the <c>[2, n]</c> view, <c>First</c> and <c>Second</c> the rows in <paramref name="like"/>'s shape. A
+    /// reduction over dimension 1 of <c>Both</c> gives one result per row in one tensor. Same lifetime as
+    /// <see cref="Like"/>.</summary>
+    public (torch.Tensor Both, torch.Tensor First, torch.Tensor Second) Rows(torch.Tensor like, torch.ScalarType dtype)
+    {
+        long elements = like.numel();
+        Buffer buffer = Grown(dtype, like.device, 2 * elements);
+        var shape = new Shape(like.shape);
+        if (!buffer.Rows.TryGetValue(shape, out (torch.Tensor Both, torch.Tensor First, torch.Tensor Second) rows))
+        {
+            using torch.Tensor front = buffer.Flat!.narrow(0, 0, 2 * elements);
+            using torch.Tensor first = buffer.Flat.narrow(0, 0, elements);
+            using torch.Tensor second = buffer.Flat.narrow(0, elements, elements);
+            rows = (front.view(2, elements).DetachFromDisposeScope(), first.view(shape.Sizes).DetachFromDisposeScope(),
+                second.view(shape.Sizes).DetachFromDisposeScope());
+            buffer.Rows.Add(shape, rows);
+        }
+
+        return rows;
+    }
+
+    /// <summary>The buffer of <paramref name="dtype"/> on <paramref name="device"/>, grown to at least
+    /// <paramref name="elements"/> (its views dropped when it grows); <paramref name="zeroed"/>: zero-filled, so resident.</summary>
+    private Buffer Grown(torch.ScalarType dtype, torch.Device device, long elements, bool zeroed = false)
     {
         Buffer? buffer = _buffers.Find(b => b.Type == dtype && b.Device.type == device.type && b.Device.index == device.index);
         if (buffer is null)
@@ -59,9 +67,16 @@ internal sealed class ReductionScratch : IDisposable
         if (buffer.Flat is null || buffer.Flat.numel() < elements)
         {
             buffer.Clear();
-            buffer.Flat = torch.zeros(elements, dtype, device).DetachFromDisposeScope();
+            buffer.Flat = (zeroed ? torch.zeros(elements, dtype, device) : torch.empty(elements, dtype, device)).DetachFromDisposeScope();
         }
+
+        return buffer;
     }
+
+    /// <summary>Grows the buffer of <paramref name="dtype"/> on <paramref name="device"/> to at least
+    /// <paramref name="elements"/> elements, zero-filled so that its pages are resident now (at attach) rather than first
+    /// touched inside a training step.</summary>
+    public void Reserve(torch.ScalarType dtype, torch.Device device, long elements) => Grown(dtype, device, elements, zeroed: true);
 
     /// <summary>Releases every buffer and view.</summary>
     public void Dispose()
@@ -84,6 +99,8 @@ internal sealed class ReductionScratch : IDisposable
 
         public Dictionary<Shape, torch.Tensor> Views { get; } = [];
 
+        public Dictionary<Shape, (torch.Tensor Both, torch.Tensor First, torch.Tensor Second)> Rows { get; } = [];
+
         public void Clear()
         {
             foreach (torch.Tensor view in Views.Values)
@@ -92,6 +109,14 @@ internal sealed class ReductionScratch : IDisposable
             }
 
             Views.Clear();
+            foreach ((torch.Tensor both, torch.Tensor first, torch.Tensor second) in Rows.Values)
+            {
+                both.Dispose();
+                first.Dispose();
+                second.Dispose();
+            }
+
+            Rows.Clear();
             Flat?.Dispose();
             Flat = null;
         }

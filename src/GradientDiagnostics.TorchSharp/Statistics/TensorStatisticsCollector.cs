@@ -141,11 +141,12 @@ internal sealed class TensorStatisticsCollector(int layerCount, ReductionScratch
             for (int c = 0; c < entry.Chunks; c++)
             {
                 ReadOnlySpan<double> v = scalars.Slice(entry.First + c * fields, fields);
+                bool sixteenBit = entry.SixteenBit != NumericFormat.Unknown;
                 squares += v[0] * v[0];
-                magnitudes += v[1];
-                max = Math.Max(max, v[2]);
-                nonzero += entry.CountZeros ? v[3] : 0;
-                normal += entry.SixteenBit != NumericFormat.Unknown ? v[entry.CountZeros ? 4 : 3] : 0;
+                magnitudes += sixteenBit ? v[2] : v[1];
+                max = Math.Max(max, sixteenBit ? v[1] : v[2]);
+                normal += sixteenBit ? v[3] : 0;
+                nonzero += entry.CountZeros ? v[sixteenBit ? 4 : 3] : 0;
             }
 
             if (!double.IsFinite(squares) || !double.IsFinite(magnitudes) || !double.IsFinite(max))

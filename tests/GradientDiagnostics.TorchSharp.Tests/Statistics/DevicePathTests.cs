@@ -151,6 +151,8 @@ public sealed class DevicePathTests
     [InlineData(ScalarType.Float32, false)]
     [InlineData(ScalarType.Float64, false)]
     [InlineData(ScalarType.Float32, true)]
+    [InlineData(ScalarType.Float16, false)]
+    [InlineData(ScalarType.BFloat16, false)]
     public void A_cheap_device_step_creates_a_bounded_number_of_tensors_per_parameter_tensor(ScalarType dtype, bool adaptive)
     {
         // 40 small layers (80 parameter tensors) so the per-tensor cost dominates; ByGlobalNorm acting, or AGC.
@@ -176,7 +178,7 @@ public sealed class DevicePathTests
         }
 
         // Per parameter tensor: the p.grad wrapper TorchSharp makes on every read, and ‖g‖₂, ‖g‖₁ and max|g| (the reused
-        // buffer adds none); AGC adds the unit norms of the weight and of the gradient (its factor is computed in place),
+        // buffer adds none; a 16-bit gradient's ‖g‖₁ comes with its normal-or-larger count in one two-row reduction); AGC adds the unit norms of the weight and of the gradient (its factor is computed in place),
         // and the core measures the clipped gradients again through the held wrappers (3 results). Nothing else grows
         // with the tensors.
         int tensors = 80, perTensor = adaptive ? 4 + 2 + 3 : 4;
