@@ -73,12 +73,23 @@ public class ReductionKernelBenchmarks
         using Tensor max = _buffer.amax();
     }
 
-    /// <summary>The device path's three results per gradient on the CPU, as one step reads them.</summary>
+    /// <summary>The device path's three results per gradient on the CPU as first built: the 2-norm, then |g| in the buffer.</summary>
     [Benchmark]
     public void CpuRead()
     {
         using Tensor norm = linalg.vector_norm(_gradient, 2);
         AbsIntoBufferSumAndAmax();
+    }
+
+    /// <summary>The device path's CPU read since its last change: |g| in the buffer, Σ|g| and max|g|, then Σg² from the
+    /// buffer squared in place (no separate 2-norm pass over the gradient).</summary>
+    [Benchmark]
+    public void CpuReadSquaredInBuffer()
+    {
+        _buffer.copy_(_gradient).abs_();
+        using Tensor sum = _buffer.sum();
+        using Tensor max = _buffer.amax();
+        using Tensor squares = _buffer.mul_(_buffer).sum();
     }
 
     /// <summary>The same three results with the accelerator kernels.</summary>
