@@ -25,6 +25,7 @@ internal sealed class MasterGradientTarget : IGradientClippingTarget, IDisposabl
     private readonly torch.Tensor?[][] _buffers;
     private readonly List<torch.Tensor> _flats = [];
     private readonly List<torch.Tensor> _deferred = [];
+    private readonly int _bufferCount;
     private double _scale = 1;
     private bool _written = true;
 
@@ -37,6 +38,7 @@ internal sealed class MasterGradientTarget : IGradientClippingTarget, IDisposabl
         _mastersReader = new GradientStatisticsReader(masters);
         _onMasters = new DeviceClippingTarget(masters, _mastersReader);
         _buffers = [.. masters.Select(l => new torch.Tensor?[l.Parameters.Length])];
+        _bufferCount = _buffers.Sum(l => l.Length);
         AllocateBuffers();
     }
 
@@ -189,7 +191,7 @@ internal sealed class MasterGradientTarget : IGradientClippingTarget, IDisposabl
             }
         }
 
-        if (_deferred.Count == _buffers.Sum(l => l.Length))
+        if (_deferred.Count == _bufferCount)
         {
             foreach (torch.Tensor flat in _flats)
             {

@@ -44,6 +44,24 @@ internal static class DeviceReduction
     /// numbers CUDA users get. Off: CPU tensors take the CPU kernels.</summary>
     internal static bool AcceleratorKernelsOnCpu { get; set; }
 
+    /// <summary>Whether a tensor on <paramref name="device"/> is read with the accelerator kernels (no buffer for a
+    /// float32 or float64 tensor) rather than the CPU ones (see the type's remarks).</summary>
+    private static bool UsesAcceleratorKernels(DeviceType device) => device != DeviceType.CPU || AcceleratorKernelsOnCpu;
+
+    /// <summary>The reused buffer the read of a <paramref name="dtype"/> tensor of <paramref name="elements"/> elements on
+    /// <paramref name="device"/> goes through: float32 rows for the widened chunk and its indicator (16-bit), one chunk of
+    /// the tensor's dtype for |t| (the CPU kernels), or none (float32 and float64 on an accelerator).</summary>
+    internal static (torch.ScalarType Type, long Elements)? BufferFor(torch.ScalarType dtype, DeviceType device, long elements)
+    {
+        long chunk = Math.Min(elements, WideningChunkElements);
+        return FormatOf(dtype) switch
+        {
+            NumericFormat.Float16 or NumericFormat.BFloat16 => (torch.ScalarType.Float32, 2 * chunk),
+            NumericFormat.Float32 or NumericFormat.Float64 when !UsesAcceleratorKernels(device) => (dtype, chunk),
+            _ => null,
+        };
+    }
+
     /// <summary>The format of a torch dtype, as far as the diagnostics care.</summary>
     internal static NumericFormat FormatOf(torch.ScalarType dtype) => dtype switch
     {
@@ -97,7 +115,7 @@ internal static class DeviceReduction
             wide.copy_(part);
             int firstWide = transfer.AddScalar(torch.linalg.vector_norm(wide, 2));
             start = start < 0 ? firstWide : start;
-            bool acceleratorKernels = wide.device_type != DeviceType.CPU || AcceleratorKernelsOnCpu;
+            bool acceleratorKernels = UsesAcceleratorKernels(wide.device_type);
             if (acceleratorKernels)
             {
                 transfer.AddScalar(torch.linalg.vector_norm(wide, double.PositiveInfinity));
@@ -162,7 +180,7 @@ internal static class DeviceReduction
     /// <paramref name="writable"/>: the values are a copy this class owns, which may be overwritten.</summary>
     private static int QueueNormsOf(torch.Tensor values, bool writable, HostTransfer transfer, ReductionScratch scratch)
     {
-        if (values.device_type != DeviceType.CPU || AcceleratorKernelsOnCpu)
+        if (UsesAcceleratorKernels(values.device_type))
         {
             int first = transfer.AddScalar(torch.linalg.vector_norm(values, 2));
             transfer.AddScalar(torch.linalg.vector_norm(values, 1));

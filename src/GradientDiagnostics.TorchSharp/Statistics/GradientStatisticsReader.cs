@@ -122,27 +122,21 @@ internal sealed class GradientStatisticsReader(ModuleLayer[] layers) : IDisposab
     }
 
     /// <summary>Allocates, at attach, the reused buffers the device path will read these layers' gradients (and
-    /// parameters) through: a float32 one for 16-bit tensors, and on the CPU (the forced path) one of the tensor's own
-    /// dtype for |g|; each as large as the largest such tensor or chunk. Nothing for tensors the span read takes, or for
-    /// float32 and float64 ones on an accelerator (its kernels need no buffer).</summary>
+    /// parameters) through (<see cref="DeviceReduction.BufferFor"/>), each as large as the largest such tensor or chunk;
+    /// nothing for the tensors the span read takes (dense CPU ones, unless the device path is forced).</summary>
     public void ReserveScratch()
     {
         bool forced = DevicePath.ForcedOnCpu;
         var sizes = new Dictionary<(torch.ScalarType, DeviceType, int), (torch.Device Device, long Elements)>();
         foreach (Parameter parameter in layers.SelectMany(l => l.Parameters))
         {
-            torch.ScalarType dtype = parameter.dtype;
-            bool sixteenBit = dtype is torch.ScalarType.Float16 or torch.ScalarType.BFloat16;
-            bool cpu = parameter.device_type == DeviceType.CPU;
-            if ((cpu && !forced) || (!cpu && !sixteenBit) || !(sixteenBit || dtype is torch.ScalarType.Float32 or torch.ScalarType.Float64))
+            DeviceType device = parameter.device_type;
+            if ((device != DeviceType.CPU || forced)
+                && DeviceReduction.BufferFor(parameter.dtype, device, parameter.numel()) is (torch.ScalarType type, long elements))
             {
-                continue;
+                var key = (type, device, parameter.device_index);
+                sizes[key] = (parameter.device, Math.Max(elements, sizes.TryGetValue(key, out var known) ? known.Elements : 0));
             }
-
-            torch.ScalarType bufferType = sixteenBit ? torch.ScalarType.Float32 : dtype;
-            long elements = Math.Min(parameter.numel(), DeviceReduction.WideningChunkElements) * (sixteenBit ? 2 : 1);
-            var key = (bufferType, parameter.device_type, parameter.device_index);
-            sizes[key] = (parameter.device, Math.Max(elements, sizes.TryGetValue(key, out var known) ? known.Elements : 0));
         }
 
         foreach (((torch.ScalarType type, _, _), (torch.Device device, long elements)) in sizes)
