@@ -9,13 +9,16 @@ namespace GradientDiagnostics.Benchmarks;
 /// interleaved (<see cref="PairedRunner"/>): each variant trains its own copy of the workload (same seed), because probes
 /// install hooks that would run in a plain variant sharing the model. The plain step, the monitor without probes, and the
 /// monitor with default options (probes at the full-statistics cadence) run on every workload; the full-every-step
-/// variants only on (a), where they measure the probes' own cost on a full step.
+/// variants only on (a), where they measure the probes' own cost on a full step. The bare read (the plain step plus one
+/// <c>TensorPrimitives.Sum</c> pass over every gradient) is the floor of any monitor that reads every gradient byte on
+/// every step: what the read alone costs a whole step on this machine.
 /// </summary>
 /// <remarks>Run: <c>dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --paired-probes [cycles]
 /// [--workloads a,b:rounds,…]</c>.</remarks>
 internal static class PairedProbeComparison
 {
     private const int WarmupSteps = 60;
+    private const string BareRead = "plain step + a bare read of every gradient (one Sum pass, the floor)";
     private const string Defaults = "step + monitor, defaults (probes at the full-statistics cadence)";
 
     public static void Run(int cycles, string[] workloads)
@@ -32,6 +35,7 @@ internal static class PairedProbeComparison
         var variants = new List<(string Name, Action<GradientMonitorOptions>? Configure)>
         {
             ("plain step", null),
+            (BareRead, null),
             ("step + monitor, no probes", o => o.CaptureLayerOutputs = false),
             (Defaults, _ => { }),
         };
@@ -50,15 +54,17 @@ internal static class PairedProbeComparison
         }).ToArray();
         PairedRunner.Variant[] paired =
         [
-            .. runs.Select(r => new PairedRunner.Variant(r.Name, r.Monitor is null
-                ? () => TrainingSteps.Plain(r.Workload, r.Optimizer)
-                : () => TrainingSteps.Monitored(r.Workload, r.Optimizer, r.Monitor))),
+            .. runs.Select(r => new PairedRunner.Variant(r.Name, r.Monitor is not null
+                ? () => TrainingSteps.Monitored(r.Workload, r.Optimizer, r.Monitor)
+                : r.Name == BareRead
+                    ? () => TrainingSteps.PlainWithBareRead(r.Workload, r.Optimizer)
+                    : () => TrainingSteps.Plain(r.Workload, r.Optimizer))),
         ];
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Paired comparison on {name}: {runs.Length} variants, {WarmupSteps} warm-up steps each, {cycles} cycles of {PairedRunner.CycleSteps} steps, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC."));
         PairedRunner.Cycles[] results = PairedRunner.Run(paired, WarmupSteps, cycles, c => Console.Write(c % 10 == 9 ? $"{c + 1}\n" : "."));
-        List<double> plain = results[0].StepMs, monitored = results[1].StepMs;
+        List<double> plain = results[0].StepMs, monitored = results[2].StepMs;
         double plainMedian = PairedRunner.Median(plain);
         Console.WriteLine();
         Console.WriteLine($"| {name}, per step, averaged over cycles of 20 steps | median (ms) | paired ratio to the plain step, median [95% CI] | median paired difference vs plain step | vs monitor without probes | / plain step |");
@@ -73,9 +79,9 @@ internal static class PairedProbeComparison
                 $"| {runs[i].Name} | {PairedRunner.Median(results[i].StepMs):F2} | {PairedRunner.Median(ratio):F3} [{low:F3}, {high:F3}] | {toPlain:+0.00;-0.00;0.00} ms | {toMonitor:+0.00;-0.00;0.00} ms | {toMonitor / plainMedian:+0.0%;-0.0%;0.0%} |"));
         }
 
-        if (runs.Length == 5)
+        if (runs.Length == 6)
         {
-            double probes = PairedRunner.Median(PairedRunner.Paired(results[4].StepMs, results[3].StepMs, (a, b) => a - b));
+            double probes = PairedRunner.Median(PairedRunner.Paired(results[5].StepMs, results[4].StepMs, (a, b) => a - b));
             Console.WriteLine();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Probes' own cost on a full step (full every step, with minus without probes, paired): {probes:F2} ms = {probes / plainMedian:0.0%} of the plain step's median {plainMedian:F2} ms."));

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+using System.Runtime.InteropServices;
 using GradientDiagnostics.TorchSharp;
 using static TorchSharp.torch;
 
@@ -59,5 +61,28 @@ internal static class TrainingSteps
         double inside = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         optimizer.step();
         return inside;
+    }
+
+    /// <summary>The plain step plus one bare pass over every gradient on one thread (<c>TensorPrimitives.Sum</c> of each
+    /// dense float32 gradient's span): the floor of any monitor that reads every gradient byte on every step, as the
+    /// NaN-safe monitor must. Returns the read's time.</summary>
+    public static double PlainWithBareRead(Workload workload, optim.Optimizer optimizer)
+    {
+        using var scope = NewDisposeScope();
+        optimizer.zero_grad();
+        workload.ForwardBackward();
+        long start = Stopwatch.GetTimestamp();
+        float sum = 0;
+        foreach (var parameter in workload.Model.parameters())
+        {
+            if (parameter.grad is Tensor grad)
+            {
+                sum += TensorPrimitives.Sum(MemoryMarshal.Cast<byte, float>(grad.bytes));
+            }
+        }
+
+        double inside = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        optimizer.step();
+        return float.IsNaN(sum) ? -inside : inside;
     }
 }
