@@ -53,6 +53,7 @@ internal sealed class DeviceClippingTarget(ModuleLayer[] layers, GradientStatist
                     else
                     {
                         grad.mul_(scalar ??= coefficient.ToScalar());
+                        reader.Units(i, k)?.Scale(scalar);
                     }
                 }
             }
@@ -75,6 +76,7 @@ internal sealed class DeviceClippingTarget(ModuleLayer[] layers, GradientStatist
                 continue;
             }
 
+            reader.ForgetUnits(i, k);
             if (!grad.is_sparse)
             {
                 grad.clamp_(-value, value);
@@ -86,9 +88,17 @@ internal sealed class DeviceClippingTarget(ModuleLayer[] layers, GradientStatist
         }
     }
 
-    public void ClipUnitWise(double clipping, double epsilon, ReadOnlySpan<bool> excludedLayers) =>
+    /// <summary>Clips unit-wise on the gradients' device (<see cref="UnitWiseClipping"/>), and from the next step on has the
+    /// read keep every gradient's unit norms (<see cref="GradientStatisticsReader.ReadsUnitNorms"/>), so that AGC takes
+    /// ‖G_u‖ from them and <see cref="Measure"/> needs no second pass.</summary>
+    public void ClipUnitWise(double clipping, double epsilon, ReadOnlySpan<bool> excludedLayers)
+    {
         UnitWiseClipping.Apply(layers, reader, clipping, epsilon, excludedLayers);
+        reader.ReadsUnitNorms = true;
+    }
 
+    /// <summary>The statistics of the clipped gradients, in one host transfer: from the unit norms the step's read kept
+    /// (scaled as the gradients were) where it kept them, else read again through the wrappers held since the read.</summary>
     public TensorStatistics[] Measure()
     {
         using var scope = torch.NewDisposeScope();

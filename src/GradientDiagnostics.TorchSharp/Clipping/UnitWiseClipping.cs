@@ -31,7 +31,7 @@ internal static class UnitWiseClipping
 
                 if (!grad.is_sparse)
                 {
-                    ClipUnits(parameter, grad, clipping, epsilon);
+                    ClipUnits(parameter, grad, reader.Units(i, k), clipping, epsilon);
                 }
                 else if (SparseGradient.Of(grad) is SparseGradient sparse)
                 {
@@ -43,35 +43,40 @@ internal static class UnitWiseClipping
 
     /// <summary>AGC on one parameter (Brock et al. 2021): the unit-wise norms are taken over every dimension but the first
     /// (output rows of a Linear weight, output filters of a Conv weight), or over the whole tensor when it has at most one
-    /// dimension; units whose gradient norm exceeds λ·max(‖W_i‖, ε) are scaled down to it.</summary>
-    private static void ClipUnits(torch.Tensor weight, torch.Tensor grad, double clipping, double epsilon)
+    /// dimension; units whose gradient norm exceeds λ·max(‖W_i‖, ε) are scaled down to it. ‖G_u‖ comes from the unit
+    /// norms the step's read kept (<paramref name="units"/>, then scaled with the gradient) or, without them, from a pass of
+    /// its own.</summary>
+    private static void ClipUnits(torch.Tensor weight, torch.Tensor grad, UnitNorms? units, double clipping, double epsilon)
     {
-        long[]? dims = grad.dim() <= 1 ? null : [.. Enumerable.Range(1, (int)grad.dim() - 1).Select(d => (long)d)];
+        long[]? dims = grad.dim() == 0 ? null : DeviceReduction.UnitDimensions(grad);
         torch.Tensor weightNorm = torch.linalg.vector_norm(weight, 2, dims, keepdim: true);
-        torch.Tensor gradNorm = torch.linalg.vector_norm(grad, 2, dims, keepdim: true);
-        grad.mul_(ClipFactor(weightNorm, gradNorm, clipping, epsilon));
+        torch.Tensor gradNorm = units?.L2 ?? torch.linalg.vector_norm(grad, 2, dims, keepdim: true);
+        torch.Tensor factor = ClipFactor(weightNorm, gradNorm, clipping, epsilon);
+        grad.mul_(factor);
+        units?.Scale(factor);
     }
 
     /// <summary>Turns the units' weight norms into the AGC factor in place: where(‖G‖ &gt; M, M / max(‖G‖, floor), 1) with
     /// M = λ·max(‖W‖, ε). Every number is a Scalar argument: no host tensor operand (a C# number given to
     /// <c>torch.where</c> becomes a CPU tensor, which libtorch copies to the device with a blocking copy, one host
-    /// synchronization per parameter on CUDA). Modifies both norms; returns the weight norms' tensor.
+    /// synchronization per parameter on CUDA). Modifies the weight norms, never the gradient norms; returns the weight
+    /// norms' tensor.
     /// <para>When λ·ε ≥ <see cref="MaskFreeMinimum"/> (the default 0.01 · 1e-3 = 1e-5 is), M ≥ floor for every unit and the
-    /// factor is min(M / max(‖G‖, floor), 1), with NaN (a NaN norm, or ∞/∞) mapped to 1: no temporary at all. It is the
-    /// <c>where</c> form bit for bit, because with correctly rounded division M / d &lt; 1 exactly when d &gt; M, and d =
-    /// max(‖G‖, floor) exceeds M ≥ floor exactly when ‖G‖ does. Below that, a unit with ‖G‖ ≤ M &lt; floor would get
-    /// M / floor &lt; 1 from the min form, so the factor keeps the <c>where</c> form: one mask, filled with
-    /// <c>masked_fill_</c>.</para></summary>
+    /// factor is min(M / ‖G‖, 1), with NaN (a NaN norm, or ∞/∞) and +∞ (‖G‖ = 0) mapped to 1: no temporary at all. It is
+    /// the <c>where</c> form bit for bit: with correctly rounded division M / d &lt; 1 exactly when d &gt; M; where ‖G‖ ≥
+    /// floor the two divide by the same number, and where ‖G‖ &lt; floor ≤ M both give 1 (M / ‖G‖ &gt; M / floor ≥ 1).
+    /// Below that, a unit with ‖G‖ ≤ M &lt; floor would get M / floor &lt; 1 from the min form, so the factor keeps the
+    /// <c>where</c> form: a mask and the clamped norms, then <c>masked_fill_</c>.</para></summary>
     internal static torch.Tensor ClipFactor(torch.Tensor weightNorm, torch.Tensor gradNorm, double clipping, double epsilon)
     {
         torch.Tensor maxNorm = weightNorm.clamp_min_(epsilon).mul_(clipping);
         if (clipping * epsilon >= MaskFreeMinimum)
         {
-            return maxNorm.div_(gradNorm.clamp_min_(GradientClipping.AdaptiveGradientNormFloor)).nan_to_num_(1.0, 1.0).clamp_max_(1.0);
+            return maxNorm.div_(gradNorm).nan_to_num_(1.0, 1.0).clamp_max_(1.0);
         }
 
         torch.Tensor keep = gradNorm.gt(maxNorm).logical_not_();
-        return maxNorm.div_(gradNorm.clamp_min_(GradientClipping.AdaptiveGradientNormFloor)).masked_fill_(keep, 1.0);
+        return maxNorm.div_(gradNorm.clamp_min(GradientClipping.AdaptiveGradientNormFloor)).masked_fill_(keep, 1.0);
     }
 
     /// <summary>The smallest λ·ε for which <see cref="ClipFactor"/> needs no mask: twice the floor, so that M = λ·max(‖W‖, ε)

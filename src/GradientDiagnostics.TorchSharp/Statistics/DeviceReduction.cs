@@ -138,6 +138,57 @@ internal static class DeviceReduction
         return (start, chunks);
     }
 
+    /// <summary>Whether <see cref="UnitNormsOf"/> can read <paramref name="tensor"/>: dense float32 or float64 of at least one
+    /// dimension, in one chunk. The others take <see cref="QueueNorms"/>.</summary>
+    public static bool CanReadUnits(torch.Tensor tensor) =>
+        !tensor.is_sparse && tensor.dim() >= 1 && tensor.dtype is torch.ScalarType.Float32 or torch.ScalarType.Float64
+        && tensor.numel() is > 0 and <= WideningChunkElements;
+
+    /// <summary>The healthy-step read of <paramref name="tensor"/> unit by unit, for adaptive clipping (a unit is a slice
+    /// along dimension 0, or the whole tensor when it has one dimension; see <see cref="UnitWiseClipping"/>): ‖u‖₂, ‖u‖₁ and
+    /// max|u| per unit, three tensors of shape [units, 1, …], with the same kernels per device as <see cref="QueueNorms"/>.
+    /// The tensor's own norms follow on the host (<see cref="QueueUnitEntry"/>), so the read still creates three tensors;
+    /// kept until the clipping stage, the unit norms give AGC ‖G_u‖ without another pass and the clipped gradient's
+    /// statistics without a second read (<see cref="UnitNorms.Scale(torch.Tensor)"/>). Results land in the caller's
+    /// dispose scope.</summary>
+    public static UnitNorms UnitNormsOf(torch.Tensor tensor, ReductionScratch scratch)
+    {
+        long[] dims = UnitDimensions(tensor);
+        if (UsesAcceleratorKernels(tensor.device_type))
+        {
+            return new UnitNorms(
+                torch.linalg.vector_norm(tensor, 2, dims, keepdim: true),
+                torch.linalg.vector_norm(tensor, 1, dims, keepdim: true),
+                torch.linalg.vector_norm(tensor, double.PositiveInfinity, dims, keepdim: true));
+        }
+
+        torch.Tensor magnitudes = scratch.Like(tensor, tensor.dtype).copy_(tensor).abs_();
+        torch.Tensor l1 = magnitudes.sum(dims, keepdim: true), max = magnitudes.amax(dims, keepdim: true);
+        return new UnitNorms(magnitudes.mul_(magnitudes).sum(dims, keepdim: true).sqrt_(), l1, max);
+    }
+
+    /// <summary>Queues a unit-wise entry of <paramref name="tensor"/> on <paramref name="transfer"/>: the three vectors of
+    /// <paramref name="norms"/> (concatenated per group, no op of their own), then the nonzero count when counting zeros
+    /// (<see cref="UnitFieldCount"/> scalars). Returns the first scalar's index.</summary>
+    public static int QueueUnitEntry(torch.Tensor tensor, UnitNorms norms, bool countZeros, HostTransfer transfer)
+    {
+        int first = norms.Queue(transfer);
+        if (countZeros)
+        {
+            transfer.AddScalar(torch.count_nonzero(tensor));
+        }
+
+        return first;
+    }
+
+    /// <summary>The fields one <see cref="QueueUnitEntry"/> entry has: three per unit, then the nonzero count when counting
+    /// zeros.</summary>
+    public static int UnitFieldCount(long units, bool countZeros) => checked((int)(3 * units)) + (countZeros ? 1 : 0);
+
+    /// <summary>The dimensions a unit's norm is taken over: every one but the first, or the only one.</summary>
+    internal static long[] UnitDimensions(torch.Tensor tensor) =>
+        tensor.dim() <= 1 ? [0] : [.. Enumerable.Range(1, (int)tensor.dim() - 1).Select(d => (long)d)];
+
     /// <summary>Queues the exact read of <paramref name="tensor"/> (a second read, on a step whose norms came back
     /// non-finite): one entry of <see cref="ExactFields"/> scalars per chunk of at most <see cref="ExactChunkElements"/>
     /// elements, each widened to float64, its NaN and ±∞ counted and then zeroed in place (a Scalar argument, no host

@@ -10,7 +10,14 @@ internal sealed class GradientStatisticsReader(ModuleLayer[] layers) : IDisposab
 {
     private readonly TensorStatisticsCollector _collector = new(layers.Length);
     private readonly torch.Tensor?[][] _held = [.. layers.Select(l => new torch.Tensor?[l.Parameters.Length])];
+    private readonly UnitNorms?[][] _units = [.. layers.Select(l => new UnitNorms?[l.Parameters.Length])];
     private bool _holding;
+
+    /// <summary>Whether reads that hold the gradients read the device path's gradients unit by unit
+    /// (<see cref="DeviceReduction.UnitNormsOf"/>) and keep their unit norms for the clipping stage of the same step
+    /// (<see cref="Units"/>). Set once adaptive clipping has run: the read then costs as many tensors, AGC needs no pass
+    /// of its own for ‖G_u‖, and the clipped statistics need no second read (<see cref="Requeue"/>).</summary>
+    public bool ReadsUnitNorms { get; set; }
 
     /// <summary>How many threads the last step's CPU read used (see <see cref="TensorStatisticsCollector.ReadThreads"/>).</summary>
     internal int LastReadThreads => _collector.LastReadThreads;
@@ -67,8 +74,9 @@ internal sealed class GradientStatisticsReader(ModuleLayer[] layers) : IDisposab
                 torch.Tensor? grad = parameters[k].grad;
                 if (grad is not null)
                 {
-                    _collector.Add(i, grad, transfer);
+                    UnitNorms? units = _collector.Add(i, grad, transfer, unitWise: holdGradients && ReadsUnitNorms);
                     _held[i][k] = holdGradients ? grad.DetachFromDisposeScope() : null;
+                    _units[i][k] = units?.Detach();
                 }
             }
         }
@@ -78,7 +86,8 @@ internal sealed class GradientStatisticsReader(ModuleLayer[] layers) : IDisposab
 
     /// <summary>Measures the same step's gradients again (after the clipping stage changed them in place), counting zeros
     /// as the step's read did. When <see cref="Queue"/> held the <c>p.grad</c> wrappers, it reads those and keeps holding
-    /// them: no <c>p.grad</c> read, so no new wrapper per parameter tensor; otherwise it reads <c>p.grad</c> again.</summary>
+    /// them: no <c>p.grad</c> read, so no new wrapper per parameter tensor; otherwise it reads <c>p.grad</c> again. A
+    /// gradient whose unit norms are still held (scaled as it was) is measured from them, with no pass over it.</summary>
     /// <param name="transfer">The host transfer the device results are queued on.</param>
     public void Requeue(HostTransfer transfer)
     {
@@ -91,9 +100,18 @@ internal sealed class GradientStatisticsReader(ModuleLayer[] layers) : IDisposab
         _collector.Begin();
         for (int i = 0; i < layers.Length; i++)
         {
-            foreach (torch.Tensor? grad in _held[i])
+            for (int k = 0; k < _held[i].Length; k++)
             {
-                if (grad is not null)
+                if (_held[i][k] is not torch.Tensor grad)
+                {
+                    continue;
+                }
+
+                if (_units[i][k] is UnitNorms units)
+                {
+                    _collector.AddUnitNorms(i, grad, units, transfer);
+                }
+                else
                 {
                     _collector.Add(i, grad, transfer);
                 }
@@ -101,20 +119,35 @@ internal sealed class GradientStatisticsReader(ModuleLayer[] layers) : IDisposab
         }
     }
 
+    /// <summary>The unit norms of parameter <paramref name="index"/> of layer <paramref name="layer"/>'s gradient, held since
+    /// the step's read (<see cref="ReadsUnitNorms"/>) and kept equal to the gradient's: a caller that changes the gradient
+    /// scales them as well, or calls <see cref="ForgetUnits"/>. Null when none are held.</summary>
+    public UnitNorms? Units(int layer, int index) => _units[layer][index];
+
+    /// <summary>Releases the unit norms of one gradient after a change they cannot follow (a clamp): the next
+    /// <see cref="Requeue"/> reads that gradient again.</summary>
+    public void ForgetUnits(int layer, int index)
+    {
+        _units[layer][index]?.Dispose();
+        _units[layer][index] = null;
+    }
+
     /// <summary>The gradient of parameter <paramref name="index"/> of layer <paramref name="layer"/>: the wrapper held since
     /// <see cref="Queue"/> when it held them (null when the parameter had none), else a new read of <c>p.grad</c> (in the
     /// caller's dispose scope).</summary>
     public torch.Tensor? Gradient(int layer, int index) => _holding ? _held[layer][index] : layers[layer].Parameters[index].grad;
 
-    /// <summary>Releases the wrappers <see cref="Queue"/> held (not the gradients: only this handle to them).</summary>
+    /// <summary>Releases the wrappers <see cref="Queue"/> held (not the gradients: only this handle to them), and the unit
+    /// norms.</summary>
     public void ReleaseGradients()
     {
-        foreach (torch.Tensor?[] layer in _held)
+        for (int i = 0; i < _held.Length; i++)
         {
-            for (int k = 0; k < layer.Length; k++)
+            for (int k = 0; k < _held[i].Length; k++)
             {
-                layer[k]?.Dispose();
-                layer[k] = null;
+                _held[i][k]?.Dispose();
+                _held[i][k] = null;
+                ForgetUnits(i, k);
             }
         }
 

@@ -14,7 +14,7 @@ internal sealed class HostTransfer
     private readonly List<torch.Tensor> _pending = [];
     private readonly List<torch.Tensor> _scalars = [];
     private readonly List<(int Slot, int Count)> _slots = [];
-    private readonly List<(torch.ScalarType Type, DeviceType Device, int Index, bool Vector, List<int> Members)> _groups = [];
+    private readonly List<(torch.ScalarType Type, DeviceType Device, int Index, long Rank, List<int> Members)> _groups = [];
     private double[] _host = [];
     private double[] _scalarValues = [];
     private int _length;
@@ -33,23 +33,26 @@ internal sealed class HostTransfer
 
     /// <summary>Queues a zero-dimensional tensor (any dtype) read as float64 after <see cref="Fetch"/>; returns its index in
     /// <see cref="Scalars"/>. The tensor is owned by the caller's dispose scope.</summary>
-    public int AddScalar(torch.Tensor value) => Queue(value, vector: false, 1);
+    public int AddScalar(torch.Tensor value) => Queue(value, rank: 0, 1);
 
-    /// <summary>Queues a small one-dimensional tensor (any dtype) whose elements are read as float64 after
-    /// <see cref="Fetch"/>, into consecutive <see cref="Scalars"/>; returns the first one's index. Concatenated per (dtype,
-    /// device) group at <see cref="Fetch"/>, like the zero-dimensional ones are stacked, so it adds no op of its own. The
-    /// tensor is owned by the caller's dispose scope.</summary>
-    public int AddVector(torch.Tensor values) => Queue(values, vector: true, checked((int)values.numel()));
+    /// <summary>Queues a small tensor (any dtype) whose elements are read as float64 after <see cref="Fetch"/>, into
+    /// consecutive <see cref="Scalars"/>; returns the first one's index. One-dimensional, or of any rank whose dimensions
+    /// after the first are 1 (a reduction with <c>keepdim</c>). Concatenated per (dtype, device, rank) group at
+    /// <see cref="Fetch"/>, like the zero-dimensional ones are stacked, so it adds no op of its own. The tensor is owned by
+    /// the caller's dispose scope.</summary>
+    public int AddVector(torch.Tensor values) => Queue(values, Math.Max(1, values.dim()), checked((int)values.numel()));
 
-    private int Queue(torch.Tensor value, bool vector, int count)
+    /// <summary>Queues <paramref name="value"/> in the group of its dtype, device and <paramref name="rank"/> (0: stacked
+    /// scalars; otherwise tensors concatenated along their first dimension).</summary>
+    private int Queue(torch.Tensor value, long rank, int count)
     {
         torch.ScalarType type = value.dtype;
         DeviceType device = value.device_type;
         int deviceIndex = device == DeviceType.CPU ? -1 : value.device_index;
         List<int>? members = null;
-        foreach ((torch.ScalarType t, DeviceType d, int i, bool v, List<int> m) in _groups)
+        foreach ((torch.ScalarType t, DeviceType d, int i, long r, List<int> m) in _groups)
         {
-            if (t == type && d == device && i == deviceIndex && v == vector)
+            if (t == type && d == device && i == deviceIndex && r == rank)
             {
                 members = m;
                 break;
@@ -59,7 +62,7 @@ internal sealed class HostTransfer
         if (members is null)
         {
             members = [];
-            _groups.Add((type, device, deviceIndex, vector, members));
+            _groups.Add((type, device, deviceIndex, rank, members));
         }
 
         members.Add(_scalars.Count);
@@ -89,10 +92,10 @@ internal sealed class HostTransfer
             // One stack per (dtype, device) group of scalars, appended after the queued tensors.
             var parts = new List<torch.Tensor>(_pending.Count + _groups.Count);
             parts.AddRange(_pending);
-            foreach ((_, _, _, bool vector, List<int> members) in _groups)
+            foreach ((_, _, _, long rank, List<int> members) in _groups)
             {
                 torch.Tensor[] group = [.. members.Select(m => _scalars[m])];
-                parts.Add(vector ? torch.cat(group) : torch.stack(group));
+                parts.Add(rank > 0 ? torch.cat(group) : torch.stack(group));
             }
 
             int total = length + _slotCount;

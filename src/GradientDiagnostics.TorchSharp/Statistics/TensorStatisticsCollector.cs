@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 
 namespace GradientDiagnostics.TorchSharp;
@@ -92,8 +93,10 @@ internal sealed class TensorStatisticsCollector(int layerCount, ReductionScratch
     }
 
     /// <summary>Adds a tensor's elements to a layer's statistics; device work lands in the caller's dispose scope. A CPU
-    /// tensor is read in <see cref="Complete"/>: it must stay alive until then.</summary>
-    public void Add(int layer, torch.Tensor tensor, HostTransfer transfer)
+    /// tensor is read in <see cref="Complete"/>: it must stay alive until then. With <paramref name="unitWise"/>, a tensor
+    /// the device path reads unit by unit (<see cref="DeviceReduction.CanReadUnits"/>) is, and its unit norms are returned
+    /// (in the caller's dispose scope); otherwise null.</summary>
+    public UnitNorms? Add(int layer, torch.Tensor tensor, HostTransfer transfer, bool unitWise = false)
     {
         torch.ScalarType dtype = tensor.dtype;
         if (!_forced && dtype is torch.ScalarType.Float32 or torch.ScalarType.Float64 && IsDenseCpu(tensor) && tensor.numel() <= int.MaxValue)
@@ -101,7 +104,7 @@ internal sealed class TensorStatisticsCollector(int layerCount, ReductionScratch
             _sixteenBit.NoteFormat(layer, DeviceReduction.FormatOf(dtype));
             _cpu.Add((layer, tensor));
             _cpuElements += tensor.numel();
-            return;
+            return null;
         }
 
         NumericFormat format = DeviceReduction.FormatOf(dtype);
@@ -111,12 +114,35 @@ internal sealed class TensorStatisticsCollector(int layerCount, ReductionScratch
         {
             _sixteenBit.QueueCpu(layer, tensor, sixteenBit);
         }
+        else if (unitWise && DeviceReduction.CanReadUnits(tensor))
+        {
+            UnitNorms norms = DeviceReduction.UnitNormsOf(tensor, _scratch);
+            QueueUnits(layer, tensor, norms, transfer);
+            return norms;
+        }
         else
         {
             _transfer = transfer;
             (int first, int chunks) = DeviceReduction.QueueNorms(tensor, sixteenBit, CountZeros, transfer, _scratch);
             _deferred.Add(new DeviceEntry(layer, tensor, sixteenBit, CountZeros, first, chunks, tensor.numel()));
         }
+
+        return null;
+    }
+
+    /// <summary>Adds a float32 or float64 tensor's statistics from its unit norms (<see cref="DeviceReduction.UnitNormsOf"/>,
+    /// scaled since as the tensor was): no pass over the tensor, except its nonzero count when counting zeros.</summary>
+    public void AddUnitNorms(int layer, torch.Tensor tensor, UnitNorms norms, HostTransfer transfer)
+    {
+        _sixteenBit.NoteFormat(layer, DeviceReduction.FormatOf(tensor.dtype));
+        QueueUnits(layer, tensor, norms, transfer);
+    }
+
+    private void QueueUnits(int layer, torch.Tensor tensor, UnitNorms norms, HostTransfer transfer)
+    {
+        _transfer = transfer;
+        int first = DeviceReduction.QueueUnitEntry(tensor, norms, CountZeros, transfer);
+        _deferred.Add(new DeviceEntry(layer, tensor, NumericFormat.Unknown, CountZeros, first, 1, tensor.numel(), norms.L2.numel()));
     }
 
     /// <summary>Reads the CPU tensors and folds the device results, now on the host, into the layers' statistics. A tensor
@@ -138,7 +164,17 @@ internal sealed class TensorStatisticsCollector(int layerCount, ReductionScratch
         {
             int fields = DeviceReduction.NormFieldCount(entry.CountZeros, entry.SixteenBit);
             double squares = 0, magnitudes = 0, max = 0, nonzero = 0, normal = 0;
-            for (int c = 0; c < entry.Chunks; c++)
+            if (entry.Units > 0)
+            {
+                int units = (int)entry.Units;
+                ReadOnlySpan<double> v = scalars.Slice(entry.First, DeviceReduction.UnitFieldCount(units, entry.CountZeros));
+                squares = TensorPrimitives.SumOfSquares(v[..units]);
+                magnitudes = TensorPrimitives.Sum(v.Slice(units, units));
+                max = TensorPrimitives.Max(v.Slice(2 * units, units));
+                nonzero = entry.CountZeros ? v[3 * units] : 0;
+            }
+
+            for (int c = 0; c < entry.Chunks && entry.Units == 0; c++)
             {
                 ReadOnlySpan<double> v = scalars.Slice(entry.First + c * fields, fields);
                 bool sixteenBit = entry.SixteenBit != NumericFormat.Unknown;
@@ -293,8 +329,10 @@ internal sealed class TensorStatisticsCollector(int layerCount, ReductionScratch
     /// <summary>Whether the tensor's elements can be read (and written) in place as one float span.</summary>
     internal static bool IsDenseCpuFloat32(torch.Tensor tensor) => tensor.dtype == torch.ScalarType.Float32 && IsDenseCpu(tensor);
 
-    /// <summary>A tensor reduced on its device this step: where its scalars lie in the transfer's <c>Scalars</c>.</summary>
-    private readonly record struct DeviceEntry(int Layer, torch.Tensor Tensor, NumericFormat SixteenBit, bool CountZeros, int First, int Chunks, long Elements);
+    /// <summary>A tensor reduced on its device this step: where its scalars lie in the transfer's <c>Scalars</c>; read unit
+    /// by unit when <c>Units</c> &gt; 0 (<see cref="DeviceReduction.QueueUnitEntry"/>).</summary>
+    private readonly record struct DeviceEntry(
+        int Layer, torch.Tensor Tensor, NumericFormat SixteenBit, bool CountZeros, int First, int Chunks, long Elements, long Units = 0);
 
     /// <summary>Whether the tensor's elements can be read in place as one span of its dtype.</summary>
     private static bool IsDenseCpu(torch.Tensor tensor) => tensor.device_type == DeviceType.CPU && !tensor.is_sparse && tensor.is_contiguous();

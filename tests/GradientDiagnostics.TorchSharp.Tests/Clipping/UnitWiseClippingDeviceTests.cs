@@ -36,6 +36,7 @@ public sealed class UnitWiseClippingDeviceTests
 
         Assert.Equal(0, created);
         Assert.Same(w2, factor);
+        Assert.Equal(Bits(gradNorm), Bits(g2));
         Assert.Equal(Bits(reference), Bits(factor));
         Assert.True(Bits(factor)[0] == BitConverter.DoubleToInt64Bits(1.0) && Bits(factor)[1] != Bits(factor)[0], "the factor must switch exactly at ‖G‖ = M");
     }
@@ -56,8 +57,9 @@ public sealed class UnitWiseClippingDeviceTests
 
         Assert.Equal(Bits(reference), Bits(factor));
         Assert.Equal(BitConverter.DoubleToInt64Bits(1.0), Bits(factor)[0]);
-        // The two clones and the mask: still no tensor made from a C# number.
-        Assert.Equal(3, created);
+        // The two clones, the mask and the clamped gradient norms (the norms themselves are never changed): still no
+        // tensor made from a C# number.
+        Assert.Equal(4, created);
     }
 
     [Theory]
@@ -78,13 +80,116 @@ public sealed class UnitWiseClippingDeviceTests
 
         Assert.True(result.ClippingActed);
         Assert.True(result.NormAfterClipping < result.NormBeforeClipping);
-        // Per parameter tensor: the unit norms of the weight and of the gradient (the factor and the multiply are in
-        // place), then the clipped gradients measured again through the wrappers held since the step's read (the read's
-        // results only, no p.grad wrapper). No mask and no tensor made from a C# number.
+        // Per parameter tensor: the unit norms of the weight (the factor and the multiply are in place). The gradient's
+        // unit norms come from the step's read, which from AGC's second step takes ‖u‖₂, ‖u‖₁ and max|u| per unit instead
+        // of per tensor (as many tensors), and the clipped gradients' statistics from those vectors scaled in place: no
+        // second read. No mask and no tensor made from a C# number.
         const int tensors = 80;
-        int perTensor = 2 + DeviceReduction.NormFields;
-        Assert.True(adaptive - plain <= perTensor * tensors + 16, $"AGC added {adaptive - plain} tensors for {tensors} parameter tensors");
+        Assert.True(adaptive - plain <= tensors + 16, $"AGC added {adaptive - plain} tensors for {tensors} parameter tensors");
+        Assert.True(adaptive <= (4 + 1) * tensors + 16, $"an AGC step created {adaptive} tensors for {tensors} parameter tensors");
     }
+
+    public static TheoryData<string> Chains => new() { "agc", "norm-then-agc", "agc-then-norm", "value-then-agc" };
+
+    [Theory]
+    [MemberData(nameof(Chains))]
+    public void AGC_through_the_reads_unit_norms_clips_and_reports_as_the_managed_path_and_leaks_nothing(string chain)
+    {
+        // Two copies of one model; each step the same batch through both, one monitored on the managed path, the other on
+        // the device path, whose read keeps unit norms from AGC's second step on. A global-norm scaling before AGC must
+        // scale the kept norms, one after it must see AGC's result, and a clamp must make them be read again.
+        GradientClipping Clipping() => chain switch
+        {
+            "agc" => GradientClipping.Adaptive(0.01),
+            "norm-then-agc" => GradientClipping.ByGlobalNorm(0.5).Then(GradientClipping.Adaptive(0.01)),
+            "agc-then-norm" => GradientClipping.Adaptive(0.01).Then(GradientClipping.ByGlobalNorm(1e-3)),
+            _ => GradientClipping.ByValue(1e-3).Then(GradientClipping.Adaptive(0.01)),
+        };
+        nn.Module<Tensor, Tensor> Model()
+        {
+            manual_seed(21);
+            return Models.Mlp.Create(depth: 5, width: 24, Models.Activation.Tanh, Models.Init.Xavier);
+        }
+
+        using var managedModel = Model();
+        using var deviceModel = Model();
+        using var managed = managedModel.AttachGradientMonitor(o => o.Clipping = Clipping());
+        using var device = deviceModel.AttachGradientMonitor(o => o.Clipping = Clipping());
+        long live = 0;
+        int layers = 0;
+        for (int step = 0; step < 5; step++)
+        {
+            live = step == 1 ? DisposeScopeManager.Statistics.ThreadTotalLiveCount : live;
+            manual_seed(100 + step);
+            using Tensor x = randn(16, 24);
+            GradientStepResult expected = StepOn(managedModel, managed, x, devicePath: false);
+            GradientStepResult actual = StepOn(deviceModel, device, x, devicePath: true);
+
+            layers = actual.Layers.Count;
+            Assert.True(expected.ClippingActed, "the test must make clipping act");
+            Assert.Equal(expected.ClippingActed, actual.ClippingActed);
+            AssertClose(expected.NormBeforeClipping!.Value, actual.NormBeforeClipping!.Value);
+            AssertClose(expected.NormAfterClipping!.Value, actual.NormAfterClipping!.Value);
+            for (int i = 0; i < expected.Layers.Count; i++)
+            {
+                AssertClose(expected.Layers[i].GradientNormAfterClipping!.Value, actual.Layers[i].GradientNormAfterClipping!.Value);
+            }
+
+            foreach ((var p, var q) in managedModel.parameters().Zip(deviceModel.parameters()))
+            {
+                using var comparison = NewDisposeScope();
+                Tensor g = p.grad!, h = q.grad!;
+                Tensor diff = (g - h).abs().max(), scale = g.abs().max();
+                Assert.True(diff.item<float>() <= 1e-5 * scale.item<float>(), $"step {step}: max |diff| {diff.item<float>()} vs max |g| {scale.item<float>()}");
+            }
+        }
+
+        Assert.Equal(live, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+        // Every gradient (a weight and a bias per layer) is read unit by unit once AGC has run.
+        Assert.Equal(2 * layers, UnitsHeldAfterTheRead(deviceModel, device, layers));
+    }
+
+    private static GradientStepResult StepOn(nn.Module<Tensor, Tensor> model, GradientMonitor monitor, Tensor x, bool devicePath)
+    {
+        model.zero_grad();
+        using (var scope = NewDisposeScope())
+        {
+            model.call(x).square().mean().mul(1e3).backward();
+        }
+
+        using var path = DevicePathSwitch.Set(devicePath);
+        return monitor.Step();
+    }
+
+    /// <summary>How many gradients of one more step's read keep their unit norms up to the clipping stage.</summary>
+    private static int UnitsHeldAfterTheRead(nn.Module<Tensor, Tensor> model, GradientMonitor monitor, int layers)
+    {
+        model.zero_grad();
+        using (var scope = NewDisposeScope())
+        {
+            model.call(randn(16, 24)).square().mean().backward();
+        }
+
+        using var path = DevicePathSwitch.Set();
+        using var scope2 = NewDisposeScope();
+        var transfer = new HostTransfer();
+        monitor.Reader.Queue(transfer, holdGradients: true);
+        int held = 0;
+        for (int i = 0; i < layers; i++)
+        {
+            for (int k = 0; k < 2; k++)
+            {
+                held += monitor.Reader.Units(i, k) is null ? 0 : 1;
+            }
+        }
+
+        monitor.Reader.Complete(transfer.Fetch());
+        monitor.Reader.ReleaseGradients();
+        return held;
+    }
+
+    private static void AssertClose(double expected, double actual) =>
+        Assert.True(Math.Abs(expected - actual) <= 1e-6 * Math.Abs(expected), $"{actual} vs {expected}");
 
     private static long CreatedPerStep(nn.Module<Tensor, Tensor> model, Tensor input, GradientClipping? clipping, out GradientStepResult result)
     {
