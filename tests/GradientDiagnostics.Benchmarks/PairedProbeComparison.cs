@@ -11,7 +11,8 @@ namespace GradientDiagnostics.Benchmarks;
 /// monitor with default options (probes at the full-statistics cadence) run on every workload; the full-every-step
 /// variants only on (a), where they measure the probes' own cost on a full step. The bare read (the plain step plus one
 /// <c>TensorPrimitives.Sum</c> pass over every gradient) is the floor of any monitor that reads every gradient byte on
-/// every step: what the read alone costs a whole step on this machine.
+/// every step: what the read alone costs a whole step on this machine. The defaults also run with the statistics pass's
+/// read-ahead hint off (<see cref="ReadAhead"/>), its control.
 /// </summary>
 /// <remarks>Run: <c>dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --paired-probes [cycles]
 /// [--workloads a,b:rounds,…]</c>.</remarks>
@@ -19,6 +20,7 @@ internal static class PairedProbeComparison
 {
     private const int WarmupSteps = 60;
     private const string BareRead = "plain step + a bare read of every gradient (one Sum pass, the floor)";
+    private const string NoReadAhead = "step + monitor, defaults, without the read-ahead hint (ReadAhead off)";
     private const string Defaults = "step + monitor, defaults (probes at the full-statistics cadence)";
 
     public static void Run(int cycles, string[] workloads)
@@ -38,6 +40,7 @@ internal static class PairedProbeComparison
             (BareRead, null),
             ("step + monitor, no probes", o => o.CaptureLayerOutputs = false),
             (Defaults, _ => { }),
+            (NoReadAhead, _ => { }),
         };
         if (name == "a_mlp_50x512")
         {
@@ -58,7 +61,9 @@ internal static class PairedProbeComparison
                 ? () => TrainingSteps.Monitored(r.Workload, r.Optimizer, r.Monitor)
                 : r.Name == BareRead
                     ? () => TrainingSteps.PlainWithBareRead(r.Workload, r.Optimizer)
-                    : () => TrainingSteps.Plain(r.Workload, r.Optimizer))),
+                    : () => TrainingSteps.Plain(r.Workload, r.Optimizer),
+                r.Name == NoReadAhead ? () => ReadAhead.Enabled = false : null,
+                r.Name == NoReadAhead ? () => ReadAhead.Enabled = true : null)),
         ];
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -79,9 +84,9 @@ internal static class PairedProbeComparison
                 $"| {runs[i].Name} | {PairedRunner.Median(results[i].StepMs):F2} | {PairedRunner.Median(ratio):F3} [{low:F3}, {high:F3}] | {toPlain:+0.00;-0.00;0.00} ms | {toMonitor:+0.00;-0.00;0.00} ms | {toMonitor / plainMedian:+0.0%;-0.0%;0.0%} |"));
         }
 
-        if (runs.Length == 6)
+        if (runs.Length == 7)
         {
-            double probes = PairedRunner.Median(PairedRunner.Paired(results[5].StepMs, results[4].StepMs, (a, b) => a - b));
+            double probes = PairedRunner.Median(PairedRunner.Paired(results[6].StepMs, results[5].StepMs, (a, b) => a - b));
             Console.WriteLine();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Probes' own cost on a full step (full every step, with minus without probes, paired): {probes:F2} ms = {probes / plainMedian:0.0%} of the plain step's median {plainMedian:F2} ms."));

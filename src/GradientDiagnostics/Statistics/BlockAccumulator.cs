@@ -41,6 +41,7 @@ internal struct BlockAccumulator
         int i = 0;
         for (; i < unrolledEnd; i += 4 * count)
         {
+            ReadAhead.Lines(ref Unsafe.Add(ref block, i), 4 * count * sizeof(float));
             TVector x0 = TLanes.Load(ref block, i), x1 = TLanes.Load(ref block, i + count);
             TVector x2 = TLanes.Load(ref block, i + (2 * count)), x3 = TLanes.Load(ref block, i + (3 * count));
             TVector a0 = TLanes.Abs(x0), a1 = TLanes.Abs(x1), a2 = TLanes.Abs(x2), a3 = TLanes.Abs(x3);

@@ -40,6 +40,7 @@ internal static class TensorStatisticsKernel
         int i = 0;
         for (; i + 1 < vectors.Length; i += 2)
         {
+            ReadAhead.Lines(ref Unsafe.AsRef(in vectors[i]), 2 * Vector<byte>.Count);
             Vector<double> a = vectors[i], b = vectors[i + 1];
             Vector<double> absA = Vector.Abs(a), absB = Vector.Abs(b);
             squares0 += a * a;
