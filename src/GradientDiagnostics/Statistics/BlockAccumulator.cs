@@ -15,19 +15,20 @@ internal struct BlockAccumulator
 
     /// <summary>Sums a block (a multiple of the vector width, at most
     /// <see cref="TensorStatisticsKernel.FloatBlockIterations"/> iterations of four vectors) in float lanes, magnitudes
-    /// multiplied by <paramref name="scale"/> (an exact power of two; 1 for none), and adds it, when every element is
+    /// multiplied by <paramref name="scale"/> (an exact power of two; 1 for none), with the <see cref="ReadAhead"/> hint
+    /// when <paramref name="readAhead"/>, and adds it, when every element is
     /// finite and the scaled magnitudes are float-safe; otherwise adds nothing. <paramref name="blockMax"/> is the block's
     /// max |x| when its sums were finite, NaN otherwise. Zeros are counted from compare bit masks (integer work, off the
     /// vector units that the sums keep busy).</summary>
-    public bool TryAddFloatBlock<TLanes, TVector>(ref float block, int blockLength, float scale, out float blockMax)
+    public bool TryAddFloatBlock<TLanes, TVector>(ref float block, int blockLength, float scale, bool readAhead, out float blockMax)
         where TLanes : struct, IFloatLanes<TVector>
         where TVector : struct =>
         scale == 1
-            ? TryAddFloatBlock<TLanes, TVector, Unscaled>(ref block, blockLength, 1, out blockMax)
-            : TryAddFloatBlock<TLanes, TVector, Scaled>(ref block, blockLength, scale, out blockMax);
+            ? TryAddFloatBlock<TLanes, TVector, Unscaled>(ref block, blockLength, 1, readAhead, out blockMax)
+            : TryAddFloatBlock<TLanes, TVector, Scaled>(ref block, blockLength, scale, readAhead, out blockMax);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private bool TryAddFloatBlock<TLanes, TVector, TScaling>(ref float block, int blockLength, float scale, out float blockMax)
+    private bool TryAddFloatBlock<TLanes, TVector, TScaling>(ref float block, int blockLength, float scale, bool readAhead, out float blockMax)
         where TLanes : struct, IFloatLanes<TVector>
         where TVector : struct
         where TScaling : struct, IBlockScaling
@@ -41,7 +42,11 @@ internal struct BlockAccumulator
         int i = 0;
         for (; i < unrolledEnd; i += 4 * count)
         {
-            ReadAhead.Lines(ref Unsafe.Add(ref block, i), 4 * count * sizeof(float));
+            if (readAhead)
+            {
+                ReadAhead.Lines(ref Unsafe.Add(ref block, i), 4 * count * sizeof(float));
+            }
+
             TVector x0 = TLanes.Load(ref block, i), x1 = TLanes.Load(ref block, i + count);
             TVector x2 = TLanes.Load(ref block, i + (2 * count)), x3 = TLanes.Load(ref block, i + (3 * count));
             TVector a0 = TLanes.Abs(x0), a1 = TLanes.Abs(x1), a2 = TLanes.Abs(x2), a3 = TLanes.Abs(x3);

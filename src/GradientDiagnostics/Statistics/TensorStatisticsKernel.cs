@@ -37,10 +37,15 @@ internal static class TensorStatisticsKernel
         ReadOnlySpan<Vector<double>> vectors = MemoryMarshal.Cast<double, Vector<double>>(values);
         Vector<double> squares0 = default, squares1 = default, magnitudes0 = default, magnitudes1 = default, max = default;
         Vector<long> zeros = default;
+        bool readAhead = ReadAhead.For((long)values.Length * sizeof(double));
         int i = 0;
         for (; i + 1 < vectors.Length; i += 2)
         {
-            ReadAhead.Lines(ref Unsafe.AsRef(in vectors[i]), 2 * Vector<byte>.Count);
+            if (readAhead)
+            {
+                ReadAhead.Lines(ref Unsafe.AsRef(in vectors[i]), 2 * Vector<byte>.Count);
+            }
+
             Vector<double> a = vectors[i], b = vectors[i + 1];
             Vector<double> absA = Vector.Abs(a), absB = Vector.Abs(b);
             squares0 += a * a;
@@ -129,6 +134,7 @@ internal static class TensorStatisticsKernel
         int length = values.Length;
         int vectorEnd = length - (length % TLanes.Count);
         int blockLength = FloatBlockIterations * 4 * TLanes.Count;
+        bool readAhead = ReadAhead.For((long)length * sizeof(float));
         var accumulator = new BlockAccumulator();
 
         // Each block is summed in float when its magnitudes allow it, scaled by an exact power of two when they are tiny
@@ -143,14 +149,14 @@ internal static class TensorStatisticsKernel
             ref float block = ref Unsafe.Add(ref start, blockStart);
             if (!preferDouble)
             {
-                if (accumulator.TryAddFloatBlock<TLanes, TVector>(ref block, thisBlockLength, scale, out float seenMax))
+                if (accumulator.TryAddFloatBlock<TLanes, TVector>(ref block, thisBlockLength, scale, readAhead, out float seenMax))
                 {
                     continue;
                 }
 
                 float fitted = ScaleFor(seenMax);
                 if (seenMax > 0 && fitted != 0 && fitted != scale &&
-                    accumulator.TryAddFloatBlock<TLanes, TVector>(ref block, thisBlockLength, fitted, out _))
+                    accumulator.TryAddFloatBlock<TLanes, TVector>(ref block, thisBlockLength, fitted, readAhead, out _))
                 {
                     scale = fitted;
                     continue;
