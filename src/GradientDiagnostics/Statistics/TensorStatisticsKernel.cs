@@ -48,8 +48,8 @@ internal static class TensorStatisticsKernel
 
             Vector<double> a = vectors[i], b = vectors[i + 1];
             Vector<double> absA = Vector.Abs(a), absB = Vector.Abs(b);
-            squares0 += a * a;
-            squares1 += b * b;
+            squares0 = Vector.FusedMultiplyAdd(a, a, squares0);
+            squares1 = Vector.FusedMultiplyAdd(b, b, squares1);
             magnitudes0 += absA;
             magnitudes1 += absB;
             max = Vector.Max(max, Vector.Max(absA, absB));
