@@ -12,7 +12,7 @@ using BenchmarkDotNet.Running;
 // Whole training steps with and without the monitor, paired and interleaved, on every workload (see PairedStepComparison):
 //   dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --paired [cycles, default 20] [--warmup steps, default 60]
 //     [--workloads a,b:rounds,...] [--diagnose] [--read-control] [--minutes budget] [--path p] [--device d] [--attach-per-cycle]
-// Any mode: --no-read-ahead (below). Any mode: --torch-threads n sets libtorch's intra-op threads first (torch.set_num_threads), e.g. 1 to leave a core
+// Any mode: --no-read-ahead, --read-threads n (below). Any mode: --torch-threads n sets libtorch's intra-op threads first (torch.set_num_threads), e.g. 1 to leave a core
 // free for the monitor's parallel read.
 // The probes' cost (on by default), one model per variant, paired the same way (see PairedProbeComparison):
 //   dotnet run -c Release --project tests/GradientDiagnostics.Benchmarks -- --paired-probes [cycles, default 30] [--workloads a,b:rounds,...]
@@ -24,10 +24,16 @@ if (Value("--torch-threads") is string torchThreads)
     TorchSharp.torch.set_num_threads(int.Parse(torchThreads, CultureInfo.InvariantCulture));
 }
 
-// Any mode: --no-read-ahead turns the statistics pass's prefetch hint off (GradientDiagnostics.ReadAhead), its control.
+// Any mode: --no-read-ahead turns the statistics pass's prefetch hint off (GradientDiagnostics.ReadAhead), its control;
+// --read-threads n makes every large CPU read use n threads, whatever libtorch's threads leave free.
 if (args.Contains("--no-read-ahead"))
 {
     GradientDiagnostics.ReadAhead.Enabled = false;
+}
+
+if (Value("--read-threads") is string readThreads)
+{
+    GradientDiagnostics.TorchSharp.TensorStatisticsCollector.ReadThreadsOverride = int.Parse(readThreads, CultureInfo.InvariantCulture);
 }
 
 // Any paired mode: --device cuda puts the models on the GPU (a CUDA build of TorchSharp is needed, see docs/performance.md);

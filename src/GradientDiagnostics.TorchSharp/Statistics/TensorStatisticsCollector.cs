@@ -44,6 +44,10 @@ internal sealed class TensorStatisticsCollector(int layerCount, ReductionScratch
     /// benchmark).</summary>
     internal static bool ParallelReadDisabled { get; set; }
 
+    /// <summary>When set, the threads every large CPU read uses, in place of <see cref="ReadThreads"/> (a control for the
+    /// benchmarks: a parallel read where libtorch's threads cover every core).</summary>
+    internal static int? ReadThreadsOverride { get; set; }
+
     /// <summary>How many threads the last step's CPU read used (1: the calling thread only).</summary>
     internal int LastReadThreads { get; private set; } = 1;
 
@@ -265,7 +269,7 @@ internal sealed class TensorStatisticsCollector(int layerCount, ReductionScratch
     {
         int threads = ParallelReadDisabled || _cpuElements < ParallelElements
             ? 1
-            : ReadThreads(_cpuElements, torch.get_num_threads(), Environment.ProcessorCount);
+            : ReadThreadsOverride ?? ReadThreads(_cpuElements, torch.get_num_threads(), Environment.ProcessorCount);
         LastReadThreads = threads;
         if (threads == 1)
         {
