@@ -153,18 +153,8 @@ internal static class DeviceReduction
     /// dispose scope.</summary>
     public static UnitNorms UnitNormsOf(torch.Tensor tensor, ReductionScratch scratch)
     {
-        long[] dims = UnitDimensions(tensor);
-        if (UsesAcceleratorKernels(tensor.device_type))
-        {
-            return new UnitNorms(
-                torch.linalg.vector_norm(tensor, 2, dims, keepdim: true),
-                torch.linalg.vector_norm(tensor, 1, dims, keepdim: true),
-                torch.linalg.vector_norm(tensor, double.PositiveInfinity, dims, keepdim: true));
-        }
-
-        torch.Tensor magnitudes = scratch.Like(tensor, tensor.dtype).copy_(tensor).abs_();
-        torch.Tensor l1 = magnitudes.sum(dims, keepdim: true), max = magnitudes.amax(dims, keepdim: true);
-        return new UnitNorms(magnitudes.mul_(magnitudes).sum(dims, keepdim: true).sqrt_(), l1, max);
+        (torch.Tensor l2, torch.Tensor l1, torch.Tensor max) = Norms(tensor, UnitDimensions(tensor), writable: false, scratch);
+        return new UnitNorms(l2, l1, max);
     }
 
     /// <summary>Queues a unit-wise entry of <paramref name="tensor"/> on <paramref name="transfer"/>: the three vectors of
@@ -185,9 +175,14 @@ internal static class DeviceReduction
     /// zeros.</summary>
     public static int UnitFieldCount(long units, bool countZeros) => checked((int)(3 * units)) + (countZeros ? 1 : 0);
 
-    /// <summary>The dimensions a unit's norm is taken over: every one but the first, or the only one.</summary>
+    /// <summary>The dimensions a unit's norm is taken over: every one but the first, or the only one. Shared arrays per rank
+    /// (read only): the reads and AGC ask for them per tensor every step.</summary>
     internal static long[] UnitDimensions(torch.Tensor tensor) =>
-        tensor.dim() <= 1 ? [0] : [.. Enumerable.Range(1, (int)tensor.dim() - 1).Select(d => (long)d)];
+        tensor.dim() < UnitDimensionsByRank.Length ? UnitDimensionsByRank[tensor.dim()] : DimensionsAfterFirst(tensor.dim());
+
+    private static readonly long[][] UnitDimensionsByRank = [.. Enumerable.Range(0, 9).Select(rank => DimensionsAfterFirst(rank))];
+
+    private static long[] DimensionsAfterFirst(long rank) => rank <= 1 ? [0] : [.. Enumerable.Range(1, (int)rank - 1).Select(d => (long)d)];
 
     /// <summary>Queues the exact read of <paramref name="tensor"/> (a second read, on a step whose norms came back
     /// non-finite): one entry of <see cref="ExactFields"/> scalars per chunk of at most <see cref="ExactChunkElements"/>
@@ -227,25 +222,34 @@ internal static class DeviceReduction
         return (start, chunks);
     }
 
-    /// <summary>Queues ‖values‖₂, ‖values‖₁ and max|values| (see the type's remarks for the kernels per device).
-    /// <paramref name="writable"/>: the values are a copy this class owns, which may be overwritten.</summary>
+    /// <summary>Queues ‖values‖₂, ‖values‖₁ and max|values| over the whole tensor (<see cref="Norms"/>).</summary>
     private static int QueueNormsOf(torch.Tensor values, bool writable, HostTransfer transfer, ReductionScratch scratch)
+    {
+        (torch.Tensor l2, torch.Tensor l1, torch.Tensor max) = Norms(values, dims: null, writable, scratch);
+        int first = transfer.AddScalar(l2);
+        transfer.AddScalar(l1);
+        transfer.AddScalar(max);
+        return first;
+    }
+
+    /// <summary>‖values‖₂, ‖values‖₁ and max|values| over <paramref name="dims"/> (kept, as size 1), or over the whole
+    /// tensor when null (0-dimensional results): three tensors, with the kernels of the type's remarks for the device.
+    /// <paramref name="writable"/>: the values are a copy this class owns, which may be overwritten.</summary>
+    private static (torch.Tensor L2, torch.Tensor L1, torch.Tensor Max) Norms(
+        torch.Tensor values, long[]? dims, bool writable, ReductionScratch scratch)
     {
         if (UsesAcceleratorKernels(values.device_type))
         {
-            int first = transfer.AddScalar(torch.linalg.vector_norm(values, 2));
-            transfer.AddScalar(torch.linalg.vector_norm(values, 1));
-            transfer.AddScalar(torch.linalg.vector_norm(values, double.PositiveInfinity));
-            return first;
+            bool keep = dims is not null;
+            return (torch.linalg.vector_norm(values, 2, dims, keep), torch.linalg.vector_norm(values, 1, dims, keep),
+                torch.linalg.vector_norm(values, double.PositiveInfinity, dims, keep));
         }
 
-        // CPU: Σ|x| and max|x| from |x| in the buffer, then Σx² from the same buffer squared in place (sum + sqrt_ of a
-        // 0-dim result: no tensor more), cheaper on this CPU than a separate 2-norm pass over the gradient.
+        // CPU: Σ|x| and max|x| from |x| in the buffer, then Σx² from the same buffer squared in place (sum + sqrt_ of the
+        // result: no tensor more), cheaper on this CPU than a separate 2-norm pass over the gradient.
         torch.Tensor magnitudes = (writable ? values : scratch.Like(values, values.dtype).copy_(values)).abs_();
-        torch.Tensor sum = magnitudes.sum(), max = magnitudes.amax();
-        int norm = transfer.AddScalar(magnitudes.mul_(magnitudes).sum().sqrt_());
-        transfer.AddScalar(sum);
-        transfer.AddScalar(max);
-        return norm;
+        torch.Tensor Sum(torch.Tensor t) => dims is null ? t.sum() : t.sum(dims, keepdim: true);
+        torch.Tensor l1 = Sum(magnitudes), max = dims is null ? magnitudes.amax() : magnitudes.amax(dims, keepdim: true);
+        return (Sum(magnitudes.mul_(magnitudes)).sqrt_(), l1, max);
     }
 }

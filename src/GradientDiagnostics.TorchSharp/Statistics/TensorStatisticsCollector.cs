@@ -178,7 +178,7 @@ internal sealed class TensorStatisticsCollector(int layerCount, ReductionScratch
                 nonzero = entry.CountZeros ? v[3 * units] : 0;
             }
 
-            for (int c = 0; c < entry.Chunks && entry.Units == 0; c++)
+            for (int c = 0; entry.Units == 0 && c < entry.Chunks; c++)
             {
                 ReadOnlySpan<double> v = scalars.Slice(entry.First + c * fields, fields);
                 bool sixteenBit = entry.SixteenBit != NumericFormat.Unknown;
