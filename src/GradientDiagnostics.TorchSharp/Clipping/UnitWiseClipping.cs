@@ -43,13 +43,13 @@ internal static class UnitWiseClipping
 
     /// <summary>AGC on one parameter (Brock et al. 2021): the unit-wise norms are taken over every dimension but the first
     /// (output rows of a Linear weight, output filters of a Conv weight), or over the whole tensor when it has at most one
-    /// dimension; units whose gradient norm exceeds λ·max(‖W_i‖, ε) are scaled down to it. ‖G_u‖ comes from the unit
-    /// norms the step's read kept (<paramref name="units"/>, then scaled with the gradient) or, without them, from a pass of
-    /// its own.</summary>
+    /// dimension; units whose gradient norm exceeds λ·max(‖W_i‖, ε) are scaled down to it. ‖W_u‖ and ‖G_u‖ come from the
+    /// unit norms the step's read kept (<paramref name="units"/>, then scaled with the gradient) or, without them, from
+    /// passes of their own.</summary>
     private static void ClipUnits(torch.Tensor weight, torch.Tensor grad, UnitNorms? units, double clipping, double epsilon)
     {
         long[]? dims = grad.dim() == 0 ? null : DeviceReduction.UnitDimensions(grad);
-        torch.Tensor weightNorm = torch.linalg.vector_norm(weight, 2, dims, keepdim: true);
+        torch.Tensor weightNorm = units?.Weight ?? torch.linalg.vector_norm(weight, 2, dims, keepdim: true);
         torch.Tensor gradNorm = units?.L2 ?? torch.linalg.vector_norm(grad, 2, dims, keepdim: true);
         torch.Tensor factor = ClipFactor(weightNorm, gradNorm, clipping, epsilon);
         grad.mul_(factor);

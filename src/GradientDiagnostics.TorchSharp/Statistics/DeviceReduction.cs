@@ -138,28 +138,23 @@ internal static class DeviceReduction
         return (start, chunks);
     }
 
-    /// <summary>Whether <see cref="UnitNormsOf"/> can read <paramref name="tensor"/>: dense float32 or float64 of at least one
-    /// dimension, in one chunk. The others take <see cref="QueueNorms"/>.</summary>
+    /// <summary>Whether <see cref="UnitNorms.Read"/> can read <paramref name="tensor"/>: dense float32 or float64 of at
+    /// least one dimension, in one chunk. The others take <see cref="QueueNorms"/>.</summary>
     public static bool CanReadUnits(torch.Tensor tensor) =>
         !tensor.is_sparse && tensor.dim() >= 1 && tensor.dtype is torch.ScalarType.Float32 or torch.ScalarType.Float64
         && tensor.numel() is > 0 and <= WideningChunkElements;
 
-    /// <summary>The healthy-step read of <paramref name="tensor"/> unit by unit, for adaptive clipping (a unit is a slice
-    /// along dimension 0, or the whole tensor when it has one dimension; see <see cref="UnitWiseClipping"/>): ‖u‖₂, ‖u‖₁ and
-    /// max|u| per unit, three tensors of shape [units, 1, …], with the same kernels per device as <see cref="QueueNorms"/>.
-    /// The tensor's own norms follow on the host (<see cref="QueueUnitEntry"/>), so the read still creates three tensors;
-    /// kept until the clipping stage, the unit norms give AGC ‖G_u‖ without another pass and the clipped gradient's
-    /// statistics without a second read (<see cref="UnitNorms.Scale(torch.Tensor)"/>). Results land in the caller's
-    /// dispose scope.</summary>
-    public static UnitNorms UnitNormsOf(torch.Tensor tensor, ReductionScratch scratch)
-    {
-        (torch.Tensor l2, torch.Tensor l1, torch.Tensor max) = Norms(tensor, UnitDimensions(tensor), writable: false, scratch);
-        return new UnitNorms(l2, l1, max);
-    }
+    /// <summary>‖u‖₂ per unit of <paramref name="magnitudes"/> (|g| in the reused buffer, which this may overwrite) over
+    /// <paramref name="dims"/>, kept as size 1: on an accelerator one 2-norm pass; on the CPU the buffer squared in place,
+    /// summed, and the square root taken in place (the type's remarks). One tensor.</summary>
+    internal static torch.Tensor UnitL2(torch.Tensor magnitudes, long[] dims) =>
+        UsesAcceleratorKernels(magnitudes.device_type)
+            ? torch.linalg.vector_norm(magnitudes, 2, dims, keepdim: true)
+            : magnitudes.mul_(magnitudes).sum(dims, keepdim: true).sqrt_();
 
-    /// <summary>Queues a unit-wise entry of <paramref name="tensor"/> on <paramref name="transfer"/>: the three vectors of
-    /// <paramref name="norms"/> (concatenated per group, no op of their own), then the nonzero count when counting zeros
-    /// (<see cref="UnitFieldCount"/> scalars). Returns the first scalar's index.</summary>
+    /// <summary>Queues a unit-wise entry of <paramref name="tensor"/> on <paramref name="transfer"/>: the gradient's norms per
+    /// unit from <paramref name="norms"/> (<see cref="UnitNorms.Queue"/>: concatenated per group, no op of their own), then
+    /// the nonzero count when counting zeros (<see cref="UnitFieldCount"/> scalars). Returns the first scalar's index.</summary>
     public static int QueueUnitEntry(torch.Tensor tensor, UnitNorms norms, bool countZeros, HostTransfer transfer)
     {
         int first = norms.Queue(transfer);
@@ -225,31 +220,27 @@ internal static class DeviceReduction
     /// <summary>Queues ‖values‖₂, ‖values‖₁ and max|values| over the whole tensor (<see cref="Norms"/>).</summary>
     private static int QueueNormsOf(torch.Tensor values, bool writable, HostTransfer transfer, ReductionScratch scratch)
     {
-        (torch.Tensor l2, torch.Tensor l1, torch.Tensor max) = Norms(values, dims: null, writable, scratch);
+        (torch.Tensor l2, torch.Tensor l1, torch.Tensor max) = Norms(values, writable, scratch);
         int first = transfer.AddScalar(l2);
         transfer.AddScalar(l1);
         transfer.AddScalar(max);
         return first;
     }
 
-    /// <summary>‖values‖₂, ‖values‖₁ and max|values| over <paramref name="dims"/> (kept, as size 1), or over the whole
-    /// tensor when null (0-dimensional results): three tensors, with the kernels of the type's remarks for the device.
-    /// <paramref name="writable"/>: the values are a copy this class owns, which may be overwritten.</summary>
-    private static (torch.Tensor L2, torch.Tensor L1, torch.Tensor Max) Norms(
-        torch.Tensor values, long[]? dims, bool writable, ReductionScratch scratch)
+    /// <summary>‖values‖₂, ‖values‖₁ and max|values| (0-dimensional): three tensors, with the kernels of the type's remarks
+    /// for the device. <paramref name="writable"/>: the values are a copy this class owns, which may be overwritten.</summary>
+    private static (torch.Tensor L2, torch.Tensor L1, torch.Tensor Max) Norms(torch.Tensor values, bool writable, ReductionScratch scratch)
     {
         if (UsesAcceleratorKernels(values.device_type))
         {
-            bool keep = dims is not null;
-            return (torch.linalg.vector_norm(values, 2, dims, keep), torch.linalg.vector_norm(values, 1, dims, keep),
-                torch.linalg.vector_norm(values, double.PositiveInfinity, dims, keep));
+            return (torch.linalg.vector_norm(values, 2), torch.linalg.vector_norm(values, 1),
+                torch.linalg.vector_norm(values, double.PositiveInfinity));
         }
 
         // CPU: Σ|x| and max|x| from |x| in the buffer, then Σx² from the same buffer squared in place (sum + sqrt_ of the
         // result: no tensor more), cheaper on this CPU than a separate 2-norm pass over the gradient.
         torch.Tensor magnitudes = (writable ? values : scratch.Like(values, values.dtype).copy_(values)).abs_();
-        torch.Tensor Sum(torch.Tensor t) => dims is null ? t.sum() : t.sum(dims, keepdim: true);
-        torch.Tensor l1 = Sum(magnitudes), max = dims is null ? magnitudes.amax() : magnitudes.amax(dims, keepdim: true);
-        return (Sum(magnitudes.mul_(magnitudes)).sqrt_(), l1, max);
+        torch.Tensor l1 = magnitudes.sum(), max = magnitudes.amax();
+        return (magnitudes.mul_(magnitudes).sum().sqrt_(), l1, max);
     }
 }

@@ -11,12 +11,13 @@ internal sealed class GradientStatisticsReader(ModuleLayer[] layers) : IDisposab
     private readonly TensorStatisticsCollector _collector = new(layers.Length);
     private readonly torch.Tensor?[][] _held = [.. layers.Select(l => new torch.Tensor?[l.Parameters.Length])];
     private readonly UnitNorms?[][] _units = [.. layers.Select(l => new UnitNorms?[l.Parameters.Length])];
+    private readonly bool[][] _unitsRead = [.. layers.Select(l => new bool[l.Parameters.Length])];
     private bool _holding;
 
-    /// <summary>Whether reads that hold the gradients read the device path's gradients unit by unit
-    /// (<see cref="DeviceReduction.UnitNormsOf"/>) and keep their unit norms for the clipping stage of the same step
+    /// <summary>Whether reads that hold the gradients read the device path's gradients unit by unit, with their weights
+    /// (<see cref="UnitNorms.Read"/>), and keep the unit norms for the clipping stage of the same step
     /// (<see cref="Units"/>). Set once adaptive clipping has run: the read then costs as many tensors, AGC needs no pass
-    /// of its own for ‖G_u‖, and the clipped statistics need no second read (<see cref="Requeue"/>).</summary>
+    /// of its own for ‖W_u‖ and ‖G_u‖, and the clipped statistics need no second read (<see cref="Requeue"/>).</summary>
     public bool ReadsUnitNorms { get; set; }
 
     /// <summary>How many threads the last step's CPU read used (see <see cref="TensorStatisticsCollector.ReadThreads"/>).</summary>
@@ -74,9 +75,9 @@ internal sealed class GradientStatisticsReader(ModuleLayer[] layers) : IDisposab
                 torch.Tensor? grad = parameters[k].grad;
                 if (grad is not null)
                 {
-                    UnitNorms? units = _collector.Add(i, grad, transfer, unitWise: holdGradients && ReadsUnitNorms);
+                    torch.Tensor? weight = holdGradients && ReadsUnitNorms ? parameters[k] : null;
+                    _unitsRead[i][k] = _collector.Add(i, grad, transfer, weight, ref _units[i][k]);
                     _held[i][k] = holdGradients ? grad.DetachFromDisposeScope() : null;
-                    _units[i][k] = units?.Detach();
                 }
             }
         }
@@ -107,7 +108,7 @@ internal sealed class GradientStatisticsReader(ModuleLayer[] layers) : IDisposab
                     continue;
                 }
 
-                if (_units[i][k] is UnitNorms units)
+                if (Units(i, k) is UnitNorms units)
                 {
                     _collector.AddUnitNorms(i, grad, units, transfer);
                 }
@@ -119,26 +120,22 @@ internal sealed class GradientStatisticsReader(ModuleLayer[] layers) : IDisposab
         }
     }
 
-    /// <summary>The unit norms of parameter <paramref name="index"/> of layer <paramref name="layer"/>'s gradient, held since
-    /// the step's read (<see cref="ReadsUnitNorms"/>) and kept equal to the gradient's: a caller that changes the gradient
-    /// scales them as well, or calls <see cref="ForgetUnits"/>. Null when none are held.</summary>
-    public UnitNorms? Units(int layer, int index) => _units[layer][index];
+    /// <summary>The unit norms of parameter <paramref name="index"/> of layer <paramref name="layer"/> and its gradient, read
+    /// at the step's read (<see cref="ReadsUnitNorms"/>) and kept equal to the gradient's: a caller that changes the
+    /// gradient scales them as well, or calls <see cref="ForgetUnits"/>. Null when this step's read did not take them.</summary>
+    public UnitNorms? Units(int layer, int index) => _unitsRead[layer][index] ? _units[layer][index] : null;
 
-    /// <summary>Releases the unit norms of one gradient after a change they cannot follow (a clamp): the next
-    /// <see cref="Requeue"/> reads that gradient again.</summary>
-    public void ForgetUnits(int layer, int index)
-    {
-        _units[layer][index]?.Dispose();
-        _units[layer][index] = null;
-    }
+    /// <summary>Stops using the unit norms of one gradient for this step, after a change they cannot follow (a clamp): the
+    /// next <see cref="Requeue"/> reads that gradient again. Their rows are kept for the next step's read.</summary>
+    public void ForgetUnits(int layer, int index) => _unitsRead[layer][index] = false;
 
     /// <summary>The gradient of parameter <paramref name="index"/> of layer <paramref name="layer"/>: the wrapper held since
     /// <see cref="Queue"/> when it held them (null when the parameter had none), else a new read of <c>p.grad</c> (in the
     /// caller's dispose scope).</summary>
     public torch.Tensor? Gradient(int layer, int index) => _holding ? _held[layer][index] : layers[layer].Parameters[index].grad;
 
-    /// <summary>Releases the wrappers <see cref="Queue"/> held (not the gradients: only this handle to them), and the unit
-    /// norms.</summary>
+    /// <summary>Releases the wrappers <see cref="Queue"/> held (not the gradients: only this handle to them), and stops using
+    /// the step's unit norms.</summary>
     public void ReleaseGradients()
     {
         for (int i = 0; i < _held.Length; i++)
@@ -181,10 +178,18 @@ internal sealed class GradientStatisticsReader(ModuleLayer[] layers) : IDisposab
     /// <summary>The device path's reused buffers (shared with the monitor's parameter reads).</summary>
     internal ReductionScratch Scratch => _collector.Scratch;
 
-    /// <summary>Releases the held wrappers and the device path's reused buffers.</summary>
+    /// <summary>Releases the held wrappers, the unit norms' rows and the device path's reused buffers.</summary>
     public void Dispose()
     {
         ReleaseGradients();
+        foreach (UnitNorms?[] units in _units)
+        {
+            foreach (UnitNorms? u in units)
+            {
+                u?.Dispose();
+            }
+        }
+
         _collector.Dispose();
     }
 

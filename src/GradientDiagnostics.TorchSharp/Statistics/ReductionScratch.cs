@@ -12,15 +12,43 @@ namespace GradientDiagnostics.TorchSharp;
 internal sealed class ReductionScratch : IDisposable
 {
     private readonly List<Buffer> _buffers = [];
+    private readonly List<(torch.ScalarType Type, torch.Device Device, torch.Tensor Ones)> _ones = [];
 
     /// <summary>A tensor of <paramref name="like"/>'s shape and device and of dtype <paramref name="dtype"/>, whose contents
     /// are undefined; valid until the next call for a larger tensor of that dtype and device, or <see cref="Dispose"/>.
     /// Owned by this scratch (outside every dispose scope).</summary>
-    public torch.Tensor Like(torch.Tensor like, torch.ScalarType dtype)
+    public torch.Tensor Like(torch.Tensor like, torch.ScalarType dtype) => View(like.shape, like.numel(), dtype, like.device);
+
+    /// <summary>The memory <see cref="Like"/> gives <paramref name="like"/>, as a matrix: one row per slice along its first
+    /// dimension (one row in all when it has at most one dimension). Same lifetime as <see cref="Like"/>.</summary>
+    public torch.Tensor RowsLike(torch.Tensor like, torch.ScalarType dtype)
     {
         long elements = like.numel();
-        Buffer buffer = Grown(dtype, like.device, elements);
-        var shape = new Shape(like.shape);
+        long rows = like.dim() <= 1 ? 1 : like.shape[0];
+        return View([rows, elements / rows], elements, dtype, like.device);
+    }
+
+    /// <summary>A vector of <paramref name="length"/> ones of dtype <paramref name="dtype"/> on <paramref name="device"/>,
+    /// made once: with <c>addmv_</c> it sums a matrix's rows into a vector in place. Owned by this scratch.</summary>
+    public torch.Tensor Ones(long length, torch.ScalarType dtype, torch.Device device)
+    {
+        foreach ((torch.ScalarType type, torch.Device on, torch.Tensor ones) in _ones)
+        {
+            if (type == dtype && on.type == device.type && on.index == device.index && ones.shape[0] == length)
+            {
+                return ones;
+            }
+        }
+
+        torch.Tensor made = torch.ones(length, dtype, device).DetachFromDisposeScope();
+        _ones.Add((dtype, device, made));
+        return made;
+    }
+
+    private torch.Tensor View(long[] sizes, long elements, torch.ScalarType dtype, torch.Device device)
+    {
+        Buffer buffer = Grown(dtype, device, elements);
+        var shape = new Shape(sizes);
         if (!buffer.Views.TryGetValue(shape, out torch.Tensor? view))
         {
             using torch.Tensor front = buffer.Flat!.narrow(0, 0, elements);
@@ -87,6 +115,12 @@ internal sealed class ReductionScratch : IDisposable
         }
 
         _buffers.Clear();
+        foreach ((_, _, torch.Tensor ones) in _ones)
+        {
+            ones.Dispose();
+        }
+
+        _ones.Clear();
     }
 
     private sealed class Buffer(torch.ScalarType type, torch.Device device)

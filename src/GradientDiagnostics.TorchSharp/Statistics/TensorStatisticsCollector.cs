@@ -97,10 +97,18 @@ internal sealed class TensorStatisticsCollector(int layerCount, ReductionScratch
     }
 
     /// <summary>Adds a tensor's elements to a layer's statistics; device work lands in the caller's dispose scope. A CPU
-    /// tensor is read in <see cref="Complete"/>: it must stay alive until then. With <paramref name="unitWise"/>, a tensor
-    /// the device path reads unit by unit (<see cref="DeviceReduction.CanReadUnits"/>) is, and its unit norms are returned
-    /// (in the caller's dispose scope); otherwise null.</summary>
-    public UnitNorms? Add(int layer, torch.Tensor tensor, HostTransfer transfer, bool unitWise = false)
+    /// tensor is read in <see cref="Complete"/>: it must stay alive until then.</summary>
+    public void Add(int layer, torch.Tensor tensor, HostTransfer transfer)
+    {
+        UnitNorms? none = null;
+        Add(layer, tensor, transfer, weight: null, ref none);
+    }
+
+    /// <summary>Adds a gradient's elements to a layer's statistics, as <see cref="Add(int, torch.Tensor, HostTransfer)"/>
+    /// does; with <paramref name="weight"/> (its parameter), a gradient the device path reads unit by unit
+    /// (<see cref="DeviceReduction.CanReadUnits"/>) is read into <paramref name="units"/> (made, or made again, to fit it:
+    /// <see cref="UnitNorms.For"/>), and the call returns true.</summary>
+    public bool Add(int layer, torch.Tensor tensor, HostTransfer transfer, torch.Tensor? weight, ref UnitNorms? units)
     {
         torch.ScalarType dtype = tensor.dtype;
         if (!_forced && dtype is torch.ScalarType.Float32 or torch.ScalarType.Float64 && IsDenseCpu(tensor) && tensor.numel() <= int.MaxValue)
@@ -108,7 +116,7 @@ internal sealed class TensorStatisticsCollector(int layerCount, ReductionScratch
             _sixteenBit.NoteFormat(layer, DeviceReduction.FormatOf(dtype));
             _cpu.Add((layer, tensor));
             _cpuElements += tensor.numel();
-            return null;
+            return false;
         }
 
         NumericFormat format = DeviceReduction.FormatOf(dtype);
@@ -118,11 +126,12 @@ internal sealed class TensorStatisticsCollector(int layerCount, ReductionScratch
         {
             _sixteenBit.QueueCpu(layer, tensor, sixteenBit);
         }
-        else if (unitWise && DeviceReduction.CanReadUnits(tensor))
+        else if (weight is not null && DeviceReduction.CanReadUnits(tensor))
         {
-            UnitNorms norms = DeviceReduction.UnitNormsOf(tensor, _scratch);
-            QueueUnits(layer, tensor, norms, transfer);
-            return norms;
+            units = UnitNorms.For(units, tensor);
+            units.Read(weight, tensor, _scratch);
+            QueueUnits(layer, tensor, units, transfer);
+            return true;
         }
         else
         {
@@ -131,10 +140,10 @@ internal sealed class TensorStatisticsCollector(int layerCount, ReductionScratch
             _deferred.Add(new DeviceEntry(layer, tensor, sixteenBit, CountZeros, first, chunks, tensor.numel()));
         }
 
-        return null;
+        return false;
     }
 
-    /// <summary>Adds a float32 or float64 tensor's statistics from its unit norms (<see cref="DeviceReduction.UnitNormsOf"/>,
+    /// <summary>Adds a float32 or float64 tensor's statistics from its unit norms (<see cref="UnitNorms.Read"/>,
     /// scaled since as the tensor was): no pass over the tensor, except its nonzero count when counting zeros.</summary>
     public void AddUnitNorms(int layer, torch.Tensor tensor, UnitNorms norms, HostTransfer transfer)
     {
@@ -146,7 +155,7 @@ internal sealed class TensorStatisticsCollector(int layerCount, ReductionScratch
     {
         _transfer = transfer;
         int first = DeviceReduction.QueueUnitEntry(tensor, norms, CountZeros, transfer);
-        _deferred.Add(new DeviceEntry(layer, tensor, NumericFormat.Unknown, CountZeros, first, 1, tensor.numel(), norms.L2.numel()));
+        _deferred.Add(new DeviceEntry(layer, tensor, NumericFormat.Unknown, CountZeros, first, 1, tensor.numel(), norms.Units));
     }
 
     /// <summary>Reads the CPU tensors and folds the device results, now on the host, into the layers' statistics. A tensor

@@ -167,7 +167,7 @@ public sealed class DevicePathTests
         });
         using var devicePath = DevicePathSwitch.Set();
         long created = 0;
-        for (int step = 0; step < 2; step++)
+        for (int step = 0; step < 3; step++)
         {
             model.zero_grad();
             model.call(randn(4, 8, dtype: dtype)).square().sum().backward();
@@ -179,10 +179,10 @@ public sealed class DevicePathTests
 
         // Per parameter tensor: the p.grad wrapper TorchSharp makes on every read, and ‖g‖₂, ‖g‖₁ and max|g| (the reused
         // buffer adds none; a 16-bit gradient's ‖g‖₁ comes with its normal-or-larger count in one two-row reduction). With
-        // AGC, from its second step the read takes the same three per unit and keeps them: AGC adds the weight's unit norms
-        // (its factor is computed in place), and the clipped gradients' statistics come from the kept vectors, scaled in
-        // place. Nothing else grows with the tensors.
-        int tensors = 80, perTensor = adaptive ? 4 + 1 : 4;
+        // AGC, from its second step the read takes three per unit instead, the weight's unit norms among them (rows kept per
+        // parameter, made on the second step), AGC's factor is computed in place, and the clipped gradients' statistics
+        // come from the kept rows, scaled in place. Nothing else grows with the tensors.
+        const int tensors = 80, perTensor = 4;
         Assert.True(created <= perTensor * tensors + 16, $"{created} tensors created for {tensors} parameter tensors");
     }
 
