@@ -152,6 +152,65 @@ public sealed class UnitWiseClippingDeviceTests
         Assert.Equal(2 * layers, UnitsHeldAfterTheRead(deviceModel, device, layers));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_gradient_read_unit_by_unit_reports_the_reference_statistics_finite_or_not(bool nonFinite)
+    {
+        // AGC on the device path, full statistics every third step: from the second step the read takes unit norms (Σ|u|
+        // in place, max|u| and ‖u‖₂ per unit). The fourth step is a full one, with zeros in the first gradient and, in
+        // one case, NaN and ±∞: its statistics must be the reference's, counts exact, and only a non-finite step may read
+        // again.
+        using var scope = NewDisposeScope();
+        manual_seed(8);
+        var model = Models.Mlp.Create(depth: 3, width: 16, Models.Activation.Tanh, Models.Init.Xavier);
+        using var monitor = model.AttachGradientMonitor(o =>
+        {
+            o.FullStatisticsInterval = 3;
+            o.Clipping = GradientClipping.Adaptive(0.01);
+        });
+        using var devicePath = DevicePathSwitch.Set();
+        GradientStepResult result = null!;
+        TensorStatistics[] expected = [];
+        for (int step = 0; step < 4; step++)
+        {
+            model.zero_grad();
+            using (var d = NewDisposeScope())
+            {
+                model.call(randn(8, 16)).square().mean().mul(1e3).backward();
+            }
+
+            if (step == 3)
+            {
+                Assert.True(monitor.Reader.ReadsUnitNorms, "the read must take unit norms by now");
+                using var noGrad = no_grad();
+                using Tensor grad = model.parameters().First().grad!;
+                using Tensor flat = grad.view(-1);
+                flat.narrow(0, 0, 5).fill_(0);
+                if (nonFinite)
+                {
+                    flat[5].fill_(double.NaN);
+                    flat[6].fill_(double.PositiveInfinity);
+                    flat[7].fill_(double.NegativeInfinity);
+                }
+            }
+
+            expected = DevicePathTests.ReferencePerLayer(model);
+            result = monitor.Step();
+        }
+
+        Assert.Equal(GradientStepKind.Full, result.Kind);
+        Assert.Equal(nonFinite ? 1 : 0, monitor.Reader.LastExactReads);
+        Assert.Equal(expected.Length, result.Layers.Count);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            DevicePathTests.AssertSame(expected[i], result.Layers[i].Gradient, exactCounts: true);
+        }
+
+        Assert.True(result.Layers[0].Gradient.ZeroCount >= 5);
+        Assert.Equal(nonFinite, result.SkipStep);
+    }
+
     private static GradientStepResult StepOn(nn.Module<Tensor, Tensor> model, GradientMonitor monitor, Tensor x, bool devicePath)
     {
         model.zero_grad();

@@ -227,7 +227,7 @@ public sealed class DevicePathTests
 
     /// <summary>Per layer (the parameters of one module), the statistics of its gradients widened to float64 and summed in
     /// managed code (the exact scalar kernel).</summary>
-    private static TensorStatistics[] ReferencePerLayer(nn.Module model)
+    internal static TensorStatistics[] ReferencePerLayer(nn.Module model)
     {
         var layers = new List<TensorStatistics>();
         string? current = null;
@@ -251,7 +251,7 @@ public sealed class DevicePathTests
         return [.. layers];
     }
 
-    private static void AssertSame(TensorStatistics expected, TensorStatistics actual, bool exactCounts)
+    internal static void AssertSame(TensorStatistics expected, TensorStatistics actual, bool exactCounts)
     {
         Assert.Equal(expected.ElementCount, actual.ElementCount);
         Assert.Equal(expected.SumOfSquares, actual.SumOfSquares, 1e-6 * expected.SumOfSquares);
