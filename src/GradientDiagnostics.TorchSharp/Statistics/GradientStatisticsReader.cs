@@ -126,7 +126,7 @@ internal sealed class GradientStatisticsReader(ModuleLayer[] layers) : IDisposab
     public UnitNorms? Units(int layer, int index) => _unitsRead[layer][index] ? _units[layer][index] : null;
 
     /// <summary>Stops using the unit norms of one gradient for this step, after a change they cannot follow (a clamp): the
-    /// next <see cref="Requeue"/> reads that gradient again. Their rows are kept for the next step's read.</summary>
+    /// next <see cref="Requeue"/> reads that gradient again. The next step's read reuses them.</summary>
     public void ForgetUnits(int layer, int index) => _unitsRead[layer][index] = false;
 
     /// <summary>The gradient of parameter <paramref name="index"/> of layer <paramref name="layer"/>: the wrapper held since
@@ -178,7 +178,7 @@ internal sealed class GradientStatisticsReader(ModuleLayer[] layers) : IDisposab
     /// <summary>The device path's reused buffers (shared with the monitor's parameter reads).</summary>
     internal ReductionScratch Scratch => _collector.Scratch;
 
-    /// <summary>Releases the held wrappers, the unit norms' rows and the device path's reused buffers.</summary>
+    /// <summary>Releases the held wrappers, the unit norms and the device path's reused buffers.</summary>
     public void Dispose()
     {
         ReleaseGradients();
