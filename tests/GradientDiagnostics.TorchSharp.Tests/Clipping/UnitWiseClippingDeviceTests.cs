@@ -90,11 +90,15 @@ public sealed class UnitWiseClippingDeviceTests
         Assert.True(adaptive <= 4 * tensors + 16, $"an AGC step created {adaptive} tensors for {tensors} parameter tensors");
     }
 
-    public static TheoryData<string> Chains => new() { "agc", "norm-then-agc", "agc-then-norm", "value-then-agc" };
+    /// <summary>Each chain on an MLP; AGC alone also on a small CNN (4-D weights: a unit is an output filter).</summary>
+    public static TheoryData<string, bool> Chains => new()
+    {
+        { "agc", false }, { "norm-then-agc", false }, { "agc-then-norm", false }, { "value-then-agc", false }, { "agc", true },
+    };
 
     [Theory]
     [MemberData(nameof(Chains))]
-    public void AGC_through_the_reads_unit_norms_clips_and_reports_as_the_managed_path_and_leaks_nothing(string chain)
+    public void AGC_through_the_reads_unit_norms_clips_and_reports_as_the_managed_path_and_leaks_nothing(string chain, bool convolutional)
     {
         // Two copies of one model; each step the same batch through both, one monitored on the managed path, the other on
         // the device path, whose read keeps unit norms from AGC's second step on. A global-norm scaling before AGC must
@@ -109,8 +113,13 @@ public sealed class UnitWiseClippingDeviceTests
         nn.Module<Tensor, Tensor> Model()
         {
             manual_seed(21);
-            return Models.Mlp.Create(depth: 5, width: 24, Models.Activation.Tanh, Models.Init.Xavier);
+            return convolutional
+                ? nn.Sequential(("conv1", nn.Conv2d(3, 8, 3)), ("act1", nn.Tanh()), ("conv2", nn.Conv2d(8, 4, 3)), ("flat", nn.Flatten()),
+                    ("head", nn.Linear(4 * 4 * 4, 5)))
+                : Models.Mlp.Create(depth: 5, width: 24, Models.Activation.Tanh, Models.Init.Xavier);
         }
+
+        Tensor Input() => convolutional ? randn(16, 3, 8, 8) : randn(16, 24);
 
         using var managedModel = Model();
         using var deviceModel = Model();
@@ -124,7 +133,7 @@ public sealed class UnitWiseClippingDeviceTests
             // second step, the first whose read takes them.
             live = step == 2 ? DisposeScopeManager.Statistics.ThreadTotalLiveCount : live;
             manual_seed(100 + step);
-            using Tensor x = randn(16, 24);
+            using Tensor x = Input();
             GradientStepResult expected = StepOn(managedModel, managed, x, devicePath: false);
             GradientStepResult actual = StepOn(deviceModel, device, x, devicePath: true);
 
@@ -149,7 +158,8 @@ public sealed class UnitWiseClippingDeviceTests
 
         Assert.Equal(live, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
         // Every gradient (a weight and a bias per layer) is read unit by unit once AGC has run.
-        Assert.Equal(2 * layers, UnitsHeldAfterTheRead(deviceModel, device, layers));
+        using Tensor probe = Input();
+        Assert.Equal(2 * layers, UnitsHeldAfterTheRead(deviceModel, device, layers, probe));
     }
 
     [Theory]
@@ -224,12 +234,12 @@ public sealed class UnitWiseClippingDeviceTests
     }
 
     /// <summary>How many gradients of one more step's read keep their unit norms up to the clipping stage.</summary>
-    private static int UnitsHeldAfterTheRead(nn.Module<Tensor, Tensor> model, GradientMonitor monitor, int layers)
+    private static int UnitsHeldAfterTheRead(nn.Module<Tensor, Tensor> model, GradientMonitor monitor, int layers, Tensor x)
     {
         model.zero_grad();
         using (var scope = NewDisposeScope())
         {
-            model.call(randn(16, 24)).square().mean().backward();
+            model.call(x).square().mean().backward();
         }
 
         using var path = DevicePathSwitch.Set();
