@@ -150,7 +150,16 @@ internal static class DeviceReduction
     internal static torch.Tensor UnitL2(torch.Tensor magnitudes, long[] dims) =>
         UsesAcceleratorKernels(magnitudes.device_type)
             ? torch.linalg.vector_norm(magnitudes, 2, dims, keepdim: true)
-            : magnitudes.mul_(magnitudes).sum(dims, keepdim: true).sqrt_();
+            : RootSumOfSquares(magnitudes, dims);
+
+    /// <summary>√Σx² of <paramref name="magnitudes"/> (a buffer this class may overwrite) on the CPU: squared in place,
+    /// summed over <paramref name="dims"/> (kept, as size 1) or over everything when null, and the square root taken in
+    /// place. One tensor.</summary>
+    private static torch.Tensor RootSumOfSquares(torch.Tensor magnitudes, long[]? dims)
+    {
+        torch.Tensor squares = magnitudes.mul_(magnitudes);
+        return (dims is null ? squares.sum() : squares.sum(dims, keepdim: true)).sqrt_();
+    }
 
     /// <summary>Queues a unit-wise entry of <paramref name="tensor"/> on <paramref name="transfer"/>: the gradient's norms per
     /// unit from <paramref name="norms"/> (<see cref="UnitNorms.Queue"/>: concatenated per group, no op of their own), then
@@ -241,6 +250,6 @@ internal static class DeviceReduction
         // result: no tensor more), cheaper on this CPU than a separate 2-norm pass over the gradient.
         torch.Tensor magnitudes = (writable ? values : scratch.Like(values, values.dtype).copy_(values)).abs_();
         torch.Tensor l1 = magnitudes.sum(), max = magnitudes.amax();
-        return (magnitudes.mul_(magnitudes).sum().sqrt_(), l1, max);
+        return (RootSumOfSquares(magnitudes, dims: null), l1, max);
     }
 }

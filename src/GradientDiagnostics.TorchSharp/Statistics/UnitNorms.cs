@@ -14,6 +14,7 @@ internal sealed class UnitNorms : IDisposable
     private readonly torch.Tensor _l1, _l1Vector;
     private readonly torch.ScalarType _type;
     private readonly torch.Device _device;
+    private readonly long _rank;
     private torch.Tensor? _l2, _max, _weight;
 
     private UnitNorms(torch.Tensor grad)
@@ -24,6 +25,7 @@ internal sealed class UnitNorms : IDisposable
         _l1Vector = _l1.view(Units).DetachFromDisposeScope();
         _type = grad.dtype;
         _device = grad.device;
+        _rank = grad.dim();
     }
 
     /// <summary>‖u‖₂ per unit of the gradient, as of the last <see cref="Read"/>.</summary>
@@ -43,8 +45,8 @@ internal sealed class UnitNorms : IDisposable
     /// (and <paramref name="known"/> released).</summary>
     public static UnitNorms For(UnitNorms? known, torch.Tensor grad)
     {
-        long units = grad.dim() <= 1 ? 1 : grad.shape[0];
-        if (known is not null && known.Units == units && known._type == grad.dtype && known._l1.dim() == Math.Max(1, grad.dim())
+        long rank = grad.dim(), units = rank <= 1 ? 1 : grad.shape[0];
+        if (known is not null && known.Units == units && known._rank == rank && known._type == grad.dtype
             && known._device.type == grad.device_type && known._device.index == grad.device_index)
         {
             return known;
